@@ -1,0 +1,3 @@
+"""emclm: European MOOC Consortium labour-market portal."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,55 @@
+"""Every setting in one place.
+
+Values come from environment variables prefixed ``EMCLM_`` (or a ``.env`` file), with defaults
+that work on a fresh clone: an embedded SQLite database under ``./var`` and the data shipped in
+``./data``. No other module reads the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EMCLM_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{REPO_ROOT / 'var' / 'emclm.sqlite3'}",
+        description="SQLAlchemy URL; SQLite (default) or postgresql+psycopg://…",
+    )
+    data_dir: Path = Field(default=REPO_ROOT / "data", description="Shipped run-time data")
+    var_dir: Path = Field(default=REPO_ROOT / "var", description="Generated state and caches")
+    log_level: str = "INFO"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sources_file: Path | None = Field(
+        default=None, description="Harvest sources settings (TOML); default data/sources.toml"
+    )
+    http_timeout_s: float = 30.0
+    http_max_bytes: int = 50 * 1024 * 1024
+    http_user_agent: str = "emclm-harvester/0.1 (+https://github.com/emclm)"
+    richie_hook_secret: str = Field(default="", description="Shared secret for Richie's course-run sync hook")
+    default_languages: list[str] = Field(default_factory=lambda: ["en", "fr", "es", "de", "it", "nl", "pl", "pt"])
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def esco_dir(self) -> Path:
+        return self.data_dir / "esco"
+
+    @property
+    def resolved_sources_file(self) -> Path:
+        return self.sources_file or (self.data_dir / "sources.toml")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
