@@ -1,9 +1,43 @@
-"""CLI commands for this area (registered by emclm.cli)."""
+"""`emclm db upgrade`, `emclm db build`, `emclm serve`."""
 
 from __future__ import annotations
 
 import typer
 
+from emclm.config import get_settings
+
+DbUrl = typer.Option(None, "--database-url", help="SQLAlchemy URL (default: settings / EMCLM_DATABASE_URL)")
+
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Not yet: this area's commands arrive with its issue."""
+    db = groups["db"]
+
+    @db.command("upgrade")
+    def db_upgrade(revision: str = "head", database_url: str | None = DbUrl) -> None:
+        """Apply the Alembic migrations (SQLite or PostgreSQL)."""
+        from emclm.db.migrate import upgrade
+
+        upgrade(database_url, revision)
+        typer.echo("database schema up to date")
+
+    @db.command("build")
+    def db_build(database_url: str | None = DbUrl) -> None:
+        """Build the embedded database from data/ (idempotent; later runs reuse it)."""
+        from emclm.build import build_embedded
+
+        build_embedded(database_url)
+
+    @app.command("serve")
+    def serve(host: str | None = None, port: int | None = None, database_url: str | None = DbUrl) -> None:
+        """Serve the portal and the API (default http://127.0.0.1:8000)."""
+        import uvicorn
+
+        from emclm.api.app import create_app
+
+        settings = get_settings()
+        uvicorn.run(
+            create_app(database_url),
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level=settings.log_level.lower(),
+        )
