@@ -166,6 +166,18 @@ class EscoImporter:
         self.session.add(ImportedFile(name=name, sha256=digest, lang=lang, rows=rows))
 
     def _bulk(self, table, rows: list[dict]) -> None:
+        if not rows:
+            return
+        conn = self.session.connection()
+        if conn.dialect.name == "postgresql":
+            # COPY is several times faster than multi-row INSERT on PostgreSQL.
+            columns = list(rows[0].keys())
+            names = ", ".join(f'"{c}"' for c in columns)
+            with conn.connection.driver_connection.cursor() as cur:
+                with cur.copy(f'COPY "{table.__tablename__}" ({names}) FROM STDIN') as copy:
+                    for row in rows:
+                        copy.write_row(tuple(row.get(c) for c in columns))
+            return
         for start in range(0, len(rows), BATCH):
             self.session.execute(insert(table), rows[start : start + BATCH])
 
