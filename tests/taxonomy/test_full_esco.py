@@ -31,10 +31,13 @@ def test_french_skill_label_resolves(esco_db_url):
     assert out["results"][0]["uri"] == "http://data.europa.eu/esco/skill/0005c151-5b5a-4a66-8aac-60e734beb1ab"
 
 
-def test_polish_occupation_label_resolves(esco_db_url, shared_data):
+def test_polish_occupation_label_resolves(esco_db_url):
     import csv
+    import gzip
 
-    with open(shared_data / "esco/i18n/v1.0.8-occupations/occupations_pl.csv", encoding="utf-8") as fh:
+    from emclm.config import get_settings
+
+    with gzip.open(get_settings().esco_dir / "i18n/occupations_pl.csv.gz", "rt", encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["preferredLabel"] == "analityk danych"]
     assert rows, "fixture label missing from the Polish file"
     out = json.loads(_cli("taxonomy", "lookup", "analityk danych", "--lang", "pl", "--type", "occupation", "--json", "--database-url", esco_db_url))
