@@ -30,6 +30,8 @@ __all__ = [
     "iso_duration_weeks",
     "language_code",
     "language_codes",
+    "pace_code",
+    "subject_code",
     "organisation_key",
     "parse_date",
     "parse_duration_weeks",
@@ -43,7 +45,12 @@ EU_LANGUAGES = (
     "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt",
     "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv",
 )  # fmt: skip
-EXTRA_LANGUAGES = ("ca", "eu", "gl", "is", "no", "nb", "ru", "uk", "tr", "ar", "zh", "ja", "ko", "hi", "he", "sr")
+EXTRA_LANGUAGES = ("ca", "eu", "gl", "is", "no", "nb", "ru", "uk", "tr", "ar", "zh", "ja", "ko", "hi", "he", "sr", "th")
+# Languages whose own name ("Deutsch", "中文", "ไทย") is recognised besides the display languages.
+AUTONYM_LANGUAGES = (
+    "af", "am", "ar", "az", "be", "bn", "bs", "cy", "eo", "fa", "hy", "id", "ka", "kk", "lb", "mk", "ms",
+    "sq", "sw", "ta", "te", "tl", "ur", "uz", "vi", "yi", "zu",
+)  # fmt: skip
 DISPLAY_LANGUAGES = EU_LANGUAGES + EXTRA_LANGUAGES
 
 MONTH_WEEKS = 4.345  # average weeks per month (365.25 / 12 / 7)
@@ -184,7 +191,7 @@ def organisation_key(name: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 _LANGUAGE_NOISE = re.compile(
-    r"\b(language|langue|idioma|lengua|sprache|lingua|taal|jezyk|jazyk|språk|sprog|kieli|nyelv)\b|اللغة\s*",
+    r"\b(bahasa|language|langue|idioma|lengua|sprache|lingua|taal|jezyk|jazyk|språk|sprog|kieli|nyelv)\b|اللغة\s*",
     re.I,
 )
 
@@ -223,10 +230,8 @@ def _language_tables() -> tuple[dict[str, str], dict[str, str]]:
             continue
         for code, name in locale.languages.items():
             add(name, code)
-    # Autonyms ("Deutsch", "中文", "日本語") for every two-letter language Babel knows.
-    for code in list(Locale("en").languages):
-        if len(code) != 2:
-            continue
+    # Autonyms ("Deutsch", "中文", "日本語"); loading every CLDR locale would cost ~100 MB.
+    for code in DISPLAY_LANGUAGES + AUTONYM_LANGUAGES:
         try:
             own = Locale.parse(code)
         except (UnknownLocaleError, ValueError):
@@ -243,7 +248,18 @@ def _language_tables() -> tuple[dict[str, str], dict[str, str]]:
         "simplified chinese": "zh", "traditional chinese": "zh", "espanol latinoamericano": "es",
     }.items():  # fmt: skip
         names.setdefault(name, code)
+    _release_babel_cache()
     return names, three
+
+
+def _release_babel_cache() -> None:
+    """Babel keeps every loaded CLDR locale in memory; our tables need them only once."""
+    try:
+        from babel import localedata
+
+        localedata._cache.clear()  # noqa: SLF001 - Babel reloads on demand
+    except (ImportError, AttributeError):  # pragma: no cover
+        pass
 
 
 def language_code(value: str | None) -> str | None:
@@ -705,6 +721,7 @@ def _month_tables() -> dict[str, dict[str, int]]:
                         table.setdefault(key, int(number))
         tables[code] = table
     tables["en"].update({"sept": 9, "june": 6, "july": 7})
+    _release_babel_cache()
     return tables
 
 
@@ -787,3 +804,120 @@ def parse_date(text: str | None, lang: str | None = None) -> date | None:
     if month is None or year is None:
         return None
     return _safe_date(year, month, day or 1)
+
+
+# --------------------------------------------------------------------------------------------
+# pace and subject
+# --------------------------------------------------------------------------------------------
+
+
+def pace_code(text: str | None) -> str | None:
+    """"Self Paced", "Self-paced on your time", "à votre rythme" → "self_paced";
+    "Instructor-led on a course schedule", "scheduled", "Upcoming" → "scheduled"."""
+    if not text or not isinstance(text, str):
+        return None
+    value = _fold(text)
+    if re.search(
+        r"self[\s_-]*paced|self[\s_-]*study|on[\s-]demand|a (?:votre|son) rythme|autoformation|"
+        r"a tu ritmo|a tu propio ritmo|al tuo ritmo|im eigenen tempo|selbstlern|in je eigen tempo|always open|"
+        r"any ?time|self[\s-]directed",
+        value,
+    ):
+        return "self_paced"
+    if re.search(
+        r"instructor[\s-]*led|scheduled|schedule|tutored|cohort|session|upcoming|in progress|finished|"
+        r"avec tuteur|encadre|tutorizado|con tutor|betreut|begleitet",
+        value,
+    ):
+        return "scheduled"
+    return None
+
+
+# ISCED-F 2013 broad/narrow/detailed fields used when a source names a subject.
+ISCED_F_LABELS = {
+    "0011": "Basic programmes and qualifications",
+    "0031": "Personal skills and development",
+    "0110": "Education not further defined",
+    "0111": "Education science",
+    "0113": "Teacher training without subject specialisation",
+    "0114": "Teacher training with subject specialisation",
+    "0210": "Arts not further defined",
+    "0211": "Audio-visual techniques and media production",
+    "0212": "Fashion, interior and industrial design",
+    "0213": "Fine arts",
+    "0215": "Music and performing arts",
+    "0220": "Humanities (except languages) not further defined",
+    "0221": "Religion and theology",
+    "0222": "History and archaeology",
+    "0223": "Philosophy and ethics",
+    "0230": "Languages not further defined",
+    "0231": "Language acquisition",
+    "0232": "Literature and linguistics",
+    "0310": "Social and behavioural sciences not further defined",
+    "0311": "Economics",
+    "0312": "Political sciences and civics",
+    "0313": "Psychology",
+    "0314": "Sociology and cultural studies",
+    "0321": "Journalism and reporting",
+    "0410": "Business and administration not further defined",
+    "0412": "Finance, banking and insurance",
+    "0413": "Management and administration",
+    "0421": "Law",
+    "0500": "Natural sciences, mathematics and statistics not further defined",
+    "0511": "Biology",
+    "0521": "Environmental sciences",
+    "0531": "Chemistry",
+    "0533": "Physics",
+    "0540": "Mathematics and statistics not further defined",
+    "0541": "Mathematics",
+    "0542": "Statistics",
+    "0610": "Information and Communication Technologies not further defined",
+    "0613": "Software and applications development and analysis",
+    "0710": "Engineering and engineering trades not further defined",
+    "0714": "Electronics and automation",
+    "0731": "Architecture and town planning",
+    "0732": "Building and civil engineering",
+    "0912": "Medicine",
+    "0910": "Health not further defined",
+    "1014": "Sports",
+    "1022": "Occupational health and safety",
+}
+
+# Subject names used by Class Central, edX and similar catalogues → ISCED-F 2013 code.
+# Only mappings that are clear; anything else stays unmapped (None).
+_SUBJECT_CODES = {
+    "art & design": "0210", "art and design": "0210", "art-and-design": "0210", "design & creativity": "0210",
+    "art & culture": "0210", "arts": "0210", "visual arts": "0213", "fine arts": "0213", "music": "0215",
+    "music theory": "0215", "piano": "0215", "performing arts": "0215", "digital media": "0211",
+    "photography": "0211", "fashion": "0212", "design": "0212", "architecture": "0731", "urban planning": "0731",
+    "education": "0110", "education & teaching": "0110", "education & teacher training": "0110",
+    "teacher development": "0113", "teacher training": "0113", "course development": "0111",
+    "online education": "0111", "higher education": "0111", "k12": "0110",
+    "mathematics": "0541", "maths": "0541", "math": "0541", "calculus": "0541", "algebra & geometry": "0541",
+    "foundations of mathematics": "0541", "statistics & probability": "0542", "statistics": "0542",
+    "data analysis & statistics": "0542", "data analysis": "0542",
+    "computer science": "0613", "programming": "0613", "python": "0613", "r programming": "0613",
+    "web development": "0613", "algorithms and data structures": "0613", "programming languages": "0613",
+    "business & management": "0413", "business": "0410", "management & leadership": "0413",
+    "strategic management": "0413", "project management": "0413", "economics & finance": "0311",
+    "economics": "0311", "finance": "0412", "law": "0421", "humanities": "0220", "history": "0222",
+    "philosophy & ethics": "0223", "ethics": "0223", "religion": "0221", "language": "0230",
+    "foreign language": "0231", "esl": "0231", "literature": "0232", "grammar & writing": "0232",
+    "social sciences": "0310", "psychology": "0313", "sociology": "0314", "political science": "0312",
+    "journalism": "0321", "biology": "0511", "biology & life sciences": "0511", "environmental science": "0521",
+    "environmental studies": "0521", "chemistry": "0531", "physics": "0533", "science": "0500",
+    "engineering": "0710", "civil engineering": "0732", "electronics": "0714", "medicine": "0912",
+    "health care": "0910", "public health": "0910", "health & safety": "1022", "sports": "1014",
+    "career development": "0031", "communication skills": "0031",
+}  # fmt: skip
+
+
+def subject_code(name: str | None) -> str | None:
+    """A catalogue's subject name → ISCED-F 2013 code where the mapping is clear
+    ("Mathematics" → "0541", "Visual Arts" → "0213"); an ISCED-F code passes through."""
+    if not name or not isinstance(name, str):
+        return None
+    value = name.strip()
+    if re.fullmatch(r"\d{2,4}", value):
+        return value
+    return _SUBJECT_CODES.get(value.casefold())
