@@ -117,11 +117,16 @@ def _html_to_text(markup: str) -> str:
         if not isinstance(element.tag, str):
             continue
         tag = element.tag.lower()
+        # In HTML a line break in the source is just a space (except inside <pre>).
+        if tag != "pre" and element.text:
+            element.text = re.sub(r"\s+", " ", element.text)
+        if element.tail:
+            element.tail = re.sub(r"\s+", " ", element.tail)
         if tag == "li":
             element.text = "- " + (element.text or "")
         if tag in _BLOCK_TAGS:
             element.tail = ("\n\n" if tag not in ("br", "li", "tr", "dt", "dd") else "\n") + (element.tail or "")
-            if tag not in ("br", "hr"):
+            if tag not in ("br", "hr", "li", "tr", "dt", "dd"):
                 element.text = "\n" + (element.text or "")
     return root.text_content()
 
@@ -363,7 +368,7 @@ def detect_language(text: str | None) -> str | None:
 # numbers, effort and duration
 # --------------------------------------------------------------------------------------------
 
-_NUM = r"(\d+(?:[.,]\d+)?|½|¼|¾)"
+_NUM = r"([0-9]+(?:[.,][0-9]+)?|½|¼|¾)"
 _RANGE_SEP = r"\s*(?:[-–—‒~]|to|à|a|á|bis|tot|do|až|till|til|al|e|y|och|og|ja|és|și|i|-)\s*"
 _RANGE = _NUM + r"(?:" + _RANGE_SEP + _NUM + r")?"
 _NUMBER_WORDS = {
@@ -495,9 +500,9 @@ def _duration_re() -> re.Pattern[str]:
 
 
 _ISO_DURATION = re.compile(
-    r"^P(?:(?P<y>\d+(?:[.,]\d+)?)Y)?(?:(?P<m>\d+(?:[.,]\d+)?)M)?(?:(?P<w>\d+(?:[.,]\d+)?)W)?"
-    r"(?:(?P<d>\d+(?:[.,]\d+)?)D)?(?:T(?:(?P<h>\d+(?:[.,]\d+)?)H)?(?:(?P<mi>\d+(?:[.,]\d+)?)M)?"
-    r"(?:(?P<s>\d+(?:[.,]\d+)?)S)?)?$",
+    r"^P(?:(?P<y>[0-9]+(?:[.,][0-9]+)?)Y)?(?:(?P<m>[0-9]+(?:[.,][0-9]+)?)M)?(?:(?P<w>[0-9]+(?:[.,][0-9]+)?)W)?"
+    r"(?:(?P<d>[0-9]+(?:[.,][0-9]+)?)D)?(?:T(?:(?P<h>[0-9]+(?:[.,][0-9]+)?)H)?(?:(?P<mi>[0-9]+(?:[.,][0-9]+)?)M)?"
+    r"(?:(?P<s>[0-9]+(?:[.,][0-9]+)?)S)?)?$",
     re.I,
 )
 
@@ -573,7 +578,7 @@ _CURRENCY_SYMBOLS = {
     "a$": "AUD", "c$": "CAD", "₺": "TRY", "try": "TRY", "₽": "RUB", "rub": "RUB", "jpy": "JPY", "cny": "CNY",
 }  # fmt: skip
 _CURRENCY_TOKEN = r"(?:us\$|a\$|c\$|[$€£¥₹₺₽]|\b(?:usd|eur|euros?|gbp|inr|chf|pln|zł|zl|kč|czk|sek|dkk|nok|huf|ft|ron|lei|bgn|лв|cad|aud|try|rub|jpy|cny)\b)"
-_AMOUNT = r"(\d{1,3}(?:[ .,\u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+_AMOUNT = r"([0-9]{1,3}(?:[ .,\u00a0\u202f][0-9]{3})+(?:[.,][0-9]{1,2})?|[0-9]+(?:[.,][0-9]{1,2})?)"
 _MONEY = re.compile(
     r"(?P<c1>" + _CURRENCY_TOKEN + r")\s*" + _AMOUNT + r"(?:\s*(?P<c2>" + _CURRENCY_TOKEN + r"))?"
     r"|" + _AMOUNT + r"\s*(?P<c3>" + _CURRENCY_TOKEN + r")",
@@ -584,7 +589,7 @@ _FREE_WORDS = r"\b(?:free|gratuit[e]?|gratis|gratuito|gratuita|kostenlos|kostenf
 
 def _to_decimal(amount: str) -> Decimal | None:
     raw = amount.replace("\u00a0", " ").replace("\u202f", " ").strip()
-    if re.fullmatch(r"\d{1,3}(?:[ ]\d{3})+(?:[.,]\d{1,2})?", raw):
+    if re.fullmatch(r"[0-9]{1,3}(?:[ ][0-9]{3})+(?:[.,][0-9]{1,2})?", raw):
         raw = raw.replace(" ", "")
     if "," in raw and "." in raw:
         if raw.rfind(",") > raw.rfind("."):
@@ -594,7 +599,7 @@ def _to_decimal(amount: str) -> Decimal | None:
     elif "," in raw:
         tail = raw.rpartition(",")[2]
         raw = raw.replace(",", "") if len(tail) == 3 else raw.replace(",", ".")
-    elif raw.count(".") > 1 or re.fullmatch(r"\d{1,3}\.\d{3}", raw):
+    elif raw.count(".") > 1 or re.fullmatch(r"[0-9]{1,3}\.[0-9]{3}", raw):
         raw = raw.replace(".", "")
     try:
         value = Decimal(raw)
@@ -728,7 +733,7 @@ def _month_tables() -> dict[str, dict[str, int]]:
 def _month_number(word: str, lang: str | None) -> int | None:
     tables = _month_tables()
     key = _fold(word).strip(". ")
-    if len(key) < 3 and not key.isdigit():
+    if len(key) < 3:
         return None
     order = []
     if lang:
@@ -769,16 +774,16 @@ def parse_date(text: str | None, lang: str | None = None) -> date | None:
     value = (clean_text(text) or "").strip()
     if not value or len(value) > 200:
         return None
-    iso = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:$|[T ]\d)", value)
+    iso = re.match(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:$|[T ][0-9])", value)
     if iso:
         return _safe_date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
-    iso_compact = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", value)
+    iso_compact = re.fullmatch(r"([0-9]{4})([0-9]{2})([0-9]{2})", value)
     if iso_compact:
         return _safe_date(*(int(g) for g in iso_compact.groups()))
-    ymd = re.search(r"\b(\d{4})[/.](\d{1,2})[/.](\d{1,2})\b", value)
+    ymd = re.search(r"\b([0-9]{4})[/.]([0-9]{1,2})[/.]([0-9]{1,2})\b", value)
     if ymd:
         return _safe_date(int(ymd.group(1)), int(ymd.group(2)), int(ymd.group(3)))
-    numeric = re.search(r"\b(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})\b", value)
+    numeric = re.search(r"\b([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4}|[0-9]{2})\b", value)
     if numeric:
         first, second, year = int(numeric.group(1)), int(numeric.group(2)), int(numeric.group(3))
         if year < 100:
@@ -790,10 +795,10 @@ def parse_date(text: str | None, lang: str | None = None) -> date | None:
             first, second = second, first
         return _safe_date(year, second, first)
     # Words: find a month name, a four-digit year and a day number.
-    tokens = re.findall(r"\d+|[^\W\d_]+\.?", value)
+    tokens = re.findall(r"[0-9]+|[^\W\d_]+\.?", value)
     month = year = day = None
     for token in tokens:
-        if token[0].isdigit():
+        if token[0] in "0123456789":
             number = int(token)
             if len(token) == 4 and 1900 <= number <= 2100 and year is None:
                 year = number
@@ -918,6 +923,6 @@ def subject_code(name: str | None) -> str | None:
     if not name or not isinstance(name, str):
         return None
     value = name.strip()
-    if re.fullmatch(r"\d{2,4}", value):
+    if re.fullmatch(r"[0-9]{2,4}", value):
         return value
     return _SUBJECT_CODES.get(value.casefold())

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -190,7 +191,7 @@ class PartnerCsvSource(FileSource):
                 except FieldProblem as exc:
                     raise fail(ours, exc.message) from exc
             elif ours == "eqf_level":
-                if not raw.isdigit():
+                if not re.fullmatch(r"[0-9]+", raw):
                     raise fail(ours, f"expected an integer 1–8, got {raw!r}")
                 data[ours] = int(raw)
             elif ours in ("free_audit", "identity_verification", "language_detected"):
