@@ -100,17 +100,26 @@ class PartnerCsvSource(FileSource):
             yield self.file_error(str(exc))
             return
         position = {name: i for i, name in enumerate(header)}
-        for index in range(self.resume_from(checkpoint), len(rows)):
-            row = rows[index]
+        first_seen: dict[str, int] = {}
+        for index, row in enumerate(rows):
             values = {
                 ours: (row[position[theirs]].strip() if position[theirs] < len(row) else "")
                 for ours, theirs in columns.items()
             }
             record_id = values.get("source_record_id") or values.get("url") or None
+            if record_id:
+                first_seen.setdefault(record_id, index)
+            if index < self.resume_from(checkpoint):
+                continue
             label = record_id or f"row {index + 2}"
             try:
                 if len(row) != len(header):
                     raise FieldProblem("(row)", f"has {len(row)} cells, the header has {len(header)}")
+                if record_id and first_seen[record_id] != index:
+                    raise FieldProblem(
+                        columns.get("source_record_id", columns.get("url", "source_record_id")),
+                        f"duplicate of row {first_seen[record_id] + 2}; skipped",
+                    )
                 record = self.row_to_record(values, columns)
             except FieldProblem as exc:
                 item = self.error(label, exc.field_name, exc.message)

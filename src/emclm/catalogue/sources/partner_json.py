@@ -97,8 +97,9 @@ class FileSource(Source):
             ) from exc
 
     def file_error(self, message: str) -> SourceItem:
+        """The one error item for a file that cannot be used; the run is then incomplete."""
         self.complete = False
-        return self.error(None, None, message)
+        return self.error(None, "(file)", message)
 
     @staticmethod
     def resume_from(checkpoint: Any) -> int:
@@ -353,15 +354,21 @@ class PartnerJsonSource(FileSource):
         defaults = {
             k: v for k, v in self.config.options.items() if k in ("provider_code", "provider_name", "provider_url")
         }
-        for index in range(self.resume_from(checkpoint), len(records)):
-            raw = records[index]
+        first_seen: dict[str, int] = {}
+        for index, raw in enumerate(records):
             record_id = None
             if isinstance(raw, dict) and raw.get("source_record_id") is not None:
                 record_id = str(raw["source_record_id"])
+            if record_id is not None:
+                first_seen.setdefault(record_id, index)
+            if index < self.resume_from(checkpoint):
+                continue
             label = record_id or f"#{index}"
             try:
                 if isinstance(raw, FieldProblem):
                     raise raw
+                if record_id is not None and first_seen[record_id] != index:
+                    raise FieldProblem("source_record_id", f"duplicate of record #{first_seen[record_id]}; skipped")
                 record = record_from_mapping(raw, defaults)
             except FieldProblem as exc:
                 item = self.error(label, exc.field_name, exc.message)
