@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache, lru_cache
 
 __all__ = [
     "Effort",
@@ -410,7 +410,10 @@ _PER_WEEK = (
     r"|weekly|hebdo(?:madaires?)?|semanales|semanal|settimanali|wöchentlich|wekelijks|tygodniowo|týdně|"
     r"viikoittain|ugentlig|ukentlig|per\s*week|/\s*w(?:k)?\b|/\s*sem\.?"
 )
-_PER_DAY = r"(?:per|a|an|each|/|par|por|al|pro|al|am|al giorno|a day)?\s*(?:day|jour|día|dia|tag|giorno|dag|dzień|den)\b|daily|quotidien|diari[oa]s?|täglich"
+_PER_DAY = (
+    r"(?:per|a|an|each|/|par|por|al|pro|am)?\s*(?:day|jour|día|dia|tag|giorno|dag|dzień|den)\b|"
+    r"daily|quotidien|diari[oa]s?|täglich"
+)
 _TOTAL = (
     r"worth of (?:material|content|video)|in total|total|au total|en total|insgesamt|in totale|"
     r"totaal|łącznie|celkem|totalt|yhteensä|összesen|în total"
@@ -462,7 +465,7 @@ def parse_effort(text: str | None, lang: str | None = None) -> Effort:
     return Effort()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fold_pattern(pattern: str) -> str:
     """Accent-fold a regex of words so it matches folded text."""
     return _fold(pattern)
@@ -486,7 +489,10 @@ _MONTH_UNITS = (
     r"months?|mois|mes(?:es)?|monate?n?|mesi|mese|maand(?:en)?|miesiąc[ey]?|miesięcy|měsíc[eů]?|"
     r"månad(?:er)?|måned(?:er)?|kuukautta|kuukausi|hónap|luni|lună|μήνες|μήνας|месец[аи]?|месяц[аев]*|mjesec[ai]?|mesec[ai]?"
 )
-_DAY_UNITS = r"days?|jours?|días?|dias?|tage?n?|giorni|giorno|dagen|dag|dni|dzień|dn[iy]|den|dagar|dage|päivää?|nap|zile|zi|ημέρες|дни|дня|дней|dana|dni"
+_DAY_UNITS = (
+    r"days?|jours?|días?|dias?|tage?n?|giorni|giorno|dagen|dag|dni|dzień|dn[iy]|den|dagar|dage|päivää?|nap|"
+    r"zile|zi|ημέρες|дни|дня|дней|dana"
+)
 _YEAR_UNITS = r"years?|ans?|années?|años?|jahre?n?|anni|anno|jaar|jaren|lat|rok|roky|let|år|vuotta|vuosi|év|ani|an"
 
 
@@ -573,18 +579,27 @@ class Price:
 _CURRENCY_SYMBOLS = {
     "$": "USD", "us$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
     "£": "GBP", "gbp": "GBP", "¥": "JPY", "₹": "INR", "inr": "INR", "chf": "CHF", "zł": "PLN", "zl": "PLN",
-    "pln": "PLN", "kč": "CZK", "czk": "CZK", "sek": "SEK", "dkk": "DKK", "nok": "NOK", "huf": "HUF",
+    "pln": "PLN", "kč": "CZK", "kc": "CZK", "czk": "CZK", "sek": "SEK", "dkk": "DKK", "nok": "NOK", "huf": "HUF",
     "ft": "HUF", "ron": "RON", "lei": "RON", "bgn": "BGN", "лв": "BGN", "cad": "CAD", "aud": "AUD",
     "a$": "AUD", "c$": "CAD", "₺": "TRY", "try": "TRY", "₽": "RUB", "rub": "RUB", "jpy": "JPY", "cny": "CNY",
 }  # fmt: skip
-_CURRENCY_TOKEN = r"(?:us\$|a\$|c\$|[$€£¥₹₺₽]|\b(?:usd|eur|euros?|gbp|inr|chf|pln|zł|zl|kč|czk|sek|dkk|nok|huf|ft|ron|lei|bgn|лв|cad|aud|try|rub|jpy|cny)\b)"
+_CURRENCY_TOKEN = (
+    r"(?:us\$|a\$|c\$|[$€£¥₹₺₽]|"
+    r"\b(?:usd|eur|euros?|gbp|inr|chf|pln|zł|zl|kc|czk|sek|dkk|nok|huf|ft|ron|lei|bgn|лв|cad|aud|try|rub|jpy|cny)\b)"
+)
 _AMOUNT = r"([0-9]{1,3}(?:[ .,\u00a0\u202f][0-9]{3})+(?:[.,][0-9]{1,2})?|[0-9]+(?:[.,][0-9]{1,2})?)"
 _MONEY = re.compile(
     r"(?P<c1>" + _CURRENCY_TOKEN + r")\s*" + _AMOUNT + r"(?:\s*(?P<c2>" + _CURRENCY_TOKEN + r"))?"
     r"|" + _AMOUNT + r"\s*(?P<c3>" + _CURRENCY_TOKEN + r")",
     re.I,
 )
-_FREE_WORDS = r"\b(?:free|gratuit[e]?|gratis|gratuito|gratuita|kostenlos|kostenfrei|gratuït|ingyenes|darmowy|bezpłatny|zdarma|ilmainen|gratuiti|δωρεάν|безплатно|besplatno|brezplačno|tasuta|bezmaksas|nemokamas|free of charge)\b"
+_FREE_WORDS = (
+    r"\b(?:free|gratuit[e]?|gratis|gratuito|gratuita|kostenlos|kostenfrei|ingyenes|darmowy|bezpłatny|"
+    r"zdarma|ilmainen|gratuiti|δωρεαν|безплатно|besplatno|brezplacno|tasuta|bezmaksas|nemokamas)\b"
+)
+
+
+_CERTIFICATE_WORDS = r"certifica|zertifikat|certyfikat|certifikat|sertifi|attestation|diploma|badge|achievement"
 
 
 def _to_decimal(amount: str) -> Decimal | None:
@@ -609,7 +624,9 @@ def _to_decimal(amount: str) -> Decimal | None:
 
 
 def _certificate_type(text: str) -> str | None:
-    if re.search(r"\bno certificate\b|\bwithout (?:a )?certificate\b|sans certificat|sin certificado|kein zertifikat|no certificat", text):
+    if re.search(
+        r"\bno certificate\b|\bwithout (?:a )?certificate\b|sans certificat|sin certificado|kein zertifikat", text
+    ):
         return "none"
     if re.search(r"professional certificate|certificat professionnel|certificado profesional", text):
         return "professional"
@@ -617,7 +634,7 @@ def _certificate_type(text: str) -> str | None:
         return "verified"
     if re.search(r"record of achievement|leistungsnachweis|qualified certificate", text):
         return "record_of_achievement"
-    if re.search(r"participation|attestation de suivi|teilnahme|partecipazione|statement of participation|confirmation of participation|certificado de participacion", text):
+    if re.search(r"participation|attestation de suivi|teilnahme|partecipazione|certificado de participacion", text):
         return "participation"
     return None
 
@@ -637,8 +654,8 @@ def parse_price(text: str | None) -> Price:
     if not value:
         return result
     folded = _fold(value)
-    money = list(_MONEY.finditer(value))
-    mentions_certificate = re.search(r"certifica|zertifikat|certyfikat|certifikat|sertifi|attestation|diploma|badge|record of achievement", folded)
+    money = list(_MONEY.finditer(folded))  # positions in ``folded``, like the context checks
+    mentions_certificate = re.search(_CERTIFICATE_WORDS, folded)
 
     certificate_type = _certificate_type(folded)
     # A price that belongs to the certificate: "certificate for $49", "$59 certificate".
@@ -654,7 +671,7 @@ def parse_price(text: str | None) -> Price:
             continue
         currency = _CURRENCY_SYMBOLS.get(currency_token.strip(), None)
         around = folded[max(0, match.start() - 30) : match.end() + 30]
-        if mentions_certificate and re.search(r"certifica|zertifikat|certyfikat|certifikat|sertifi|attestation|diploma|badge|achievement", around):
+        if mentions_certificate and re.search(_CERTIFICATE_WORDS, around):
             cert_amount = cert_amount or (amount, currency)
         else:
             course_amount = course_amount or (amount, currency)
@@ -665,7 +682,7 @@ def parse_price(text: str | None) -> Price:
         r"(?:certifica\w*|zertifikat|attestation)\s+(?:\w+\s+)?(?:free|gratuit\w*|gratis|kostenlos)",
         folded,
     )
-    paid_word = re.search(r"\bpaid\b|\bpayant\b|\bde pago\b|\bpago\b|\bkostenpflichtig\b|\bpagamento\b|\bbetaald\b", folded)
+    paid_word = re.search(r"\b(?:paid|payant|de pago|pago|kostenpflichtig|pagamento|betaald)\b", folded)
 
     if course_amount:
         result.price, result.currency = course_amount

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit, urlencode, parse_qsl
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from emclm.catalogue.normalise import (
     ISCED_F_LABELS,
@@ -74,7 +74,9 @@ PLATFORMS: dict[str, tuple[str, str, str | None, str | None]] = {
     "kadenze": ("kadenze", "Kadenze", "https://www.kadenze.com", "US"),
     "swayam": ("swayam", "SWAYAM", "https://swayam.gov.in", "IN"),
     "thaimooc": ("thaimooc", "Thai MOOC", "https://thaimooc.org", "TH"),
-    "open education by blackboard": ("blackboard-open-education", "Open Education by Blackboard", "https://openeducation.blackboard.com", "US"),
+    "open education by blackboard": (
+        "blackboard-open-education", "Open Education by Blackboard", "https://openeducation.blackboard.com", "US"
+    ),
     "novoed": ("novoed", "NovoEd", "https://novoed.com", "US"),
     "desire2learn": ("d2l", "D2L Open Courses", "https://opencourses.desire2learn.com", "CA"),
     "mooc-ed": ("mooc-ed", "MOOC-Ed (Friday Institute)", "https://place.fi.ncsu.edu", "US"),
@@ -373,7 +375,9 @@ class ClassCentralSource(FileSource):
         )
 
     @staticmethod
-    def _runs(starts: Any, session: Any, language: str | None, url: str) -> tuple[list[CourseRunRecord], str | None]:
+    def _runs(
+        starts: Any, session: Any, language: str | None, url: str
+    ) -> tuple[list[CourseRunRecord], str | None]:
         values = starts if isinstance(starts, list) else [starts] if starts else []
         dates: list[date] = []
         self_paced = pace_code(session) == "self_paced" if isinstance(session, str) else False
@@ -390,8 +394,16 @@ class ClassCentralSource(FileSource):
                 raise FieldProblem("details.start date", f"not a date: {value!r}")
             if parsed not in dates:
                 dates.append(parsed)
-        runs = [CourseRunRecord(run_key=d.isoformat(), start_date=d, pace="scheduled", language=language) for d in sorted(dates)]
+        runs = [
+            CourseRunRecord(run_key=d.isoformat(), start_date=d, pace="scheduled", language=language)
+            for d in sorted(dates)
+        ]
         if self_paced:
             runs.append(CourseRunRecord(run_key="self_paced", pace="self_paced", language=language, url=url))
-        pace = "self_paced" if self_paced else ("scheduled" if dates else pace_code(session) if isinstance(session, str) else None)
+        if self_paced:
+            pace = "self_paced"
+        elif dates:
+            pace = "scheduled"
+        else:
+            pace = pace_code(session) if isinstance(session, str) else None
         return runs, pace

@@ -135,7 +135,8 @@ _BOOL_FIELDS = {"language_detected", "free_audit", "identity_verification"}
 def _as_str(name: str, value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and name in ("source_record_id", "platform_course_id"):
+    ids = ("source_record_id", "platform_course_id")
+    if isinstance(value, int | float) and not isinstance(value, bool) and name in ids:
         return str(value)
     if not isinstance(value, str):
         raise FieldProblem(name, f"expected a string, got {type(value).__name__}")
