@@ -334,3 +334,16 @@ def test_size_limit(tmp_path):
     source = partner_json(FILES / "partner.json", max_bytes=100)
     items = list(source.items())
     assert len(items) == 1 and "limit" in items[0].error.message
+
+
+def test_documented_partner_json_example_is_valid(tmp_path):
+    """The example in docs/formats/partner-json.md passes the source's validation."""
+    doc = (ROOT / "docs" / "formats" / "partner-json.md").read_text(encoding="utf-8")
+    example = doc.split("```json", 1)[1].split("```", 1)[0]
+    path = tmp_path / "example.json"
+    path.write_text(example, encoding="utf-8")
+    items, records, errors = run(partner_json(path, provider_code=None))
+    assert not errors, [str(e) for e in errors]
+    course = records["p-1"]
+    assert course.provider_code == "leiden-online" and course.eqf_level == 6
+    assert course.learning_outcomes[0] == "Explain the FAIR principles"
