@@ -18,6 +18,7 @@ Conventions every protocol source follows:
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -158,3 +159,26 @@ def unique(values: list) -> list:
         if v is not None and v not in out:
             out.append(v)
     return out
+
+
+_ISO_DURATION = re.compile(
+    r"^P(?:(?P<w>\d+(?:[.,]\d+)?)W)?(?:(?P<d>\d+(?:[.,]\d+)?)D)?"
+    r"(?:T(?:(?P<h>\d+(?:[.,]\d+)?)H)?(?:(?P<m>\d+(?:[.,]\d+)?)M)?(?:(?P<s>\d+(?:[.,]\d+)?)S)?)?$",
+    re.I,
+)
+
+
+def iso_duration_hours(value: Any) -> float | None:
+    """An ISO 8601 *effort* duration → hours, literally: "PT25H" → 25, "PT1H30M" → 1.5,
+    "P2D" → 48, "P1W" → 168. Years and months (no fixed length) and garbage → None."""
+    if not isinstance(value, str):
+        return None
+    match = _ISO_DURATION.match(value.strip())
+    if not match or value.strip().upper() in ("P", "PT") or value.strip().upper().endswith("T"):
+        return None
+    parts = {k: float(v.replace(",", ".")) for k, v in match.groupdict().items() if v}
+    if not parts:
+        return None
+    hours = (parts.get("w", 0) * 168 + parts.get("d", 0) * 24 + parts.get("h", 0)
+             + parts.get("m", 0) / 60 + parts.get("s", 0) / 3600)
+    return round(hours, 2) if hours > 0 else None
