@@ -7,14 +7,12 @@ when one is missing the browser tests skip on a developer machine and FAIL under
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
 import time
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -23,18 +21,7 @@ from emclm.catalogue.models import Course, CourseRun, Organisation, Provider
 from emclm.db.session import session_scope
 from emclm.skills.models import CourseSkill
 from emclm.taxonomy.models import Concept, OccupationSkill
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = REPO / "docs" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-ESCO = "http://data.europa.eu/esco/"
-HELP_DESK = ESCO + "occupation/aaeec9a7-dc57-4485-890c-86b3eef735f9"  # ICT help desk agent
-SHOP_ASSISTANT_LABEL = "shop assistant"
+from tests.web.helpers import AXE, CHROMIUM, CHROMIUM_ARGS, HELP_DESK, IN_CI, REPO
 
 
 def _missing(what: str) -> None:

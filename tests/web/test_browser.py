@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tests.web.conftest import SCREENSHOTS
+from tests.web.helpers import SCREENSHOTS
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -21,6 +21,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 def run_axe(page, axe_source: str, tmp_path, name: str) -> None:
     """Run axe-core on the page; fail on serious/critical violations (printed); take a screenshot."""
     page.wait_for_load_state("load")
+    page.evaluate("window.scrollTo(0, 0)")
     page.add_script_tag(content=axe_source)
     result = page.evaluate(
         """async (tags) => {
@@ -156,7 +157,7 @@ def test_plan_my_path_in_french_updates_live(browser, live_server, check_factory
     try:
         page.goto("/plan?lang=fr")
         assert page.locator("html").get_attribute("lang") == "fr"
-        page.get_by_label("Votre profession actuelle ou la dernière").fill("vendeur en magasin")
+        page.get_by_label("Votre profession actuelle ou la dernière").fill("employé de magasin")
         page.get_by_label("Profession visée").fill("agent de service d’assistance informatique")
         page.get_by_role("button", name="Afficher mon parcours").click()
         page.wait_for_url(re.compile(r"target="))

@@ -284,18 +284,18 @@ def resolve_occupation(session: Session, text: str, lang: str) -> tuple[Resolved
             return None, []
         label = preferred_labels(session, [concept.id], lang).get(concept.id) or text
         return Resolved(concept.uri, concept.uri.rsplit("/", 1)[-1], label), []
-    hits = []
+    best: dict = {}  # uri -> best hit over the user's language and English
     for lg in dict.fromkeys([lang, "en"]):
-        hits = search_labels(session, text, lang=lg, concept_type="occupation", limit=6)
-        if hits:
-            break
+        for h in search_labels(session, text, lang=lg, concept_type="occupation", limit=6):
+            if h.uri not in best or h.score > best[h.uri].score:
+                best[h.uri] = h
+    hits = sorted(best.values(), key=lambda h: -h.score)[:6]
     if not hits:
         return None, []
     ids = dict(session.execute(select(Concept.uri, Concept.id).where(Concept.uri.in_([h.uri for h in hits]))).all())
     labels = preferred_labels(session, list(ids.values()), lang)
     found = [Resolved(h.uri, h.uri.rsplit("/", 1)[-1], labels.get(ids[h.uri]) or h.label) for h in hits]
-    best = hits[0]
-    if best.score >= 80:
+    if hits[0].score >= 80:
         return found[0], found[1:4]
     return None, found[:5]
 
