@@ -162,3 +162,12 @@ def test_every_ui_string_is_translated_in_every_language():
         known = catalog._catalog  # msgid (or (msgid, n) for plurals) -> translation
         missing = sorted(m for m in ids if m not in known and (m, 0) not in known)
         assert not missing, f"{lang}: untranslated UI text {missing[:10]}"
+
+
+def test_english_fallback_labels_are_marked_for_screen_readers(client):
+    client.cookies.clear()
+    # the shipped ESCO has skill labels in en/fr/es only: a German page shows English skill labels
+    de = client.get("/occupations/aaeec9a7-dc57-4485-890c-86b3eef735f9", headers={"Accept-Language": "de"}).text
+    assert re.search(r'<a href="/skills/[^"]+" lang="en">provide ICT support</a>', de)
+    fr = client.get("/occupations/aaeec9a7-dc57-4485-890c-86b3eef735f9", headers={"Accept-Language": "fr"}).text
+    assert re.search(r'<a href="/skills/[^"]+">fournir une assistance TIC</a>', fr)

@@ -228,6 +228,7 @@ def course(request: Request, course_id: int, session: Session = Depends(get_sess
     title = (c.title_i18n or {}).get(lang) or c.title
     description = (c.description_i18n or {}).get(lang) or c.description
     return render(request, lang, "course.html", {
+        "english": services.label_fallbacks(session, [s["uri"] for s in page.skills] + [o["uri"] for o in page.occupations], lang),
         "page": page, "c": c, "title": title, "description": description, "jsonld": course_jsonld(page, request),
         "today": date.today(),
     })
@@ -249,6 +250,7 @@ def skill(request: Request, ident: str, session: Session = Depends(get_session),
     occupations = occupations_for_skill(session, concept, lang)
     return render(request, lang, "skill.html", {
         "view": view,
+        "english": services.label_fallbacks(session, [o["uri"] for o in occupations[:80]], lang),
         "essential_for": [o for o in occupations if o["relation"] == "essential"][:40],
         "optional_for": [o for o in occupations if o["relation"] != "essential"][:40],
         "n_essential": sum(1 for o in occupations if o["relation"] == "essential"),
@@ -269,8 +271,10 @@ def occupation(request: Request, ident: str, session: Session = Depends(get_sess
     essential_ids = list(session.execute(
         select(Concept.id).where(Concept.uri.in_([s["uri"] for s in skills["essential"]]))
     ).scalars()) if skills["essential"] else []
+    shown = [s["uri"] for s in skills["essential"] + skills.get("optional", [])]
     return render(request, lang, "occupation.html", {
         "view": view, "essential": skills["essential"], "optional": skills.get("optional", []),
+        "english": services.label_fallbacks(session, shown, lang),
         "courses": services.courses_for_skills(session, essential_ids),
     })
 
@@ -293,7 +297,9 @@ def plan(request: Request, current: str = "", description: str = "", target: str
     )
     result = services.plan_path(session, current=current[:200], description=description[:5000],
                                 target=target[:200], constraints=constraints, lang=lang)
+    shown = [s["uri"] for s in result.essential + result.optional]
     return render(request, lang, "plan.html", {
+        "english": services.label_fallbacks(session, shown, lang),
         "form": {"current": current, "description": description, "target": target, "language": language,
                  "free": bool(free), "hours": hours},
         "plan": result, "course_languages": COURSE_LANGUAGES,

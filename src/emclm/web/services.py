@@ -433,3 +433,20 @@ def _basic_gap(session: Session, plan: Plan, cur: Resolved | None, description: 
     plan.optional = [skill(s) for s in rel["optional"] if s["uri"] not in held]
     plan.state = "done"
     return plan
+
+
+def label_fallbacks(session: Session, uris: list[str], lang: str) -> set[str]:
+    """The concepts among ``uris`` with no preferred label in ``lang`` (their English label is shown,
+    and the page marks it ``lang="en"`` for screen readers)."""
+    if lang == "en" or not uris:
+        return set()
+    from emclm.taxonomy.models import Label
+
+    have: set[str] = set()
+    for i in range(0, len(uris), 900):
+        chunk = uris[i : i + 900]
+        have.update(session.execute(
+            select(Concept.uri).join(Label, Label.concept_id == Concept.id)
+            .where(Concept.uri.in_(chunk), Label.lang == lang, Label.kind == "preferred")
+        ).scalars())
+    return set(uris) - have
