@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test install build bench clean
+.PHONY: run test install build bench clean browser-deps screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,22 @@ build: install
 run: build
 	$(BIN)/emclm serve
 
-test: build
+test: build browser-deps
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# What the browser tests need beyond Python (not `make run`): Debian's Chromium (Playwright's own
+# browser download does not work here) and axe-core from npm (package.json / package-lock.json).
+browser-deps: node_modules/.installed
+	@test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+node_modules/.installed: package.json package-lock.json
+	command -v npm >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm; }
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Re-take docs/screenshots/*.png (shown in the README) from the browser tests.
+screenshots: build browser-deps
+	EMCLM_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/web/test_browser.py
 
 bench: build
 	@echo "see docs/benchmarks.md for each benchmark's command"
