@@ -36,6 +36,7 @@ STEM_LEN = 5
 TITLE_WEIGHT = 1.0
 TEXT_WEIGHT = 0.25
 GROUP_WEIGHT = 0.15
+TEXT_CHARS = 3000
 KIND_WEIGHT = {"preferred": 1.0, "alternative": 0.97, "hidden": 0.9}
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # words that say nothing about the occupation in ad titles (gender markers, seniority, contract)
@@ -95,7 +96,7 @@ class _LangIndex:
             for s in st:
                 self.postings[s].append(i)
 
-    def match(self, query: set[str], mode: str) -> dict[int, float]:
+    def match(self, query: set[str], mode: str, allowed: set[int] | None = None) -> dict[int, float]:
         """Best label score per occupation: cosine (title) or label coverage (text)."""
         if not query:
             return {}
@@ -109,6 +110,8 @@ class _LangIndex:
                     continue
                 seen.add(li)
                 occ, st, norm2, kw = self.labels[li]
+                if allowed is not None and occ not in allowed:
+                    continue
                 inter = sum(q_idf[x] ** 2 for x in st if x in q_idf)
                 if mode == "title":
                     score = inter / (math.sqrt(norm2) * q_norm) if norm2 else 0.0
@@ -131,6 +134,7 @@ class OccupationRanker:
         self.by_uri = {uri: oid for oid, (uri, _) in occupations.items()}
         self._rows = label_rows
         self._indexes: dict[str, _LangIndex] = {}
+        self._groups: dict[str, set[int]] = {}
         self._lock = threading.Lock()
         self.languages = sorted(label_rows)
 
@@ -163,6 +167,15 @@ class OccupationRanker:
                 self._indexes[lang] = idx
             return idx
 
+    def _group(self, prefix: str) -> set[int]:
+        with self._lock:
+            cached = self._groups.get(prefix)
+        if cached is None:
+            cached = {o for o, (_, isco) in self.occupations.items() if (isco or "").startswith(prefix)}
+            with self._lock:
+                self._groups[prefix] = cached
+        return cached
+
     def label(self, occ_id: int, lang: str) -> str | None:
         return self.index(lang).pref.get(occ_id) or self.index("en").pref.get(occ_id)
 
@@ -177,21 +190,23 @@ class OccupationRanker:
     ) -> list[RankedOccupation]:
         lang = lang if lang in self._rows else (detect_language(f"{title} {text or ''}", self.languages) or "en")
         idx = self.index(lang)
-        t_stems = set(stems(title))
-        scores: dict[int, float] = defaultdict(float)
-        for occ, s in idx.match(t_stems, "title").items():
-            scores[occ] += TITLE_WEIGHT * s
-        if text:
-            body = set(stems(text[:4000])) - t_stems
-            for occ, s in idx.match(body, "text").items():
-                scores[occ] += TEXT_WEIGHT * s
-        if lang != "en" and len(scores) < k:  # English titles are common in every country's ads
-            en = self.index("en")
-            for occ, s in en.match(t_stems, "title").items():
-                scores[occ] = max(scores[occ], 0.9 * s)
         allowed = None
         if candidates:
             allowed = {self.by_uri[u] for u in candidates if u in self.by_uri}
+        elif isco_prefix:
+            allowed = self._group(isco_prefix)
+        t_stems = set(stems(title))
+        scores: dict[int, float] = defaultdict(float)
+        for occ, s in idx.match(t_stems, "title", allowed).items():
+            scores[occ] += TITLE_WEIGHT * s
+        if text and TEXT_WEIGHT:
+            body = set(stems(text[:TEXT_CHARS])) - t_stems
+            for occ, s in idx.match(body, "text", allowed).items():
+                scores[occ] += TEXT_WEIGHT * s
+        if lang != "en" and len(scores) < k:  # English titles are common in every country's ads
+            en = self.index("en")
+            for occ, s in en.match(t_stems, "title", allowed).items():
+                scores[occ] = max(scores[occ], 0.9 * s)
         ranked = []
         for occ, s in scores.items():
             uri, isco = self.occupations[occ]

@@ -31,6 +31,9 @@ COUNTRY_WORDS = {
 }
 
 
+ABROAD = "abroad"  # resolve_pl's answer for an ad placed outside the country
+
+
 @dataclass(frozen=True)
 class Region:
     code: str
@@ -43,6 +46,7 @@ class Region:
 class Place:
     country: str | None
     nuts: str | None
+    abroad: bool = False  # the text places the job outside ``country``
 
     @property
     def level(self) -> int | None:
@@ -52,6 +56,7 @@ class Place:
 class NutsTable:
     def __init__(self, data_dir: Path | None = None):
         base = (data_dir or get_settings().data_dir) / "labour"
+        self.base = base
         self.regions: dict[str, Region] = {}
         with (base / "nuts2021.csv").open(encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
@@ -127,29 +132,88 @@ class NutsTable:
                 return code
         return None
 
+    def _pl_setup(self) -> None:
+        if getattr(self, "_pl_ready", False):
+            return
+        import re
+
+        def words(kind: str) -> list[tuple[str, str]]:
+            return sorted(((k[2], v) for k, v in self.places.items() if k[0] == "PL" and k[1] == kind),
+                          key=lambda kv: -len(kv[0]))
+
+        self._pl_voiv = [(re.compile(r"\b%s\b" % re.escape(name)), code) for name, code in words("voivodeship")]
+        self._pl_abroad = [re.compile(r"\b%s\b" % re.escape(name)) for name, _ in words("abroad")]
+        self._pl_country = {name for name, _ in words("country")}
+        self._pl_towns: dict[str, str] = {}
+        path = self.base / "pl-towns.csv"
+        if path.exists():
+            with path.open(encoding="utf-8", newline="") as fh:
+                for row in csv.DictReader(fh):
+                    self._pl_towns[row["town"]] = row["nuts"]
+        self._pl_ready = True
+
     def resolve_pl(self, region: str) -> str | None:
-        """Polish "town, county, voivodeship" (any part may be missing) → NUTS code."""
-        parts = [fold(p) for p in region.replace(";", ",").split(",") if p.strip()]
-        if not parts:
+        """Polish place text → NUTS code; ``ABROAD`` for ads abroad; None when unknown.
+
+        Handles the job boards' formats: "town, county, voivodeship", "Town (Voivodeship)",
+        "woj. voivodeship, Town", "Town voivodeship", a town alone (through ``pl-towns.csv``,
+        learned from ads that name town and voivodeship together) and English names. Several
+        voivodeships in one ad place it in Poland only (code "PL").
+        """
+        self._pl_setup()
+        folded = fold(region)
+        if not folded:
             return None
-        voiv = None
-        for p in reversed(parts):
-            key = p.replace("wojewodztwo ", "").strip()
-            code = self.places.get(("PL", "voivodeship", key))
-            if code:
-                voiv = code
-                break
-        town = parts[0]
-        county = parts[1] if len(parts) >= 3 else None
-        if voiv is None:
-            # no voivodeship: a big city alone ("Warszawa") still places the ad
-            return self.places.get(("PL", "city", town))
+        if folded in self._pl_country:
+            return "PL"
+        rest = f" {folded} "
+        found: list[str] = []
+        for rx, code in self._pl_voiv:
+            if rx.search(rest):
+                found.append(code)
+                rest = rx.sub(" ", rest)
+        if not found and any(rx.search(folded) for rx in self._pl_abroad):
+            return ABROAD
+        voivs = set(found)
+        if len(voivs) > 1:
+            return "PL"
+        raw_parts = [p.strip() for p in region.replace(";", ",").replace("(", ",").replace(")", ",").split(",")]
+        parts = []
+        for p in raw_parts:
+            f = fold(p).removeprefix("woj ").strip()
+            for rx, _ in self._pl_voiv:
+                f = rx.sub(" ", f)
+            f = " ".join(f.split(" - ")[0].split())
+            if f:
+                parts.append(f)
+        town = parts[0] if parts else ""
+        words = town.split()
+        towns = [town] + [" ".join(words[:n]) for n in range(len(words) - 1, 0, -1)]
+
+        def lookup(kind: str) -> str | None:
+            for cand in towns:
+                hit = self.places.get(("PL", "city", cand)) if kind == "city" else self._pl_towns.get(cand)
+                if hit:
+                    return hit
+            return None
+
+        if not voivs:
+            if town in self._pl_country:
+                return "PL"
+            return lookup("city") or lookup("towns")
+        voiv = voivs.pop()
+        county = None
+        if len(parts) >= 2 and len(raw_parts) >= 3:
+            county = parts[1].replace("powiat ", "").removeprefix("m st ").removeprefix("m ").strip()
         if voiv == "PL9":
             if county:
-                c = self.places.get(("PL", "county", county.replace("powiat ", "")))
-                return c if c else "PL92"
-            c = self.places.get(("PL", "city", town))
-            return c or "PL9"
+                return self.places.get(("PL", "county", county)) or "PL92"
+            c = lookup("city")
+            if c:
+                return c
+            known = lookup("towns")
+            return known if known and known.startswith("PL9") else "PL9"
+        town = towns[-1] if not self.places.get(("PL", "city", town)) and lookup("city") else town
         city = self.places.get(("PL", "city", town))
         if city and city.startswith(voiv):
             return city
@@ -166,7 +230,19 @@ class NutsTable:
                 key_lan = key + " lan"
             else:
                 key_lan = key
-            return self.by_name.get(("SE", key_lan)) or self.by_name.get(("SE", key)) or self.places.get(("SE", "city", key))
+            hit = self.by_name.get(("SE", key_lan)) or self.by_name.get(("SE", key)) or self.places.get(("SE", "city", key))
+            if hit:
+                return hit
+            # several names in one text ("Västra Götalands län Vänersborg"): the first known 1–3 word name
+            words = key.split()
+            for i in range(len(words)):
+                for n in (3, 2, 1):
+                    cand = " ".join(words[i : i + n])
+                    if len(cand.split()) != n:
+                        continue
+                    hit = self.by_name.get(("SE", cand)) or self.places.get(("SE", "city", cand))
+                    if hit:
+                        return hit
         return None
 
     def resolve(self, country: str | None, region: str | None = None, postcode: str | None = None) -> Place:
@@ -181,6 +257,8 @@ class NutsTable:
                 nuts = text.upper()
             elif cc == "PL":
                 nuts = self.resolve_pl(text)
+                if nuts == ABROAD:
+                    return Place(cc, None, abroad=True)
             elif cc == "SE":
                 nuts = self.resolve_se(lan_name=text)
             elif cc:

@@ -96,3 +96,49 @@ def build(out: Path) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     print(build(Path(sys.argv[1] if len(sys.argv) > 1 else "data/labour/nuts2021.csv")), "codes")
+
+
+def learn_pl_towns(region_texts, out: Path) -> int:
+    """``data/labour/pl-towns.csv``: town → NUTS code, learned from ads that name the town together
+    with its voivodeship ("Kwidzyn (Pomorskie)", "Łask, łaski, łódzkie"). A town is kept only when
+    every ad that names it agrees (same NUTS 2, or the same NUTS 1 for Mazowieckie)."""
+    from collections import Counter, defaultdict
+
+    from emclm.labour.nuts import NutsTable
+    from emclm.taxonomy.text import fold
+
+    table = NutsTable()
+    votes: dict[str, Counter] = defaultdict(Counter)
+    for text in region_texts:
+        if not text or "," not in text and "(" not in text and len(text.split()) < 2:
+            continue
+        code = table.resolve_pl(text)
+        if not code or len(code) < 3 or not code.startswith("PL"):
+            continue
+        head = fold(text.replace("(", ",").split(",")[0]).removeprefix("woj ").strip()
+        head = head.split(" - ")[0].strip()
+        # "Town voivodeship": drop the voivodeship word(s) at the end
+        for rx, _ in table._pl_voiv:
+            head = rx.sub(" ", head).strip()
+        if not head or len(head) > 40 or any(ch.isdigit() for ch in head) or head in table._pl_country:
+            continue
+        votes[head][code] += 1
+    rows = []
+    for town, counter in votes.items():
+        total = sum(counter.values())
+        top, top_n = counter.most_common(1)[0]
+        if top_n / total >= 0.8:
+            code = top
+        else:  # the longest prefix every vote agrees on, at least NUTS 1
+            code = top
+            while code and not all(c.startswith(code) for c in counter):
+                code = code[:-1]
+            if len(code) < 3:
+                continue
+        rows.append((town, code, sum(counter.values())))
+    rows.sort()
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["town", "nuts", "ads"])
+        w.writerows(rows)
+    return len(rows)

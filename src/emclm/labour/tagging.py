@@ -1,0 +1,109 @@
+"""ESCO skills of a vacancy.
+
+Two kinds of evidence:
+
+- **declared**: skills the source names (schema.org ``skills``, JobTech ``must_have.skills``) are
+  matched to ESCO skill labels exactly (folded) in the ad's language, then in English;
+- **extracted**: the skills branch's extractor (``emclm.skills.SkillExtractor``:
+  ``from_database(url)``, ``.rank(text, lang=None, k=20)`` → items with ``.uri``, ``.score``,
+  ``.evidence``) over title + text in the ad's language, imported lazily. When that package is
+  not installed the tagger says so in its ``description`` (and in every import report) and tags
+  declared skills only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from emclm.taxonomy.models import Concept, Label
+from emclm.taxonomy.text import fold
+
+log = logging.getLogger(__name__)
+MIN_EXTRACTED_SCORE = 0.0
+MAX_SKILLS = 20
+
+
+def load_extractor(url: str | None) -> Any | None:
+    """The skills branch's extractor, or None when ``emclm.skills`` does not provide it (yet)."""
+    try:
+        from emclm.skills import SkillExtractor  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    try:
+        return SkillExtractor.from_database(url)
+    except Exception as exc:  # noqa: BLE001 - a broken optional component must not stop imports
+        log.warning("skill extractor unavailable: %s", exc)
+        return None
+
+
+class VacancySkillTagger:
+    def __init__(self, skill_ids: dict[str, int], labels: dict[str, dict[str, int]], extractor: Any | None = None, k: int = MAX_SKILLS):
+        self.skill_ids = skill_ids  # uri → id
+        self.labels = labels  # lang → folded label → skill id
+        self.extractor = extractor
+        self.k = k
+
+    @property
+    def description(self) -> str:
+        if self.extractor is None:
+            return "declared skills only (emclm.skills.SkillExtractor not installed)"
+        return f"declared + {type(self.extractor).__module__}.{type(self.extractor).__name__}"
+
+    @classmethod
+    def from_session(cls, session: Session, url: str | None = None, extractor: Any | None = None,
+                     use_extractor: bool = True) -> VacancySkillTagger:
+        ids = dict(session.execute(select(Concept.uri, Concept.id).where(Concept.concept_type == "skill")).all())
+        labels: dict[str, dict[str, int]] = {}
+        for cid, lang, norm, kind in session.execute(
+            select(Label.concept_id, Label.lang, Label.norm, Label.kind)
+            .join(Concept, Concept.id == Label.concept_id)
+            .where(Concept.concept_type == "skill", Label.kind.in_(("preferred", "alternative")))
+        ):
+            d = labels.setdefault(lang, {})
+            if kind == "preferred" or norm not in d:
+                d[norm] = cid
+        if extractor is None and use_extractor:
+            extractor = load_extractor(url or str(session.get_bind().url))
+        return cls(ids, labels, extractor)
+
+    def declared(self, names: list[str], lang: str | None) -> list[tuple[int, float, str, list]]:
+        out = []
+        for name in names:
+            key = fold(name)
+            sid = None
+            for lg in (lang, "en"):
+                if lg and key in self.labels.get(lg, {}):
+                    sid = self.labels[lg][key]
+                    break
+            if sid is not None:
+                out.append((sid, 1.0, "declared", [{"text": name, "field": "declared"}]))
+        return out
+
+    def extracted(self, text: str, lang: str | None) -> list[tuple[int, float, str, list]]:
+        if self.extractor is None or not text:
+            return []
+        out = []
+        for item in self.extractor.rank(text, lang=lang, k=self.k):
+            sid = self.skill_ids.get(item.uri)
+            if sid is None or float(item.score) < MIN_EXTRACTED_SCORE:
+                continue
+            ev = getattr(item, "evidence", None) or []
+            if not isinstance(ev, list):
+                ev = [ev]
+            out.append((sid, float(item.score), "extracted", [e if isinstance(e, (dict, str)) else str(e) for e in ev][:5]))
+        return out
+
+    def tag(self, nv) -> list[tuple[int, float, str, list]]:
+        rec = nv.record
+        found: dict[int, tuple[int, float, str, list]] = {}
+        for row in self.declared(rec.declared_skills, rec.lang):
+            found[row[0]] = row
+        text = f"{rec.title}\n{rec.text or ''}"
+        for row in self.extracted(text, rec.lang):
+            if row[0] not in found:
+                found[row[0]] = row
+        return list(found.values())
