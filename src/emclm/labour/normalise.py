@@ -7,7 +7,7 @@ Occupation, in order of trust:
 2. ``crosswalk``   a national code with shipped ESCO links (KZiS → ``data/labour/kzis-esco.csv``):
                    the linked occupation (ranked among the links when there are several);
 3. ``isco``        an ISCO-08 code (or KZiS's first 4 digits): the best-ranked ESCO occupation of
-                   that unit group;
+                   that unit group when the ad's words point at one, else the unit group only;
 4. ``ranked``      no usable code: the ranker's best occupation over all of ESCO (restricted to
                    the ISCO major group of a national code that shares it, SSYK 2012); kept only
                    with score ≥ ``MIN_RANK_SCORE``.
@@ -119,8 +119,9 @@ class Normaliser:
                     return isco, r.by_uri[best[0].uri], best[0].uri, "crosswalk", best[0].score
         if isco and isco.isdigit() and len(isco) == 4:
             best = r.rank(title, rec.text, rec.lang, k=1, isco_prefix=isco)
-            if best:
+            if best and best[0].score > 0:
                 return isco, r.by_uri[best[0].uri], best[0].uri, "isco", best[0].score
+            # the unit group is known but nothing in the ad points at one of its ESCO occupations
             return isco, None, None, "isco", None
         prefix = None
         if codes.get("ssyk2012", "")[:1].isdigit():

@@ -1,6 +1,6 @@
 """ESCO skills of a vacancy.
 
-Two kinds of evidence:
+Three kinds of evidence (``VacancySkill.method``):
 
 - **declared**: skills the source names (schema.org ``skills``, JobTech ``must_have.skills``) are
   matched to ESCO skill labels exactly (folded) in the ad's language, then in English;
@@ -8,7 +8,10 @@ Two kinds of evidence:
   ``from_database(url)``, ``.rank(text, lang=None, k=20)`` → items with ``.uri``, ``.score``,
   ``.evidence``) over title + text in the ad's language, imported lazily. When that package is
   not installed the tagger says so in its ``description`` (and in every import report) and tags
-  declared skills only.
+  declared skills only;
+- **occupation**: the ESCO *essential* skills of the ad's ESCO occupation (score 0.5), so ads in
+  languages without ESCO skill labels (Polish, Swedish …) still count towards skill demand.
+  Demand queries can leave this method out (``methods=``).
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from emclm.taxonomy.models import Concept, Label
+from emclm.taxonomy.models import Concept, Label, OccupationSkill
 from emclm.taxonomy.text import fold
 
 log = logging.getLogger(__name__)
 MIN_EXTRACTED_SCORE = 0.0
 MAX_SKILLS = 20
+OCCUPATION_SKILL_SCORE = 0.5
 
 
 def load_extractor(url: str | None) -> Any | None:
@@ -41,11 +45,13 @@ def load_extractor(url: str | None) -> Any | None:
 
 
 class VacancySkillTagger:
-    def __init__(self, skill_ids: dict[str, int], labels: dict[str, dict[str, int]], extractor: Any | None = None, k: int = MAX_SKILLS):
+    def __init__(self, skill_ids: dict[str, int], labels: dict[str, dict[str, int]], extractor: Any | None = None,
+                 k: int = MAX_SKILLS, occupation_skills: dict[int, list[int]] | None = None):
         self.skill_ids = skill_ids  # uri → id
         self.labels = labels  # lang → folded label → skill id
         self.extractor = extractor
         self.k = k
+        self.occupation_skills = occupation_skills or {}  # occupation id → essential skill ids
 
     @property
     def description(self) -> str:
@@ -68,7 +74,12 @@ class VacancySkillTagger:
                 d[norm] = cid
         if extractor is None and use_extractor:
             extractor = load_extractor(url or str(session.get_bind().url))
-        return cls(ids, labels, extractor)
+        occ_skills: dict[int, list[int]] = {}
+        for occ, skill in session.execute(
+            select(OccupationSkill.occupation_id, OccupationSkill.skill_id).where(OccupationSkill.relation_type == "essential")
+        ):
+            occ_skills.setdefault(occ, []).append(skill)
+        return cls(ids, labels, extractor, occupation_skills=occ_skills)
 
     def declared(self, names: list[str], lang: str | None) -> list[tuple[int, float, str, list]]:
         out = []
@@ -106,4 +117,8 @@ class VacancySkillTagger:
         for row in self.extracted(text, rec.lang):
             if row[0] not in found:
                 found[row[0]] = row
+        if nv.occupation_id is not None:
+            for sid in self.occupation_skills.get(nv.occupation_id, ()):
+                if sid not in found:
+                    found[sid] = (sid, OCCUPATION_SKILL_SCORE, "occupation", [])
         return list(found.values())
