@@ -260,3 +260,42 @@ def detect_language(text: str, languages: list[str]) -> str | None:
 
 
 _detector = None
+
+
+def split_title(text: str, max_words: int = 12) -> tuple[str, str]:
+    """For input that is one text (title + body): the first line, at most ``max_words`` words, is the title."""
+    text = (text or "").strip()
+    first, _, rest = text.partition("\n")
+    words = first.split()
+    if len(words) > max_words:
+        return " ".join(words[:max_words]), text
+    return first, rest or ""
+
+
+def rank_lines(ranker: OccupationRanker, lines, k: int = 5, lang: str | None = None):
+    """``emclm occupations rank``: JSON lines ``{"id", "text"}`` (optionally ``title``, ``lang``) in,
+    ``{"id", "occupations": [{"uri", "isco", "label", "score"}, …]}`` out, best first. A line that is
+    not valid input yields ``{"id", "error"}`` and the stream goes on."""
+    import json
+
+    for lineno, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("not a JSON object")
+            text = obj.get("text")
+            title = obj.get("title")
+            if not isinstance(text, str) and not isinstance(title, str):
+                raise ValueError("needs a string 'text' (or 'title')")
+        except ValueError as exc:
+            yield {"id": None, "line": lineno, "error": str(exc)}
+            continue
+        if title is None:
+            title, body = split_title(text)
+        else:
+            body = text or ""
+        ranked = ranker.rank(title, body, obj.get("lang") or lang, k=k)
+        yield {"id": obj.get("id"), "occupations": [r.as_dict() for r in ranked]}
