@@ -17,6 +17,7 @@ Three kinds of evidence (``VacancySkill.method``):
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -42,6 +43,15 @@ def load_extractor(url: str | None) -> Any | None:
     except Exception as exc:  # noqa: BLE001 - a broken optional component must not stop imports
         log.warning("skill extractor unavailable: %s", exc)
         return None
+
+
+def _plain(evidence: Any) -> Any:
+    """Evidence as JSON: dicts and strings as they are, dataclasses (the skills branch's ``Evidence``) as dicts."""
+    if isinstance(evidence, (dict, str)):
+        return evidence
+    if is_dataclass(evidence) and not isinstance(evidence, type):
+        return {k: v for k, v in asdict(evidence).items() if isinstance(v, (str, int, float, bool, type(None)))}
+    return str(evidence)
 
 
 class VacancySkillTagger:
@@ -105,7 +115,7 @@ class VacancySkillTagger:
             ev = getattr(item, "evidence", None) or []
             if not isinstance(ev, list):
                 ev = [ev]
-            out.append((sid, float(item.score), "extracted", [e if isinstance(e, (dict, str)) else str(e) for e in ev][:5]))
+            out.append((sid, float(item.score), "extracted", [_plain(e) for e in ev][:5]))
         return out
 
     def tag(self, nv) -> list[tuple[int, float, str, list]]:
