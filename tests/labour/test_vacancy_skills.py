@@ -26,7 +26,7 @@ from emclm.taxonomy.models import Concept
 from ..conftest import FIXTURES
 
 try:
-    from emclm.skills import SkillExtractor  # noqa: F401
+    from emclm.skills import SkillExtractor  # noqa: F401 - presence check
 
     HAVE_EXTRACTOR = True
 except ImportError:

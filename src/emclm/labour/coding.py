@@ -243,7 +243,7 @@ class OccupationRanker:
 def detect_language(text: str, languages: list[str]) -> str | None:
     """The ad's language with lingua when installed (optional); None otherwise."""
     try:
-        from lingua import IsoCode639_1, LanguageDetectorBuilder
+        from lingua import LanguageDetectorBuilder
     except ImportError:
         return None
     global _detector
@@ -253,9 +253,8 @@ def detect_language(text: str, languages: list[str]) -> str | None:
     if lang is None:
         return None
     code = lang.iso_code_639_1.name.lower()
-    if code == "nb" or code == "nn":
+    if code in ("nb", "nn"):
         code = "no"
-    _ = IsoCode639_1
     return code if code in languages else None
 
 
