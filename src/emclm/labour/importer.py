@@ -97,6 +97,8 @@ def import_vacancies(
 
     def flush() -> None:
         nonlocal batch
+        if tagger is not None and batch:
+            tagger.tag_batch([nv for nv, _ in batch])  # one extractor call per batch and language
         with session_scope(url) as session:
             _store(session, source.name, batch, report)
             run = session.get(VacancyImport, run_id)
@@ -117,8 +119,6 @@ def import_vacancies(
             else:
                 try:
                     nv = normaliser.normalise(source.name, item.record)
-                    if tagger is not None:
-                        nv.skills = tagger.tag(nv)
                     batch.append((nv, item.checkpoint))
                 except RecordError as err:
                     note_error(err)

@@ -105,30 +105,48 @@ class VacancySkillTagger:
         return out
 
     def extracted(self, text: str, lang: str | None) -> list[tuple[int, float, str, list]]:
-        if self.extractor is None or not text:
-            return []
-        out = []
-        for item in self.extractor.rank(text, lang=lang, k=self.k):
-            sid = self.skill_ids.get(item.uri)
-            if sid is None or float(item.score) < MIN_EXTRACTED_SCORE:
-                continue
-            ev = getattr(item, "evidence", None) or []
-            if not isinstance(ev, list):
-                ev = [ev]
-            out.append((sid, float(item.score), "extracted", [_plain(e) for e in ev][:5]))
+        return self._extracted_batch([text], [lang])[0] if text else []
+
+    def _extracted_batch(self, texts: list[str], langs: list[str | None]) -> list[list]:
+        """One extractor call per language group (``rank_batch`` when the extractor has it)."""
+        out: list[list] = [[] for _ in texts]
+        if self.extractor is None:
+            return out
+        groups: dict[str | None, list[int]] = {}
+        for i, lang in enumerate(langs):
+            groups.setdefault(lang, []).append(i)
+        batch = getattr(self.extractor, "rank_batch", None)
+        for lang, idxs in groups.items():
+            if batch is not None:
+                results = batch([texts[i] for i in idxs], lang=lang, k=self.k)
+            else:
+                results = [self.extractor.rank(texts[i], lang=lang, k=self.k) for i in idxs]
+            for i, items in zip(idxs, results):
+                rows = []
+                for item in items:
+                    sid = self.skill_ids.get(item.uri)
+                    if sid is None or float(item.score) < MIN_EXTRACTED_SCORE:
+                        continue
+                    ev = getattr(item, "evidence", None) or []
+                    rows.append((sid, float(item.score), "extracted", [_plain(e) for e in (ev if isinstance(ev, list) else [ev])][:5]))
+                out[i] = rows
         return out
 
-    def tag(self, nv) -> list[tuple[int, float, str, list]]:
-        rec = nv.record
-        found: dict[int, tuple[int, float, str, list]] = {}
-        for row in self.declared(rec.declared_skills, rec.lang):
-            found[row[0]] = row
-        text = f"{rec.title}\n{rec.text or ''}"
-        for row in self.extracted(text, rec.lang):
-            if row[0] not in found:
+    def tag_batch(self, nvs: list) -> None:
+        """Set ``nv.skills`` for a batch of normalised vacancies: declared, extracted, occupation."""
+        texts = [f"{nv.record.title}\n{nv.record.text or ''}" for nv in nvs]
+        extracted = self._extracted_batch(texts, [nv.record.lang for nv in nvs])
+        for nv, ext in zip(nvs, extracted):
+            found: dict[int, tuple[int, float, str, list]] = {}
+            for row in self.declared(nv.record.declared_skills, nv.record.lang):
                 found[row[0]] = row
-        if nv.occupation_id is not None:
-            for sid in self.occupation_skills.get(nv.occupation_id, ()):
-                if sid not in found:
-                    found[sid] = (sid, OCCUPATION_SKILL_SCORE, "occupation", [])
-        return list(found.values())
+            for row in ext:
+                found.setdefault(row[0], row)
+            if nv.occupation_id is not None:
+                for sid in self.occupation_skills.get(nv.occupation_id, ()):
+                    found.setdefault(sid, (sid, OCCUPATION_SKILL_SCORE, "occupation", []))
+            nv.skills = list(found.values())
+
+    def tag(self, nv) -> list[tuple[int, float, str, list]]:
+        self.tag_batch([nv])
+        return nv.skills
