@@ -126,3 +126,27 @@ def test_guess_kind():
     assert guess_kind(LAB / "pl-ojalab-slice.csv") == "tabular"
     assert guess_kind(LAB / "se-jobsearch-v1.json") == "jobtech"
     assert guess_kind(LAB / "se-scraped-jobposting.jsonl") == "jobposting"
+
+
+def test_xlsx_spreadsheet_with_mapping(tmp_path):
+    """The OJALAB originals are XLSX: the same rows read from a workbook give the same records."""
+    import csv
+
+    from openpyxl import Workbook
+
+    with (LAB / "pl-ojalab-slice.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    wb = Workbook()
+    ws = wb.active
+    for row in rows:
+        # numbers as numbers, as Excel stores them (KZiS codes, serial dates)
+        ws.append([float(v) if v.replace(".", "", 1).isdigit() and len(v) < 12 else v for v in row])
+    path = tmp_path / "ads.xlsx"
+    wb.save(path)
+    assert guess_kind(path) == "tabular"
+    from_xlsx, errors_x, _ = _run("tabular", path, preset="ojalab")
+    from_csv, errors_c, _ = _run("tabular", LAB / "pl-ojalab-slice.csv", preset="ojalab")
+    assert [r.source_record_id for r in from_xlsx] == [r.source_record_id for r in from_csv]
+    assert [r.occupation_codes for r in from_xlsx] == [r.occupation_codes for r in from_csv]
+    assert [r.date_collected for r in from_xlsx] == [r.date_collected for r in from_csv]
+    assert [(e.record_id, e.field_name) for e in errors_x] == [(e.record_id, e.field_name) for e in errors_c]

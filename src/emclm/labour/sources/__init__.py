@@ -1,4 +1,4 @@
-"""Vacancy sources by kind: ``jobposting`` (schema.org), ``jobtech`` (Arbetsförmedlingen), ``tabular`` (CSV + mapping)."""
+"""Vacancy sources by kind: ``jobposting`` (schema.org), ``jobtech`` (Arbetsförmedlingen), ``tabular`` (XLSX/CSV + mapping)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def make_source(config: SourceConfig) -> VacancySource:
 def guess_kind(path: Path) -> str:
     """For ``emclm vacancies import FILE``: tables → tabular; JSON naming Swedish fields → jobtech; else jobposting."""
     name = path.name.removesuffix(".gz")
-    if name.endswith((".csv", ".tsv")):
+    if name.endswith((".csv", ".tsv", ".xlsx")):
         return "tabular"
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())

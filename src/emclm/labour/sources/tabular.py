@@ -1,4 +1,4 @@
-"""Spreadsheet exports (CSV / TSV, optionally gzipped) with a column mapping.
+"""Spreadsheets (XLSX, first sheet, read as a stream) and CSV / TSV (optionally gzipped) with a column mapping.
 
 ``options.columns`` maps record fields to column names; a list tries each column in turn
 (``title = ["job.title", "title"]``). Fields: ``id title text employer lang url country region
@@ -66,7 +66,7 @@ def _code(value: str | None, system: str) -> str | None:
 
 class TabularSource(VacancySource):
     kind = "tabular"
-    suffixes = (".csv", ".tsv")
+    suffixes = (".csv", ".tsv", ".xlsx")
 
     def __init__(self, config, fetch=None):
         super().__init__(config, fetch)
@@ -84,18 +84,43 @@ class TabularSource(VacancySource):
         if "title" not in self.columns:
             raise ValueError(f"vacancy source {self.name}: the column mapping needs 'title'")
 
+    def _xlsx_rows(self, path: Path) -> Iterator[tuple[list[str], Iterator[dict]]]:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+        try:
+            rows = wb.worksheets[0].iter_rows(values_only=True)
+            header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+
+            def cell(v):
+                if v is None:
+                    return ""
+                if isinstance(v, float) and v.is_integer():
+                    return str(int(v))
+                return str(v)
+
+            yield header, ({h: cell(v) for h, v in zip(header, row)} for row in rows)
+        finally:
+            wb.close()
+
     def parse_file(self, path: Path) -> Iterator[SourceItem]:
+        if path.name.endswith(".xlsx"):
+            for header, rows in self._xlsx_rows(path):
+                yield from self._parse_rows(path, header, rows)
+            return
         with open_text(path) as fh:
             head = fh.readline()
             delim = self.delimiter or ("\t" if head.count("\t") > head.count(",") else ",")
             header = next(csv.reader([head], delimiter=delim))
-            reader = csv.DictReader(fh, fieldnames=header, delimiter=delim)
-            resolved = {k: next((c for c in cols if c in header), None) for k, cols in self.columns.items()}
-            if resolved.get("title") is None:
-                yield self.bad(path.name, "title", f"none of the title columns {self.columns['title']} in the header")
-                return
-            for lineno, row in enumerate(reader, 2):
-                yield self.parse_row(row, resolved, f"{path.name}:{lineno}")
+            yield from self._parse_rows(path, header, csv.DictReader(fh, fieldnames=header, delimiter=delim))
+
+    def _parse_rows(self, path: Path, header: list[str], rows) -> Iterator[SourceItem]:
+        resolved = {k: next((c for c in cols if c in header), None) for k, cols in self.columns.items()}
+        if resolved.get("title") is None:
+            yield self.bad(path.name, "title", f"none of the title columns {self.columns['title']} in the header")
+            return
+        for lineno, row in enumerate(rows, 2):
+            yield self.parse_row(row, resolved, f"{path.name}:{lineno}")
 
     def parse_row(self, row: dict, cols: dict[str, str | None], where: str) -> SourceItem:
         def get(key: str) -> str | None:
