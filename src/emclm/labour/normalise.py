@@ -99,7 +99,7 @@ class Normaliser:
         """(isco, occupation id, uri, method, score)."""
         r = self.ranker
         codes = rec.occupation_codes
-        title = rec.title if not rec.occupation_label else f"{rec.title}"
+        title = rec.title
         if rec.esco_occupation_uri and rec.esco_occupation_uri in r.by_uri:
             oid = r.by_uri[rec.esco_occupation_uri]
             return r.occupations[oid][1], oid, rec.esco_occupation_uri, "source_uri", 1.0
