@@ -41,9 +41,12 @@ KIND_WEIGHT = {"preferred": 1.0, "alternative": 0.97, "hidden": 0.9}
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # words that say nothing about the occupation in ad titles (gender markers, seniority, contract)
 TITLE_NOISE = {
-    "k", "m", "kobieta", "mezczyzna", "mezczyzn", "senior", "junior", "mid", "regular", "ki", "ka", "m w", "w",
-    "praca", "pracy", "oferta", "zatrudnie", "zatrud", "job", "jobb", "sokes", "sokes", "vi", "soker", "till",
-    "och", "i", "z", "na", "do", "w", "we", "the", "and", "of", "for", "in", "ab", "sp", "o", "oo", "etat",
+    # gender and seniority markers, contract words, fillers of ad titles (pl, sv, de, en …)
+    "k", "m", "w", "d", "mw", "mwd", "ki", "ka", "kobieta", "mezczyzna", "senior", "junior", "mid", "regular",
+    "praca", "pracy", "prace", "oferta", "zatrudnie", "zatrud", "umowa", "od", "zaraz", "etat", "sp", "oo", "z", "na",
+    "do", "we", "dla", "i", "o", "jobb", "jobba", "sokes", "soker", "vi", "till", "och", "som", "med", "for", "pa",
+    "hos", "inom", "sommar", "sommaren", "ab", "gesucht", "sofort", "und", "job", "the", "and", "of", "in", "wanted",
+    "hiring", "remote", "full", "time", "part",
 }
 
 
