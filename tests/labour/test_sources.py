@@ -150,3 +150,24 @@ def test_xlsx_spreadsheet_with_mapping(tmp_path):
     assert [r.occupation_codes for r in from_xlsx] == [r.occupation_codes for r in from_csv]
     assert [r.date_collected for r in from_xlsx] == [r.date_collected for r in from_csv]
     assert [(e.record_id, e.field_name) for e in errors_x] == [(e.record_id, e.field_name) for e in errors_c]
+
+
+def test_a_broken_file_is_reported_and_the_next_file_still_read(tmp_path):
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    good = {"@type": "JobPosting", "identifier": "ok", "title": "Magazynier", "datePosted": "2021-07-01"}
+    # a JSON array cut off mid-way (a truncated download): two ads readable, then garbage
+    (folder / "a-truncated.json").write_text(
+        json.dumps([dict(good, identifier="t1"), dict(good, identifier="t2"), dict(good, identifier="t3")])[:-40],
+        encoding="utf-8")
+    (folder / "b-corrupt.json.gz").write_bytes(b"\x1f\x8b\x08\x00not really gzip")
+    (folder / "c-good.jsonl").write_text(json.dumps(good) + "\n", encoding="utf-8")
+    records, errors, items = _run("jobposting", folder)
+    assert [r.source_record_id for r in records] == ["t1", "t2", "ok"]
+    assert len(errors) == 2
+    assert "a-truncated.json" in str(errors[0]) and "unreadable" in str(errors[0])
+    assert "b-corrupt.json.gz" in str(errors[1])
+    # resuming after a broken file starts with the next file
+    src = make_source(SourceConfig(name="t", kind="jobposting", path=str(folder)))
+    after = list(src.items(items[2].checkpoint))
+    assert [i.record.source_record_id for i in after if i.record] == ["ok"]

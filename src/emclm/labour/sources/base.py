@@ -9,10 +9,12 @@ not grow with the number of ads.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import html
 import io
 import re
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -124,7 +126,21 @@ class VacancySource(Source):
                 continue
             skip = start_item if fi == start_file else 0
             n = 0
-            for item in self.parse_file(path):
+            stream = self.parse_file(path)
+            while True:
+                try:
+                    item = next(stream)
+                except StopIteration:
+                    break
+                except (ValueError, EOFError, OSError, csv.Error, zlib.error) as exc:
+                    # a file that breaks mid-way (truncated download, corrupt gzip, broken JSON array):
+                    # report it, keep what was read, go on with the next file
+                    self.complete = False
+                    n += 1
+                    yield SourceItem(error=RecordError(self.name, f"{path.name} (after item {n - 1})", None,
+                                                       f"file unreadable from here on: {type(exc).__name__}: {exc}"),
+                                     checkpoint={"file": fi + 1, "item": 0})
+                    break
                 n += 1
                 if n <= skip:
                     continue

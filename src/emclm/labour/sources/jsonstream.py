@@ -30,7 +30,15 @@ def _peek(fh, n: int = 65536) -> bytes:
 
 
 def iter_objects(path: Path) -> Iterator[Any]:
-    """Yield each top-level item; a line of JSON lines that does not parse yields a ``JsonItemError``."""
+    """Yield each top-level item; a line of JSON lines that does not parse yields a ``JsonItemError``;
+    a JSON document that breaks mid-way raises ``ValueError`` after the items before the break."""
+    try:
+        yield from _iter_objects(path)
+    except ijson.JSONError as exc:
+        raise ValueError(f"JSON breaks off: {str(exc).splitlines()[0]}") from exc
+
+
+def _iter_objects(path: Path) -> Iterator[Any]:
     name = path.name.removesuffix(".gz")
     with open_binary(path) as raw:
         import io
