@@ -150,3 +150,12 @@ def test_rest_demand_and_gaps(seeded):
     assert client.get("/api/labour/demand", params={"by": "nonsense"}).status_code == 422
     assert client.get("/api/labour/demand", params={"region": "not a code!"}).status_code == 422
     assert client.get("/api/labour/gaps", params={"methods": "guess"}).status_code == 422
+
+
+def test_rest_regions(seeded):
+    client = TestClient(create_app(seeded))
+    r = client.get("/api/labour/regions", params={"country": "PL", "level": 2})
+    assert r.status_code == 200
+    items = {i["code"]: i["name"] for i in r.json()["items"]}
+    assert len(items) == 17 and items["PL91"] == "Warszawski stołeczny" and items["PL92"] == "Mazowiecki regionalny"
+    assert client.get("/api/labour/regions", params={"level": 9}).status_code == 422

@@ -61,3 +61,20 @@ def get_gaps(
                     label_lang=label_lang, limit=limit, min_vacancies=min_vacancies, poor_below=poor_below)
     except DemandQueryError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
+
+
+@router.get("/regions", summary="NUTS 2021 regions (code, level, name) for demand filters")
+def get_regions(
+    country: str | None = Country,
+    level: int | None = Query(None, ge=0, le=3),
+) -> dict:
+    from emclm.labour.nuts import nuts_table
+
+    t = nuts_table()
+    cc = country.upper() if country else None
+    items = [
+        {"code": r.code, "level": r.level, "country": r.country, "name": r.name or None}
+        for r in sorted(t.regions.values(), key=lambda r: r.code)
+        if (cc is None or r.country == cc) and (level is None or r.level == level)
+    ]
+    return {"country": cc, "level": level, "items": items}

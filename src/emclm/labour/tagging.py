@@ -83,7 +83,7 @@ class VacancySkillTagger:
             if kind == "preferred" or norm not in d:
                 d[norm] = cid
         if extractor is None and use_extractor:
-            extractor = load_extractor(url or str(session.get_bind().url))
+            extractor = load_extractor(url or session.get_bind().url.render_as_string(hide_password=False))
         occ_skills: dict[int, list[int]] = {}
         for occ, skill in session.execute(
             select(OccupationSkill.occupation_id, OccupationSkill.skill_id).where(OccupationSkill.relation_type == "essential")
