@@ -19,7 +19,9 @@ def ranker(esco_db_url):
 
 
 def test_stems_fold_and_keep_prefixes():
-    assert stems("Kierowca ciężarówki (m/k)") == ["kierowca", "~kiero", "ciezarowki", "~cieza"]
+    assert stems("Kierowca ciężarówki (m/k)") == ["kierowca", "~kiero", "ciezarowki", "~cieza", "^zarowki"]
+    # a long word also gives its tail, the head of a compound
+    assert "^hauffor" in stems("Lastbilschaufför") and "^hauffor" in stems("privatchaufför")
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,8 @@ from emclm.taxonomy.models import Concept, Label
 from emclm.taxonomy.text import fold
 
 STEM_LEN = 5
+COMPOUND_MIN = 10
+COMPOUND_TAIL = 7
 TITLE_WEIGHT = 1.0
 TEXT_WEIGHT = 0.25
 GROUP_WEIGHT = 0.15
@@ -60,6 +62,8 @@ def stems(text: str) -> list[str]:
         out.append(tok)
         if len(tok) > STEM_LEN:
             out.append("~" + tok[:STEM_LEN])
+        if len(tok) >= COMPOUND_MIN:
+            out.append("^" + tok[-COMPOUND_TAIL:])  # head of a compound: lastbils|chauffor, Lager|arbeiter
     return out
 
 
