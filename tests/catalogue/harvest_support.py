@@ -10,7 +10,8 @@ from emclm.catalogue.records import CourseRecord, CourseRunRecord
 from emclm.catalogue.sources.base import Source, SourceConfig, SourceItem
 
 
-def make_record(n: int, *, provider: str = "testmooc", title: str | None = None, runs: int = 2, **over) -> CourseRecord:
+def make_record(n: int, *, provider: str = "testmooc", title: str | None = None, runs: int | list = 2, **over) -> CourseRecord:
+    """A valid record; ``runs`` is a number of generated runs or the run records themselves."""
     values = dict(
         source_record_id=f"rec-{n}",
         provider_code=provider,
@@ -26,13 +27,16 @@ def make_record(n: int, *, provider: str = "testmooc", title: str | None = None,
         price=Decimal("0"),
         certificate_type="free",
         url=f"https://www.testmooc.example/courses/{n}/",
-        runs=[
+        runs=runs
+        if isinstance(runs, list)
+        else [
             CourseRunRecord(run_key=f"{n}-r{j}", start_date=date(2026, 1 + j, 1), end_date=date(2026, 2 + j, 1))
             for j in range(runs)
         ],
     )
     values.update(over)
     return CourseRecord(**values)
+
 
 
 class ListSource(Source):

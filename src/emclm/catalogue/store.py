@@ -112,6 +112,8 @@ def normalise_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
+    if "://" not in url and re.match(r"^[a-z][a-z0-9+.-]*:(?!\d)", url, re.I):
+        return None  # mailto:, javascript:, urn: …
     try:
         parts = urlsplit(url if "://" in url else "https://" + url)
     except ValueError:
@@ -292,6 +294,13 @@ class CatalogueStore:
         )
         if priority is None:
             priority = self._priorities.get(source_name, 0)
+        elif self._priorities.get(source_name) != priority:
+            # remember it: precedence is decided against the priorities of every source that stored
+            state = session.get(HarvestState, source_name)
+            if state is None:
+                state = HarvestState(source=source_name, status="idle", validators={})
+                session.add(state)
+            state.priority = priority
         self.priority = priority
         self._priorities[source_name] = priority
 
