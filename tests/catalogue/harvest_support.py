@@ -67,3 +67,5 @@ class ListSource(Source):
                 yield rec
             else:
                 yield SourceItem(record=rec, checkpoint=i + 1)
+        if self.fail_after is not None and self.fail_after >= len(self.records):
+            raise ConnectionError("feed went away before its end was confirmed")

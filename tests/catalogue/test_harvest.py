@@ -77,9 +77,23 @@ def test_partial_pass_and_empty_pass_withdraw_nothing(db_url):
     harvest(ListSource("t", [make_record(i) for i in range(3)]), db_url)
     partial = harvest(ListSource("t", [make_record(0)], complete=False), db_url)
     assert (partial.status, partial.withdrawn) == ("partial", 0)
+    runs = _count(db_url, HarvestRun)
     empty = harvest(ListSource("t", []), db_url)
-    assert empty.withdrawn == 0
+    assert (empty.status, empty.withdrawn) == ("empty", 0)
+    # a 304 as the protocol sources report it: nothing yielded, pass marked incomplete
+    unchanged_feed = harvest(ListSource("t", [], complete=False), db_url)
+    assert unchanged_feed.status == "not_modified"
+    assert _count(db_url, HarvestRun) == runs  # neither wrote anything
     assert _count(db_url, Course, Course.withdrawn_at.is_not(None)) == 0
+
+
+def test_killed_after_the_last_batch_the_resume_finishes_the_pass(db_url):
+    harvest(ListSource("t", [make_record(i) for i in range(7)]), db_url)
+    records = [make_record(i) for i in range(6)]
+    cut = harvest(ListSource("t", records, fail_after=6), db_url, batch_size=3)
+    assert cut.status == "interrupted" and cut.unchanged == 6
+    resumed = harvest(ListSource("t", records), db_url, batch_size=3)
+    assert resumed.resumed and (resumed.status, resumed.seen, resumed.withdrawn) == ("complete", 0, 1)
 
 
 def test_two_sources_one_course_two_provenances(db_url):

@@ -7,10 +7,11 @@ fetcher's conditional-request validators and the run's counts. A harvest killed 
 committed checkpoint with the seen set intact.
 
 Records a complete pass did not see are withdrawn only when the pass finishes uninterrupted (a
-resumed pass counts: what was seen before the kill is in ``last_seen_at``). A pass that yields
-nothing at all withdraws nothing (an empty feed is far more often a broken feed than an empty
-catalogue), and a source that reports its whole feed not modified (``source.not_modified``) makes
-the run write nothing.
+resumed pass counts: what was seen before the kill is in ``last_seen_at``). A fresh pass that
+yields nothing at all writes and withdraws nothing: either the source reported its feed not
+modified (``source.not_modified = True``, or a 304 reported as an incomplete empty pass), or the
+feed is empty, which is far more often a broken feed than an empty catalogue. The fetcher's stored
+validators are handed back only to a fresh pass; a resumed pass fetches unconditionally.
 
 See docs/decisions/0003-harvest-incremental-and-resumable.md.
 """
@@ -67,8 +68,9 @@ class HarvestReport:
     errors: list[HarvestError] = field(default_factory=list)
     duration_s: float = 0.0
     # complete: the pass saw the whole source (withdrawals applied); partial: an incremental slice
-    # or push; not_modified: the feed had not changed; interrupted: the source failed mid-way
-    # (what was committed stays; the next run resumes)
+    # or push; not_modified: the feed had not changed (nothing written); empty: the source yielded
+    # nothing (nothing written, nothing withdrawn); interrupted: the source failed mid-way (what
+    # was committed stays; the next run resumes)
     status: str = "running"
     resumed: bool = False
 
@@ -232,7 +234,9 @@ def harvest(
         if priority is None:
             priority = state.priority if state is not None else 0
         validators = _validators(source)
-        if validators is not None and state is not None and state.validators:
+        # Conditional requests only start a fresh pass: a resumed pass needs the data itself
+        # (a 304 for a feed whose first half was stored would leave the second half unseen).
+        if validators is not None and state is not None and state.validators and not report.resumed:
             for url, value in state.validators.items():
                 validators.setdefault(url, value)
         state_values = {
@@ -289,18 +293,20 @@ def harvest(
             report.duration_s = time.perf_counter() - started
             return report
 
-        if n_items == 0 and getattr(source, "not_modified", False):
+        if n_items == 0 and not report.resumed:
+            # Not modified (``source.not_modified``, or a 304 reported as an incomplete empty pass)
+            # or an empty feed: write nothing, withdraw nothing.
             session.rollback()
-            report.status = "not_modified"
+            not_modified = getattr(source, "not_modified", False) or not getattr(source, "complete", True)
+            report.status = "not_modified" if not_modified else "empty"
+            if not not_modified:
+                log.warning("source %s yielded nothing; nothing withdrawn", name)
             report.duration_s = time.perf_counter() - started
             return report
 
         now = utcnow()
         if getattr(source, "complete", True):
-            if n_items == 0:
-                log.warning("source %s yielded nothing; nothing withdrawn", name)
-            else:
-                report.withdrawn += withdraw_missing(session, name, None, pass_started_at, now)
+            report.withdrawn += withdraw_missing(session, name, None, pass_started_at, now)
             report.status = "complete"
             extra = {"last_complete_at": now}
         else:
