@@ -190,3 +190,18 @@ def test_normalise_url_ignores_noise_but_keeps_the_page():
     assert normalise_url("http://futurelearn.com/courses/x") == "futurelearn.com/courses/x"
     assert normalise_url("https://futurelearn.com/courses/y") != normalise_url("https://futurelearn.com/courses/x")
     assert normalise_url("mailto:someone@example.org") is None
+
+
+def test_one_batch_with_the_same_course_twice_makes_one_course(db_url):
+    from emclm.catalogue.store import CatalogueStore
+
+    listed_twice = make_record(10, source_record_id="dup-a", platform_course_id=None)
+    again = make_record(10, source_record_id="dup-b", platform_course_id=None, title="Course 10 again")
+    same_id = make_record(11)
+    with session_scope(db_url) as s:
+        outcomes = CatalogueStore(s, "src").upsert_many([listed_twice, same_id, again, same_id])
+    assert outcomes == ["created", "created", "updated", "updated"]
+    with session_scope(db_url) as s:
+        assert s.scalar(select(func.count()).select_from(Course)) == 2
+        assert sorted(s.scalars(select(CourseSource.record_id))) == ["dup-a", "dup-b", "rec-11"]
+        assert s.scalar(select(func.count()).select_from(CourseRun)) == 4

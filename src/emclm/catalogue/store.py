@@ -44,7 +44,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from emclm.catalogue.models import (
@@ -418,61 +418,101 @@ class CatalogueStore:
                 courses[course.id] = course
         known_keys: dict[str, Course] = {k: courses[cid] for k, cid in key_to_course_id.items() if cid in courses}
 
+        new: list[tuple[int, CourseRecord, str, list[str]]] = []
+        pending_keys: set[str] = set()
+        pending_ids: set[str] = set()
+        deferred: list[tuple[int, CourseRecord, str]] = []
         for i, record, digest in items:
             keys = keys_of[i]
-            cs = provenance.get(record.source_record_id)
+            rid = record.source_record_id
+            cs = provenance.get(rid)
             course: Course | None = courses.get(cs.course_id) if cs is not None else None
             if course is None:
                 course = next((known_keys[k] for k in keys if k in known_keys), None)
-            created = course is None
-            if created:
-                course = Course(
-                    key=keys[0],
-                    provider=self._provider(record),
-                    first_seen_at=now,
-                    last_changed_at=now,
-                    title_i18n={},
-                    description_i18n={},
-                    learning_outcomes=[],
-                    keywords=[],
-                    languages=[],
-                    subtitle_languages=[],
-                    language_detected=False,
-                    runs=[],
-                    sources=[],
-                )
-                session.add(course)
+            if course is None:
+                if rid in pending_ids or any(k in pending_keys for k in keys):
+                    # the same course (or record) twice in one batch: store it once the first is in
+                    deferred.append((i, record, digest))
+                else:
+                    new.append((i, record, digest, keys))
+                    pending_keys.update(keys)
+                    pending_ids.add(rid)
+                continue
+
             for k in keys:
-                if k not in known_keys:
-                    session.add(CourseKey(key=k, course=course))
+                if k not in known_keys and k not in pending_keys:
+                    session.add(CourseKey(key=k, course_id=course.id))
                     known_keys[k] = course
-            if (
-                not created
-                and _key_rank(keys[0]) < _key_rank(course.key)
-                and known_keys.get(keys[0]) is course
-            ):
+            if _key_rank(keys[0]) < _key_rank(course.key) and known_keys.get(keys[0]) is course:
                 course.key = keys[0]  # a stronger canonical key (the platform's own id)
-
-            if created or self._may_write(course, record.source_record_id):
-                if course.content_hash != digest:
-                    self._apply(course, record, now)
-                    course.content_hash = digest
-                    course.last_changed_at = now
+            if self._may_write(course, rid) and course.content_hash != digest:
+                self._apply(course, record, now)
+                course.content_hash = digest
+                course.last_changed_at = now
             course.withdrawn_at = None
-
             if cs is None:
-                cs = CourseSource(
-                    source=self.source,
-                    record_id=record.source_record_id,
-                    first_seen_at=now,
-                )
+                cs = CourseSource(source=self.source, record_id=rid, first_seen_at=now)
                 course.sources.append(cs)
-                provenance[record.source_record_id] = cs
+                provenance[rid] = cs
             cs.content_hash = digest
-            cs.record_url = record.url if record.url and len(record.url) <= 2048 else None
+            cs.record_url = _record_url(record)
             cs.last_seen_at = now
             cs.withdrawn_at = None
-            yield i, ("created" if created else "updated")
+            yield i, "updated"
+
+        if new:
+            self._bulk_create(new, now)
+            for i, *_ in new:
+                yield i, "created"
+        if deferred:
+            session.flush()
+            yield from self._store_changed(deferred, now)
+
+    def _bulk_create(self, new: list[tuple[int, CourseRecord, str, list[str]]], now: datetime) -> None:
+        """New courses with their runs, provenance and keys: four multi-row INSERTs, no unit of work."""
+        session = self.session
+        providers = [self._provider(record) for _, record, _, _ in new]
+        organisations = [self._organisation(record) for _, record, _, _ in new]
+        if any(p.id is None for p in providers) or any(o is not None and o.id is None for o in organisations):
+            session.flush()
+        course_rows = []
+        for (_, record, digest, keys), provider, org in zip(new, providers, organisations, strict=True):
+            row = _course_values(record)
+            row.update(
+                key=keys[0],
+                provider_id=provider.id,
+                organisation_id=org.id if org is not None else None,
+                content_hash=digest,
+                first_seen_at=now,
+                last_changed_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            course_rows.append(row)
+        ids = session.scalars(
+            insert(Course).returning(Course.id, sort_by_parameter_order=True), course_rows
+        ).all()
+        run_rows, source_rows, key_rows = [], [], []
+        for course_id, (_, record, digest, keys) in zip(ids, new, strict=True):
+            for run in record.runs or []:
+                values = _run_values(run)
+                values.update(course_id=course_id, created_at=now, updated_at=now)
+                run_rows.append(values)
+            source_rows.append(
+                dict(
+                    course_id=course_id,
+                    source=self.source,
+                    record_id=record.source_record_id,
+                    record_url=_record_url(record),
+                    content_hash=digest,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
+            )
+            key_rows.extend(dict(key=k, course_id=course_id) for k in keys)
+        for model, rows in ((CourseRun, run_rows), (CourseSource, source_rows), (CourseKey, key_rows)):
+            if rows:
+                session.execute(insert(model), rows)
 
     def _may_write(self, course: Course, record_id: str) -> bool:
         """False while an active provenance from a higher-priority source describes this course."""
@@ -486,18 +526,7 @@ class CatalogueStore:
     def _apply(self, course: Course, record: CourseRecord, now: datetime) -> None:
         course.provider = self._provider(record)
         course.organisation = self._organisation(record)
-        for name in COURSE_FIELDS:
-            value = getattr(record, name)
-            if name in _DICT_FIELDS:
-                value = dict(value or {})
-            elif name in _LIST_FIELDS:
-                value = list(value or [])
-            elif name in _FLOAT_FIELDS and value is not None:
-                value = float(value)
-            elif name in _MONEY_FIELDS and value is not None:
-                value = Decimal(str(value)).quantize(Decimal("0.01"))
-            elif name == "language_detected":
-                value = bool(value)
+        for name, value in _course_values(record).items():
             setattr(course, name, value)
         by_key = {run.run_key: run for run in course.runs}
         present = set()
@@ -507,10 +536,7 @@ class CatalogueStore:
             if run is None:
                 run = CourseRun(run_key=rec.run_key)
                 course.runs.append(run)
-            for name in RUN_FIELDS:
-                value = getattr(rec, name)
-                if name == "price" and value is not None:
-                    value = Decimal(str(value)).quantize(Decimal("0.01"))
+            for name, value in _run_values(rec).items():
                 setattr(run, name, value)
             run.withdrawn_at = None
         for key, run in by_key.items():
@@ -551,6 +577,37 @@ class CatalogueStore:
         if record.organisation_country and not org.country:
             org.country = record.organisation_country.upper()
         return org
+
+
+def _course_values(record: CourseRecord) -> dict:
+    """The Course columns a record sets, converted to their stored types."""
+    values = {}
+    for name in COURSE_FIELDS:
+        value = getattr(record, name)
+        if name in _DICT_FIELDS:
+            value = dict(value or {})
+        elif name in _LIST_FIELDS:
+            value = list(value or [])
+        elif name in _FLOAT_FIELDS and value is not None:
+            value = float(value)
+        elif name in _MONEY_FIELDS and value is not None:
+            value = Decimal(str(value)).quantize(Decimal("0.01"))
+        elif name == "language_detected":
+            value = bool(value)
+        values[name] = value
+    return values
+
+
+def _run_values(run: CourseRunRecord) -> dict:
+    values = {name: getattr(run, name) for name in RUN_FIELDS}
+    if values["price"] is not None:
+        values["price"] = Decimal(str(values["price"])).quantize(Decimal("0.01"))
+    values["withdrawn_at"] = None
+    return values
+
+
+def _record_url(record: CourseRecord) -> str | None:
+    return record.url if record.url and len(record.url) <= 2048 else None
 
 
 def _withdraw_rows(session: Session, rows: Sequence, now: datetime) -> int:
