@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,17 @@ def test_one_batch_with_the_same_course_twice_makes_one_course(db_url):
         assert s.scalar(select(func.count()).select_from(Course)) == 2
         assert sorted(s.scalars(select(CourseSource.record_id))) == ["dup-a", "dup-b", "rec-11"]
         assert s.scalar(select(func.count()).select_from(CourseRun)) == 4
+
+
+def test_fast_record_hash_is_the_records_own_content_hash():
+    from emclm.catalogue.store import record_hash
+
+    records = [
+        make_record(12),
+        make_record(13, title_i18n={"fr": "Cours", "en": "Course"}, keywords=["a", "b"], price=Decimal("49.90"),
+                    runs=[CourseRunRecord(run_key="x", start_date=date(2026, 1, 1), price=Decimal("10"))]),
+        make_record(14, runs=0, description=None, eqf_level=5, free_audit=True, declared_skills=["http://x/1"]),
+    ]
+    for record in records:
+        assert record_hash(record) == record.content_hash()
+    assert record_hash(records[0]) != record_hash(make_record(12, title="Other"))
