@@ -65,6 +65,7 @@ def test_course_detail_with_runs_provenance_and_skills(client, db_url):
         course_id = course.id
     body = client.get(f"/api/courses/{course_id}").json()
     assert body["title"] == "Course 3" and body["provider"]["code"] == "testmooc"
+    assert body["price"] == 0 and body["workload_hours"] == 13.0 and body["certificate_type"] == "free"
     assert body["organisation"]["name"] == "Université de Test"
     assert [r["run_key"] for r in body["runs"]] == ["3-r0", "3-r1"]
     assert [(p["source"], p["record_id"]) for p in body["provenances"]] == [("test", "rec-3")]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict
@@ -40,7 +39,7 @@ class CourseRunOut(BaseModel):
     enrolment_end: date | None = None
     pace: str | None = None
     language: str | None = None
-    price: Decimal | None = None
+    price: float | None = None
     currency: str | None = None
     url: str | None = None
     withdrawn_at: datetime | None = None
@@ -77,7 +76,7 @@ class CourseSummary(BaseModel):
     duration_weeks: float | None = None
     pace: str | None = None
     eqf_level: int | None = None
-    price: Decimal | None = None
+    price: float | None = None
     currency: str | None = None
     free_audit: bool | None = None
     certificate_type: str | None = None
@@ -103,7 +102,7 @@ class CourseDetail(CourseSummary):
     subject: str | None = None
     subject_label: str | None = None
     hours_per_week: float | None = None
-    certificate_price: Decimal | None = None
+    certificate_price: float | None = None
     ects_credits: float | None = None
     assessment_type: str | None = None
     identity_verification: bool | None = None
