@@ -153,7 +153,7 @@ class Postgres:
         self.base = normalise_url(admin_url).rsplit("/", 1)[0]
 
     def __enter__(self):
-        self.name = f"emclm_bench_{uuid.uuid4().hex[:8]}"
+        self.name = f"emclm_bench_catalogue_{uuid.uuid4().hex[:8]}"
         with self.admin.connect() as c:
             c.execute(text(f'CREATE DATABASE "{self.name}"'))
         self.url = f"{self.base}/{self.name}"

@@ -25,7 +25,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    Index,
     Integer,
     Numeric,
     String,
@@ -218,7 +217,3 @@ class HarvestRun(Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     # the first errors: [{"source", "record_id", "field", "message"}]
     errors: Mapped[list] = mapped_column(JSON, default=list)
-
-
-# "Which records of this source were not seen since the pass began" runs after every complete pass.
-Index("ix_catalogue_course_source_source_last_seen_at", CourseSource.source, CourseSource.last_seen_at)

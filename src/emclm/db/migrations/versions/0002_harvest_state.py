@@ -62,12 +62,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("catalogue_harvest_run", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_catalogue_harvest_run_source"), ["source"], unique=False)
-    # "Which records of this source were not seen since the pass began" runs on every complete pass.
-    op.create_index("ix_catalogue_course_source_source_last_seen_at", "catalogue_course_source", ["source", "last_seen_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_catalogue_course_source_source_last_seen_at", table_name="catalogue_course_source")
     op.drop_table("catalogue_harvest_run")
     op.drop_table("catalogue_harvest_state")
     op.drop_table("catalogue_course_key")
