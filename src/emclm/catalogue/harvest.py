@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ from emclm.db.session import sessionmaker_for
 log = logging.getLogger(__name__)
 
 MAX_STORED_ERRORS = 200
+_ANALYZED_TABLES = ("catalogue_course", "catalogue_course_run", "catalogue_course_source", "catalogue_course_key")
 
 
 @dataclass
@@ -121,6 +122,7 @@ class _Run:
         self.run_row: HarvestRun | None = None
         # values the state row takes with every commit (None: a push, no state row)
         self.state_values = state_values
+        self._analyze_at = 500
 
     def _write_state(self, now: datetime, **values: Any) -> None:
         """Set the harvest-state row just before a commit (a rollback may have discarded earlier sets)."""
@@ -192,6 +194,18 @@ class _Run:
         self._write_state(now, **values)
         self._save_run_row()
         session.commit()
+        self._refresh_statistics()
+
+    def _refresh_statistics(self) -> None:
+        """On PostgreSQL, ANALYZE the catalogue tables as a first harvest grows them (after 500,
+        1,000, 2,000 … new courses). With the statistics of a near-empty table the planner reads
+        every provenance of the source through the single-column ``source`` index instead of the
+        ``(source, record_id)`` unique index: 50 ms a batch at 75k rows and growing."""
+        if self.session.get_bind().dialect.name != "postgresql" or self.report.created < self._analyze_at:
+            return
+        self.session.execute(text("ANALYZE " + ", ".join(_ANALYZED_TABLES)))
+        self.session.commit()
+        self._analyze_at = self.report.created * 2
 
     def _save_run_row(self, status: str | None = None, finished: datetime | None = None) -> None:
         r = self.report
