@@ -196,3 +196,16 @@ def test_ingest_pushes_without_withdrawing(db_url):
     report = ingest([make_record(1, title="Pushed"), make_record(2)], "richie", db_url)
     assert (report.created, report.updated, report.withdrawn) == (1, 1, 0)
     assert _count(db_url, Course) == 3 and _count(db_url, Course, Course.withdrawn_at.is_not(None)) == 0
+
+
+def test_a_record_the_database_refuses_fails_alone(db_url):
+    # keywords that cannot be stored as JSON get past validation; the database layer refuses them,
+    # the batch is redone record by record and only that record fails
+    records = [make_record(0), make_record(1, keywords=[{"a", "set"}]), make_record(2)]
+    report = harvest(ListSource("t", records), db_url, batch_size=10)
+    assert (report.created, report.failed) == (2, 1)
+    assert report.errors[0].record_id == "rec-1" and "database rejected" in report.errors[0].message
+    with session_scope(db_url) as s:
+        assert sorted(s.scalars(select(Course.key))) == ["testmooc:course-0", "testmooc:course-2"]
+        assert s.scalar(select(func.count()).select_from(CourseRun)) == 4
+        assert s.scalars(select(HarvestRun.failed)).one() == 1

@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import inspect, select, text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from emclm.catalogue.models import HarvestRun, HarvestState
@@ -150,8 +149,10 @@ class _Run:
         report = self.report
         try:
             outcomes = self.store.upsert_many(records, now)
-        except SQLAlchemyError:
-            # something the validation did not foresee: redo the batch record by record
+        except Exception:  # noqa: BLE001 - a bad record never aborts a batch
+            # something the validation did not foresee (the database or its driver refused a
+            # value): redo the batch record by record, each in a savepoint
+            log.warning("batch of %s refused as a whole; storing it record by record", self.source_name, exc_info=True)
             session.rollback()
             if self.run_row is not None and inspect(self.run_row).identity is None:
                 self.run_row = None  # it was pending, the rollback discarded it
@@ -162,7 +163,7 @@ class _Run:
                 try:
                     outcomes.append(self.store.upsert_many([record], now)[0])
                     nested.commit()
-                except SQLAlchemyError as exc:
+                except Exception as exc:  # noqa: BLE001
                     nested.rollback()
                     self.store = CatalogueStore(session, self.source_name, self.store.priority)
                     outcomes.append(
@@ -170,7 +171,8 @@ class _Run:
                             self.source_name,
                             getattr(record, "source_record_id", None),
                             None,
-                            f"database rejected the record: {str(exc.orig if hasattr(exc, 'orig') else exc)[:300]}",
+                            f"database rejected the record: {type(exc).__name__}: "
+                            f"{str(getattr(exc, 'orig', None) or exc).splitlines()[0][:300]}",
                         )
                     )
         for outcome in outcomes:

@@ -234,6 +234,10 @@ def validate(source_name: str, record: CourseRecord) -> None:
         fail("provider_name", "longer than 255 characters")
     if record.organisation_name is not None and len(str(record.organisation_name)) > 512:
         fail("organisation_name", "longer than 512 characters")
+    for name, limit in (("provider_url", 1024), ("organisation_url", 1024)):
+        value = getattr(record, name)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            fail(name, f"expected a URL of at most {limit} characters")
     if record.organisation_country is not None and len(str(record.organisation_country)) > 2:
         fail("organisation_country", "not an ISO 3166-1 alpha-2 code")
     for name in COURSE_FIELDS:
@@ -618,7 +622,7 @@ class CatalogueStore:
                 org = Organisation(key=key, name=name)
                 self.session.add(org)
             self._organisations[key] = org
-        if record.organisation_url and not org.url and len(record.organisation_url) <= 1024:
+        if record.organisation_url and not org.url:
             org.url = record.organisation_url
         if record.organisation_country and not org.country:
             org.country = record.organisation_country.upper()
