@@ -1,7 +1,164 @@
-"""REST routes for this area."""
+"""REST routes for the catalogue: ``GET /api/courses`` and ``GET /api/courses/{id}``."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date, datetime
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
+
+from emclm.api.deps import get_session
+from emclm.catalogue import queries
+from emclm.catalogue.models import Course
+
+router = APIRouter(tags=["catalogue"])
+
+
+class ProviderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    code: str
+    name: str
+    url: str | None = None
+    country: str | None = None
+
+
+class OrganisationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    url: str | None = None
+    country: str | None = None
+
+
+class CourseRunOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    run_key: str
+    start_date: date | None = None
+    end_date: date | None = None
+    enrolment_start: date | None = None
+    enrolment_end: date | None = None
+    pace: str | None = None
+    language: str | None = None
+    price: float | None = None
+    currency: str | None = None
+    url: str | None = None
+    withdrawn_at: datetime | None = None
+
+
+class ProvenanceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    source: str
+    record_id: str
+    record_url: str | None = None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    withdrawn_at: datetime | None = None
+
+
+class SkillOut(BaseModel):
+    uri: str
+    label: str | None = None
+    skill_type: str | None = None
+    score: float
+    status: str
+
+
+class CourseSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    key: str
+    title: str
+    provider: ProviderOut
+    organisation: OrganisationOut | None = None
+    language: str | None = None
+    languages: list[str] = []
+    workload_hours: float | None = None
+    duration_weeks: float | None = None
+    pace: str | None = None
+    eqf_level: int | None = None
+    price: float | None = None
+    currency: str | None = None
+    free_audit: bool | None = None
+    certificate_type: str | None = None
+    url: str | None = None
+    image_url: str | None = None
+    next_run_start: date | None = None
+
+
+class CoursePage(BaseModel):
+    items: list[CourseSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class CourseDetail(CourseSummary):
+    description: str | None = None
+    title_i18n: dict[str, str] = {}
+    description_i18n: dict[str, str] = {}
+    learning_outcomes: list[str] = []
+    keywords: list[str] = []
+    subtitle_languages: list[str] = []
+    subject: str | None = None
+    subject_label: str | None = None
+    hours_per_week: float | None = None
+    certificate_price: float | None = None
+    ects_credits: float | None = None
+    assessment_type: str | None = None
+    identity_verification: bool | None = None
+    quality_label: str | None = None
+    first_seen_at: datetime
+    last_changed_at: datetime
+    withdrawn_at: datetime | None = None
+    runs: list[CourseRunOut] = []
+    provenances: list[ProvenanceOut] = []
+    skills: list[SkillOut] = []
+
+
+def _next_run_start(course: Course) -> date | None:
+    starts = sorted(r.start_date for r in course.runs if r.start_date and r.withdrawn_at is None)
+    today = date.today()
+    upcoming = [d for d in starts if d >= today]
+    return upcoming[0] if upcoming else (starts[-1] if starts else None)
+
+
+def _summary(course: Course) -> CourseSummary:
+    out = CourseSummary.model_validate(course)
+    out.next_run_start = _next_run_start(course)
+    return out
+
+
+@router.get("/courses", response_model=CoursePage, summary="Courses, a page at a time")
+def list_courses(
+    page: int = Query(1, ge=1),
+    page_size: int = Query(20, ge=1, le=100),
+    provider: str | None = Query(None, description="Provider code (e.g. futurelearn) or name"),
+    language: str | None = Query(None, min_length=2, max_length=8, description="ISO 639-1 teaching language"),
+    session: Session = Depends(get_session),
+) -> CoursePage:
+    items, total = queries.list_courses(session, page=page, page_size=page_size, provider=provider, language=language)
+    return CoursePage(items=[_summary(c) for c in items], total=total, page=page, page_size=page_size)
+
+
+@router.get(
+    "/courses/{course_id}",
+    response_model=CourseDetail,
+    summary="One course with its runs, provider, organisation, provenances and ESCO skills",
+    responses={404: {"description": "No course with this id"}},
+)
+def get_course(course_id: int, session: Session = Depends(get_session)) -> CourseDetail:
+    course = queries.get_course(session, course_id)
+    if course is None:
+        raise HTTPException(status_code=404, detail=f"No course with id {course_id}")
+    out = CourseDetail.model_validate(
+        {
+            **{name: getattr(course, name) for name in CourseDetail.model_fields if hasattr(course, name) and name not in ("provider", "organisation", "runs")},
+            "provider": ProviderOut.model_validate(course.provider),
+            "organisation": OrganisationOut.model_validate(course.organisation) if course.organisation else None,
+            "runs": [CourseRunOut.model_validate(r) for r in course.runs],
+            "provenances": [ProvenanceOut.model_validate(p) for p in course.sources],
+            "skills": [SkillOut(**vars(s)) for s in queries.course_skills(session, course)],
+            "next_run_start": _next_run_start(course),
+        }
+    )
+    return out

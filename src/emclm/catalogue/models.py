@@ -153,3 +153,67 @@ class CourseSource(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     course: Mapped[Course] = relationship(back_populates="sources")
+
+
+# --- Harvest bookkeeping (emclm.catalogue.harvest) -------------------------------------------------
+
+
+class CourseKey(Base):
+    """Every identity key a course is known by, so two sources that name it differently meet.
+
+    A platform's own source gives ``<provider>:<platform course id>``; an aggregator usually only
+    has the course URL (``<provider>:url:<normalised URL>``). A course keeps all the keys any of its
+    records offered; ``Course.key`` is the strongest of them.
+    """
+
+    __tablename__ = "catalogue_course_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(512), unique=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("catalogue_course.id", ondelete="CASCADE"), index=True)
+
+    course: Mapped[Course] = relationship()
+
+
+class HarvestState(Base):
+    """Where a source's harvest stands; written in the same transaction as each stored batch.
+
+    ``status``: ``running`` (a pass is under way or was killed: the next run resumes from
+    ``checkpoint``), ``complete`` (the last pass saw the whole source), ``partial`` (the last pass
+    was an incremental slice or a push; nothing was withdrawn). Records seen during the current
+    pass are those whose ``CourseSource.last_seen_at >= pass_started_at``.
+    ``validators``: the Fetcher's conditional-request validators (ETag / Last-Modified per URL).
+    """
+
+    __tablename__ = "catalogue_harvest_state"
+
+    source: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str | None] = mapped_column(String(40))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="idle")
+    pass_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checkpoint: Mapped[dict | list | str | int | None] = mapped_column(JSON)
+    validators: Mapped[dict] = mapped_column(JSON, default=dict)
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_complete_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HarvestRun(Base):
+    """One invocation of a harvest (or a push): what it changed. Updated with each committed batch."""
+
+    __tablename__ = "catalogue_harvest_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(80), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # running | complete | partial | not_modified | interrupted
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    resumed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    withdrawn: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    # the first errors: [{"source", "record_id", "field", "message"}]
+    errors: Mapped[list] = mapped_column(JSON, default=list)

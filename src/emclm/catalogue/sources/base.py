@@ -22,8 +22,10 @@ from emclm.catalogue.records import CourseRecord, RecordError
 class SourceItem:
     record: CourseRecord | None = None
     error: RecordError | None = None
-    # opaque resume position after this item (page URL, offset, resumption token …)
+    # opaque resume position after this item (page URL, offset, resumption token …); JSON-serialisable
     checkpoint: Any = None
+    # the source says this record id was deleted (OAI-PMH status="deleted"): harvest withdraws it
+    deleted_id: str | None = None
 
 
 @dataclass

@@ -1,0 +1,145 @@
+"""Read-side queries over the catalogue, shared by the CLI and the REST API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from emclm.catalogue.models import Course, CourseRun, HarvestRun, HarvestState, Provider
+from emclm.skills.models import CourseSkill
+from emclm.taxonomy.models import Concept, Label
+
+UNDETERMINED = "und"  # ISO 639-2 code for courses whose language is unknown
+
+
+def course_stats(session: Session) -> dict:
+    """Non-withdrawn courses: how many, their active runs, by provider name and by language."""
+    active = Course.withdrawn_at.is_(None)
+    courses = session.scalar(select(func.count()).select_from(Course).where(active)) or 0
+    runs = (
+        session.scalar(
+            select(func.count())
+            .select_from(CourseRun)
+            .join(Course, Course.id == CourseRun.course_id)
+            .where(active, CourseRun.withdrawn_at.is_(None))
+        )
+        or 0
+    )
+    by_provider = dict(
+        session.execute(
+            select(Provider.name, func.count(Course.id))
+            .join(Course, Course.provider_id == Provider.id)
+            .where(active)
+            .group_by(Provider.name)
+            .order_by(func.count(Course.id).desc(), Provider.name)
+        )
+        .tuples()
+        .all()
+    )
+    by_language: dict[str, int] = {}
+    for lang, n in session.execute(
+        select(Course.language, func.count(Course.id)).where(active).group_by(Course.language)
+    ).tuples():
+        key = lang or UNDETERMINED
+        by_language[key] = by_language.get(key, 0) + n
+    by_language = dict(sorted(by_language.items(), key=lambda kv: (-kv[1], kv[0])))
+    return {"courses": courses, "runs": runs, "by_provider": by_provider, "by_language": by_language}
+
+
+def list_courses(
+    session: Session,
+    *,
+    page: int = 1,
+    page_size: int = 20,
+    provider: str | None = None,
+    language: str | None = None,
+) -> tuple[list[Course], int]:
+    """A page of non-withdrawn courses (by title) and the total matching the filters."""
+    query = select(Course).where(Course.withdrawn_at.is_(None))
+    if provider:
+        query = query.join(Provider, Provider.id == Course.provider_id).where(
+            or_(Provider.code == provider.lower(), Provider.name == provider)
+        )
+    if language:
+        query = query.where(Course.language == language.lower())
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.options(joinedload(Course.provider), joinedload(Course.organisation), selectinload(Course.runs))
+        .order_by(Course.title, Course.id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return list(rows), total
+
+
+@dataclass
+class CourseSkillView:
+    uri: str
+    label: str | None
+    skill_type: str | None
+    score: float
+    status: str
+
+
+def get_course(session: Session, course_id: int) -> Course | None:
+    return session.scalar(
+        select(Course)
+        .where(Course.id == course_id)
+        .options(
+            joinedload(Course.provider),
+            joinedload(Course.organisation),
+            selectinload(Course.runs),
+            selectinload(Course.sources),
+        )
+    )
+
+
+def course_skills(session: Session, course: Course) -> list[CourseSkillView]:
+    """ESCO skills tagged on a course (not the rejected ones), labelled in the course's language
+    where ESCO has it, else in English."""
+    rows = session.execute(
+        select(CourseSkill, Concept.uri, Concept.skill_type)
+        .join(Concept, Concept.id == CourseSkill.skill_id)
+        .where(CourseSkill.course_id == course.id, CourseSkill.status != "rejected")
+        .order_by(CourseSkill.score.desc(), Concept.uri)
+    ).all()
+    if not rows:
+        return []
+    langs = [lang for lang in (course.language, "en") if lang]
+    labels: dict[tuple[int, str], str] = {}
+    for concept_id, lang, text in session.execute(
+        select(Label.concept_id, Label.lang, Label.text).where(
+            Label.concept_id.in_([r[0].skill_id for r in rows]), Label.kind == "preferred", Label.lang.in_(langs)
+        )
+    ).tuples():
+        labels[(concept_id, lang)] = text
+    views = []
+    for tag, uri, skill_type in rows:
+        label = next((labels[(tag.skill_id, lang)] for lang in langs if (tag.skill_id, lang) in labels), None)
+        views.append(CourseSkillView(uri=uri, label=label, skill_type=skill_type, score=tag.score, status=tag.status))
+    return views
+
+
+def source_overview(session: Session) -> dict[str, dict]:
+    """Per source name: its harvest state and last run, for ``emclm sources``."""
+    overview: dict[str, dict] = {}
+    for state in session.scalars(select(HarvestState)):
+        overview[state.source] = {
+            "status": state.status,
+            "last_run_at": state.last_run_at.isoformat() if state.last_run_at else None,
+            "last_complete_at": state.last_complete_at.isoformat() if state.last_complete_at else None,
+            "resumable": state.status == "running",
+        }
+    last_ids = select(func.max(HarvestRun.id)).group_by(HarvestRun.source)
+    for run in session.scalars(select(HarvestRun).where(HarvestRun.id.in_(last_ids))):
+        overview.setdefault(run.source, {})["last_run"] = {
+            "status": run.status,
+            "created": run.created,
+            "updated": run.updated,
+            "unchanged": run.unchanged,
+            "withdrawn": run.withdrawn,
+            "failed": run.failed,
+        }
+    return overview
