@@ -44,10 +44,20 @@ def seed_catalogue(url: str) -> dict:
     facts and ESCO skill tags (the ICT help desk agent's essential skills) with evidence."""
     today = date.today()
     with session_scope(url) as s:
-        fun = Provider(code="fun-mooc", name="FUN MOOC", url="https://www.fun-mooc.fr", country="FR")
-        miriada = Provider(code="miriadax", name="MiríadaX", url="https://miriadax.net", country="ES")
-        univ = Organisation(key="universite de lille", name="Université de Lille", country="FR")
-        s.add_all([fun, miriada, univ])
+        # the built database already holds the demo catalogue: reuse its providers and organisations
+        def get_or_add(model, column, value, **fields):
+            row = s.execute(select(model).where(column == value)).scalar_one_or_none()
+            if row is None:
+                row = model(**fields)
+                s.add(row)
+            return row
+
+        fun = get_or_add(Provider, Provider.code, "fun-mooc", code="fun-mooc", name="FUN MOOC",
+                         url="https://www.fun-mooc.fr", country="FR")
+        miriada = get_or_add(Provider, Provider.code, "miriadax", code="miriadax", name="MiríadaX",
+                             url="https://miriadax.net", country="ES")
+        univ = get_or_add(Organisation, Organisation.key, "universite de lille", key="universite de lille",
+                          name="Université de Lille", country="FR")
         s.flush()
         skills = _essential_skills(s, HELP_DESK)
         ids = []

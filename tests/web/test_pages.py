@@ -119,7 +119,7 @@ def test_unknown_pages_are_404_in_the_users_language(client):
 
 def test_search_filters_chips_and_counts(client):
     client.cookies.clear()
-    r = client.get("/search", params=[("q", "support"), ("language", "fr"), ("price", "free")])
+    r = client.get("/search", params=[("q", "Support informatique"), ("language", "fr"), ("price", "free")])
     assert "6 courses found" in r.text
     chips = re.findall(r'<a class="chip" href="([^"]+)"', r.text)
     assert len(chips) == 2
