@@ -8,7 +8,7 @@ from emclm import __version__
 
 
 def create_app(database_url: str | None = None) -> FastAPI:
-    from emclm.api import catalogue, deps, guidance, labour, search, skills, taxonomy
+    from emclm.api import catalogue, deps, guidance, labour, search, skills, sources, taxonomy
 
     app = FastAPI(
         title="emclm API",
@@ -19,7 +19,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         redoc_url=None,
     )
     deps.configure(app, database_url)
-    for module in (taxonomy, catalogue, skills, search, guidance, labour):
+    for module in (taxonomy, catalogue, sources, skills, search, guidance, labour):
         app.include_router(module.router, prefix="/api")
     from emclm.web import routes as web_routes
 

@@ -1,0 +1,52 @@
+"""Push endpoints of platforms: Richie's course-run synchronisation hook (FUN-MOOC and other Richie sites).
+
+Richie's LMS sync posts one course run as JSON with ``Authorization: SIG-HMAC-SHA256 <hex>``, the HMAC-SHA256
+of the raw body under a shared secret (``EMCLM_RICHIE_HOOK_SECRET``). A verified run is stored through the
+harvest's push path (`ingest`), which never withdraws anything. The pushed record carries no title of its
+own, so it is stored at the lowest priority: it creates a course known only through the hook, and never
+overwrites a course that a richer source (the platform's catalogue API) lists.
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, HTTPException, Request
+
+from emclm.catalogue.harvest import ingest
+from emclm.catalogue.records import RecordError
+from emclm.catalogue.sources.richie import record_from_sync_payload, verify_sync_signature
+from emclm.config import get_settings
+
+router = APIRouter(tags=["sources"])
+MAX_BODY = 256 * 1024
+SOURCE_NAME = "fun-mooc-sync"
+
+
+@router.post("/sources/richie/course-runs-sync", summary="Richie course-run sync hook (HMAC-SHA256 signed)")
+async def richie_course_run_sync(request: Request) -> dict:
+    secret = get_settings().richie_hook_secret
+    if not secret:
+        raise HTTPException(503, "the Richie sync hook is not configured (EMCLM_RICHIE_HOOK_SECRET is empty)")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY:
+        raise HTTPException(413, f"body larger than {MAX_BODY} bytes")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise HTTPException(413, f"body larger than {MAX_BODY} bytes")
+    if not verify_sync_signature(body, request.headers.get("authorization"), secret):
+        raise HTTPException(401, "missing or invalid SIG-HMAC-SHA256 signature")
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise HTTPException(400, f"body is not valid JSON: {exc}") from exc
+    try:
+        record = record_from_sync_payload(payload, SOURCE_NAME)
+    except RecordError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    report = ingest([record], SOURCE_NAME, request.app.state.database_url, priority=-1)
+    if report.failed:
+        raise HTTPException(422, "; ".join(str(e) for e in report.errors) or "record refused")
+    return {"success": True}
