@@ -421,3 +421,20 @@ def _store_signature(data_dir: Path) -> str:
         except OSError:
             h.update(f"{p.name}:missing".encode())
     return h.hexdigest()[:10]
+
+
+_shared: dict[str, SkillExtractor] = {}
+_shared_lock = __import__("threading").Lock()
+
+
+def get_extractor(url: str | None = None) -> SkillExtractor:
+    """One extractor per database URL per process (API workers, CLI)."""
+    key = url or get_settings().database_url
+    ex = _shared.get(key)
+    if ex is None:
+        with _shared_lock:
+            ex = _shared.get(key)
+            if ex is None:
+                ex = SkillExtractor.from_database(key)
+                _shared[key] = ex
+    return ex

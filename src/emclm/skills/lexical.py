@@ -20,6 +20,7 @@ from emclm.skills.text import Token, stem_words, tokens
 # weight of a label kind (a match on a preferred label is the strongest evidence)
 KIND_WEIGHT = {"preferred": 1.0, "alternative": 0.85, "hidden": 0.6, "short": 0.7, "reordered": 0.6, "variant": 0.85}
 _PAREN = re.compile(r"\s*\([^)]*\)\s*")
+_BREAK = re.compile(r"[,;:.!?()\[\]{}|•/\n]")
 _MIN_SINGLE = 3  # a one-token key needs at least this many characters (or a + / #: c++, c#)
 
 
@@ -99,6 +100,9 @@ class LabelMatcher:
         parts = [" "]
         pos = 1
         for i, s in enumerate(stems):
+            if i and _BREAK.search(text, toks[i - 1].end, toks[i].start):
+                parts.append("| ")  # punctuation between tokens: no label spans it
+                pos += 2
             starts[pos - 1] = i  # key begins with the space before the token
             parts.append(s)
             parts.append(" ")
