@@ -31,7 +31,7 @@ from emclm.skills.text import check_text, clauses, guess_language, sentences, to
 log = logging.getLogger(__name__)
 
 TAGGER_VERSION = "esco-fused-1"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 SUPPORTED_LANGS = ("en", "fr", "es", "de", "it", "nl", "pl", "pt")
 _SKILL_TYPES = {"skill/competence": 0, "knowledge": 1}
 _REUSE = {"transversal": 0, "cross-sector": 1, "sector-specific": 2, "occupation-specific": 3}
@@ -42,14 +42,15 @@ class Weights:
     """Fusion weights; tuned on the HOUSE validation split, checked on TECH (docs/benchmarks/skills.md)."""
 
     clause: float = 0.6  # weight of the best clause vs the whole text (sentence mode)
-    lex: float = 0.06  # added for a full-strength label match
+    lex: float = 0.04  # added for a full-strength label match
     lex_ambiguity: float = 0.5  # exponent: a key shared by n skills counts n**-x
-    knowledge: float = -0.005  # prior added to knowledge concepts
-    reuse: tuple[float, float, float, float] = (0.004, 0.0, 0.0, -0.004)
-    coherence: float = 0.02
-    hierarchy: float = 0.01
+    knowledge: float = 0.005  # prior added to knowledge concepts
+    reuse: tuple[float, float, float, float] = (0.01, 0.005, 0.0, -0.005)  # transversal … occupation-specific
+    coherence: float = 0.04
+    hierarchy: float = 0.005
     pool: int = 40  # candidates re-ranked per text
     context: int = 12  # top candidates that define the "context" for coherence
+    embed_chars: int = 2000  # long texts: characters of sentences embedded
 
 
 @dataclass
@@ -89,6 +90,8 @@ class SkillIndex:
     reuse: np.ndarray  # int8 codes, -1 unknown
     matcher: LabelMatcher
     label_skill: np.ndarray  # int32, embedding row -> skill, sorted
+    label_lang: np.ndarray  # int8, embedding row -> index in embed_langs
+    embed_langs: list[str]
     seg_starts: np.ndarray  # first row of each skill that has vectors
     seg_skill: np.ndarray  # skill of each segment
     skill_occ: list[frozenset]
@@ -104,9 +107,9 @@ class SkillIndex:
               embed_missing_limit: int = 2000) -> SkillIndex:
         t0 = time.time()
         matcher = LabelMatcher.build(tax.labels)
-        rows: list[tuple[int, np.ndarray | None, str]] = []
+        rows: list[tuple[int, np.ndarray | None, str, str]] = []
         lookup = store.lookup() if store is not None else {}
-        missing: list[tuple[int, str]] = []
+        missing: list[tuple[int, str, str]] = []
         seen = set()
         for i, lang, kind, text in tax.labels:
             key = (tax.uris[i], lang, text.strip())
@@ -115,21 +118,23 @@ class SkillIndex:
             seen.add(key)
             r = lookup.get(key)
             if r is not None:
-                rows.append((i, store.matrix[r], text))
+                rows.append((i, store.matrix[r], text, lang))
             elif store is not None and lang in ("en", "fr", "es") and kind != "variant":
-                missing.append((i, text))
+                missing.append((i, text, lang))
         if missing:
             log.warning("%d ESCO labels have no stored embedding (taxonomy changed?)", len(missing))
             # preferred labels first: the ones a skill cannot do without
-            have = {i for i, _, _ in rows}
+            have = {r[0] for r in rows}
             missing.sort(key=lambda m: m[0] in have)
             if encoder is not None and embed_missing_limit:
                 todo = missing[:embed_missing_limit]
-                vecs = encoder.encode([t for _, t in todo])
-                for (i, t), v in zip(todo, vecs, strict=True):
-                    rows.append((i, np.clip(np.rint(v * 127), -127, 127).astype(np.int8), t))
+                vecs = encoder.encode([t for _, t, _ in todo])
+                for (i, t, lg), v in zip(todo, vecs, strict=True):
+                    rows.append((i, np.clip(np.rint(v * 127), -127, 127).astype(np.int8), t, lg))
         rows.sort(key=lambda r: r[0])
         label_skill = np.array([r[0] for r in rows], dtype=np.int32)
+        embed_langs = sorted({r[3] for r in rows})
+        label_lang = np.array([embed_langs.index(r[3]) for r in rows], dtype=np.int8)
         matrix = (
             np.stack([r[1] for r in rows]).astype(np.float32) / 127.0 if rows else np.zeros((0, DIM), np.float32)
         )
@@ -156,6 +161,8 @@ class SkillIndex:
             reuse=np.array([_REUSE.get(r or "", -1) for r in tax.reuse_level], dtype=np.int8),
             matcher=matcher,
             label_skill=label_skill,
+            label_lang=label_lang,
+            embed_langs=embed_langs,
             seg_starts=seg_starts,
             seg_skill=label_skill[seg_starts] if len(label_skill) else np.zeros(0, np.int32),
             skill_occ=[frozenset(s) for s in occ_sets],
@@ -275,10 +282,11 @@ class SkillExtractor:
         texts = [check_text(t, field=f"texts[{n}]") for n, t in enumerate(texts)]
         k = max(1, min(int(k), 200))
         plans = [self._plan(t) for t in texts]
-        sims = self._embed_chunks(texts, plans) if self.use_embeddings else [None] * len(texts)
+        langs = [lang if lang in SUPPORTED_LANGS else guess_language(t) for t in texts]
+        sims = self._embed_chunks(texts, plans, langs) if self.use_embeddings else [None] * len(texts)
         out = []
-        for t, plan, s in zip(texts, plans, sims, strict=True):
-            out.append(self._rank_one(t, lang, k, plan, s))
+        for t, lg, plan, s in zip(texts, langs, plans, sims, strict=True):
+            out.append(self._rank_one(t, lg, k, plan, s))
         return out
 
     def _plan(self, text: str) -> list[tuple[int, int, float]]:
@@ -289,19 +297,40 @@ class SkillExtractor:
             if self.use_clauses:
                 chunks += [(a, b, self.weights.clause) for a, b in clauses(text) if (b - a) < len(text) - 2]
             return chunks
-        spans = sentences(text, max_sentences=64)
-        return [(a, b, 1.0) for a, b in spans]
+        # long text: embed sentences until the character budget is spent (label matching still
+        # reads everything); keeps a course description to a few hundred tokens of encoder work
+        out, budget = [], self.weights.embed_chars
+        for a, b in sentences(text, max_sentences=64):
+            if budget <= 0:
+                break
+            out.append((a, min(b, a + budget), 1.0))
+            budget -= b - a
+        return out
 
-    def _embed_chunks(self, texts: list[str], plans: list[list[tuple[int, int, float]]]) -> list[np.ndarray]:
+    def _row_mask(self, lang: str | None) -> np.ndarray | None:
+        """Rows to ignore for a text in ``lang``: labels of other languages than ``lang`` and English
+        (vectors of foreign labels add near-misses); no mask when ``lang`` has no embedded labels."""
+        langs = self.index.embed_langs
+        if lang not in langs:
+            return None
+        keep = [langs.index(lg) for lg in {lang, "en"} if lg in langs]
+        mask = ~np.isin(self.index.label_lang, keep)
+        return mask if mask.any() else None
+
+    def _embed_chunks(self, texts: list[str], plans: list[list[tuple[int, int, float]]],
+                      langs: list[str] | None = None) -> list[np.ndarray]:
         flat = [texts[n][a:b][:2000] for n, plan in enumerate(plans) for a, b, _ in plan]
         vecs = self.encoder.encode(flat)
         emb = self.index.embeddings
         result = []
         pos = 0
-        for plan in plans:
+        for n, plan in enumerate(plans):
             q = vecs[pos : pos + len(plan)]
             pos += len(plan)
             label_sims = q @ emb.T  # (chunks, rows)
+            mask = self._row_mask(langs[n]) if langs else None
+            if mask is not None:
+                label_sims[:, mask] = -1.0
             result.append(np.maximum.reduceat(label_sims, self.index.seg_starts, axis=1))  # (chunks, segs)
         return result
 
