@@ -26,7 +26,7 @@ def uris(matches, k=10):
         ("en", "You will write Python scripts and manage the project budgets.", BUDGETS),
         ("fr", "Vous tiendrez la comptabilité de plusieurs petites entreprises.", ACCOUNTING),
         ("es", "Buscamos personas con capacidad de trabajar en equipo.", TEAMS),
-        ("de", "Sie übernehmen die Buchhaltung für mehrere kleine Unternehmen.", ACCOUNTING),
+        ("de", "Sie haben Kenntnisse in der Buchhaltung und im Steuerrecht.", ACCOUNTING),
         ("pl", "Umiejętność programowania w języku Java jest wymagana.", JAVA),
     ],
 )
