@@ -71,6 +71,7 @@ def make_extractors(args):
     zero = Weights(lex=0.0, knowledge=0.0, reuse=(0.0, 0.0, 0.0, 0.0), coherence=0.0, hierarchy=0.0)
     return {
         "fused": fused,
+        "fused, no clause embeddings": SkillExtractor(index, encoder=enc, use_clauses=False),
         "label match only": SkillExtractor(index, encoder=enc, use_embeddings=False),
         "embedding cosine only": SkillExtractor(index, encoder=enc, weights=zero, use_labels=False, use_clauses=False),
     }

@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     avg = sum(len(c) for c in courses) / max(len(courses), 1)
     print(f"{len(courses)} course descriptions (avg {avg:.0f} chars): {course_rate:.1f} courses/s")
     print(f"peak memory (max RSS): {peak:.0f} MB")
+    print(f"load average during the run (1/5/15 min): {os.getloadavg()} on {os.cpu_count()} cores")
     return 0
 
 

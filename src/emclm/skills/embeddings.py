@@ -47,7 +47,7 @@ class Encoder:
                     self._model = E5(num_threads=self._threads)
         return self._model
 
-    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """L2-normalised float32 vectors, batched by similar length (padding costs time)."""
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
