@@ -30,7 +30,7 @@ def hits(matcher, text, lang):
 def test_fold_keeps_offsets_and_strips_accents():
     assert fold("Gestión Économique") == "gestion economique"
     assert len(fold("Zażółć gęślą")) == len("Zażółć gęślą")
-    assert fold("Zażółć") == "zazołc".replace("ł", "l")
+    assert fold("Zażółć") == "zazolc"
 
 
 def test_tokens_keep_programming_names():
