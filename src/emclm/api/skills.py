@@ -1,7 +1,103 @@
-"""REST routes for this area."""
+"""REST routes for skill extraction and course skill tags.
+
+- ``POST /api/skills/extract``                      text → ranked ESCO skills with evidence
+- ``GET  /api/courses/{id}/skills``                  a course's stored tags and derived occupations
+- ``POST /api/courses/{id}/skills/{skill_id}/decision``  a curator confirms or rejects a tag
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Literal
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from emclm.api.deps import get_session
+
+router = APIRouter(tags=["skills"])
+
+MAX_BODY_CHARS = 1_000_000
+
+
+class ExtractRequest(BaseModel):
+    text: str = Field(..., description="Text in any EU language (≤ 1 MB)")
+    lang: str | None = Field(None, description="ISO 639-1 code; guessed when absent")
+    k: int = Field(20, ge=1, le=200)
+    evidence: bool = True
+
+
+class DecisionRequest(BaseModel):
+    decision: Literal["confirm", "reject"]
+    curator: str | None = Field(None, max_length=120)
+
+
+def _extractor(request: Request):
+    from emclm.skills.extractor import get_extractor
+
+    return get_extractor(request.app.state.database_url)
+
+
+@router.post("/skills/extract")
+def extract(body: ExtractRequest, request: Request) -> dict:
+    from emclm.skills.text import MAX_TEXT_BYTES, SkillInputError, check_text, guess_language
+
+    if len(body.text) > MAX_TEXT_BYTES:
+        raise HTTPException(413, detail=f"text: more than {MAX_TEXT_BYTES} characters")
+    try:
+        text = check_text(body.text, field="text")
+    except SkillInputError as exc:
+        status = 413 if "exceeds" in str(exc) else 422
+        raise HTTPException(status, detail=str(exc)) from None
+    ex = _extractor(request)
+    lang = body.lang or guess_language(text)
+    matches = ex.rank(text, lang=lang, k=body.k)
+    return {
+        "lang": lang,
+        "tagger_version": ex.version,
+        "skills": [m.as_dict(with_evidence=body.evidence) for m in matches],
+    }
+
+
+def _course_or_404(session: Session, course_id: int):
+    from emclm.catalogue.models import Course
+
+    course = session.get(Course, course_id)
+    if course is None:
+        raise HTTPException(404, detail=f"course {course_id} not found")
+    return course
+
+
+@router.get("/courses/{course_id}/skills")
+def course_skills(
+    course_id: int, include_rejected: bool = False, lang: str = "en", session: Session = Depends(get_session)
+) -> dict:
+    from emclm.skills.tagging import course_occupations, course_skills, tagging_state
+
+    _course_or_404(session, course_id)
+    return {
+        "course_id": course_id,
+        "tagging": tagging_state(session, course_id),
+        "skills": course_skills(session, course_id, include_rejected=include_rejected, lang=lang[:8]),
+        "occupations": course_occupations(session, course_id),
+    }
+
+
+@router.post("/courses/{course_id}/skills/{skill_id}/decision")
+def decide(course_id: int, skill_id: int, body: DecisionRequest, session: Session = Depends(get_session)) -> dict:
+    from emclm.skills.tagging import decide as record
+    from emclm.taxonomy.models import Concept
+
+    _course_or_404(session, course_id)
+    concept = session.get(Concept, skill_id)
+    if concept is None or concept.concept_type != "skill":
+        raise HTTPException(404, detail=f"skill {skill_id} not found")
+    row = record(session, course_id, skill_id, body.decision, body.curator)
+    return {
+        "course_id": course_id,
+        "skill_id": skill_id,
+        "uri": concept.uri,
+        "status": row.status,
+        "curated_by": row.curated_by,
+        "curated_at": row.curated_at.isoformat() if row.curated_at else None,
+    }

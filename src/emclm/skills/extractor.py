@@ -1,0 +1,471 @@
+"""Text in any EU language → ranked ESCO skills with evidence.
+
+Three signals, fused per candidate skill (see docs/decisions/0004-skill-extraction-method.md):
+
+1. **label** — ESCO preferred/alternative/hidden labels found in the text (normalised, stemmed,
+   Aho–Corasick per language; see ``lexical``);
+2. **embedding** — cosine between the text (whole, and its clauses/sentences) and every embedded
+   label of a skill (multilingual-e5-small), max over the skill's labels;
+3. **ESCO structure** — skill type and reuse level priors, and coherence: how strongly a candidate
+   co-occurs (same occupations, same broader skill group) with the other strong candidates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from emclm.config import get_settings
+from emclm.skills.embeddings import DIM, EMBED_KINDS, Encoder, LabelStore, load_store
+from emclm.skills.lexical import KIND_WEIGHT, LabelMatcher
+from emclm.skills.taxonomy import SkillTaxonomy
+from emclm.skills.text import check_text, clauses, guess_language, sentences, tokens
+
+log = logging.getLogger(__name__)
+
+TAGGER_VERSION = "esco-fused-1"
+CACHE_FORMAT = 2
+SUPPORTED_LANGS = ("en", "fr", "es", "de", "it", "nl", "pl", "pt")
+_SKILL_TYPES = {"skill/competence": 0, "knowledge": 1}
+_REUSE = {"transversal": 0, "cross-sector": 1, "sector-specific": 2, "occupation-specific": 3}
+
+
+@dataclass
+class Weights:
+    """Fusion weights; tuned on the HOUSE validation split, checked on TECH (docs/benchmarks/skills.md)."""
+
+    clause: float = 0.6  # weight of the best clause vs the whole text (sentence mode)
+    lex: float = 0.04  # added for a full-strength label match
+    lex_ambiguity: float = 0.5  # exponent: a key shared by n skills counts n**-x
+    knowledge: float = 0.0  # prior added to knowledge concepts
+    reuse: tuple[float, float, float, float] = (0.01, 0.005, 0.0, -0.005)  # transversal … occupation-specific
+    coherence: float = 0.04  # co-occurrence in ESCO occupations with the context candidates
+    hierarchy: float = 0.005  # shared broader skill group with the context candidates (neutral on HOUSE)
+    pool: int = 40  # candidates re-ranked per text
+    context: int = 20  # top candidates that define the "context" for coherence
+    embed_chars: int = 2000  # long texts: characters of sentences embedded
+
+
+@dataclass
+class Evidence:
+    text: str
+    start: int
+    end: int
+    method: str  # "label" | "embedding"
+    score: float
+
+
+@dataclass
+class SkillMatch:
+    uri: str
+    label: str
+    score: float
+    evidence: list[Evidence] = field(default_factory=list)
+    skill_type: str | None = None
+    reuse_level: str | None = None
+
+    def as_dict(self, with_evidence: bool = True) -> dict:
+        d = asdict(self)
+        if not with_evidence:
+            d.pop("evidence")
+        return d
+
+
+@dataclass
+class SkillIndex:
+    """Everything ranking needs, precomputed; pickled (with the embedding matrix beside it) under var/."""
+
+    fingerprint: str
+    uris: list[str]
+    db_ids: list[int | None]
+    preferred: dict[str, list[str | None]]
+    skill_type: np.ndarray  # int8 codes, -1 unknown
+    reuse: np.ndarray  # int8 codes, -1 unknown
+    matcher: LabelMatcher
+    label_skill: np.ndarray  # int32, embedding row -> skill, sorted
+    label_lang: np.ndarray  # int8, embedding row -> index in embed_langs
+    embed_langs: list[str]
+    seg_starts: np.ndarray  # first row of each skill that has vectors
+    seg_skill: np.ndarray  # skill of each segment
+    skill_occ: list[frozenset]
+    skill_groups: list[tuple[str, ...]]
+    occupation_uris: list[str]
+    occupation_ids: list[int | None]
+    occupation_labels: list[str]
+    occupation_essential: list[tuple[int, ...]]  # occ idx -> essential skill indices
+    embeddings: np.ndarray | None = None  # float32 (n_rows, DIM), L2-normalised
+
+    @classmethod
+    def build(cls, tax: SkillTaxonomy, store: LabelStore | None, encoder: Encoder | None,
+              embed_missing_limit: int = 2000) -> SkillIndex:
+        t0 = time.time()
+        matcher = LabelMatcher.build(tax.labels)
+        rows: list[tuple[int, np.ndarray | None, str, str]] = []
+        lookup = store.lookup() if store is not None else {}
+        missing: list[tuple[int, str, str]] = []
+        seen = set()
+        for i, lang, kind, text in tax.labels:
+            if kind not in EMBED_KINDS:
+                continue
+            key = (tax.uris[i], lang, text.strip())
+            if key in seen:
+                continue
+            seen.add(key)
+            r = lookup.get(key)
+            if r is not None:
+                rows.append((i, store.matrix[r], text, lang))
+            elif store is not None and lang in ("en", "fr", "es"):
+                missing.append((i, text, lang))
+        if missing:
+            log.warning("%d ESCO labels have no stored embedding (taxonomy changed?)", len(missing))
+            # preferred labels first: the ones a skill cannot do without
+            have = {r[0] for r in rows}
+            missing.sort(key=lambda m: m[0] in have)
+            if encoder is not None and embed_missing_limit:
+                todo = missing[:embed_missing_limit]
+                vecs = encoder.encode([t for _, t, _ in todo])
+                for (i, t, lg), v in zip(todo, vecs, strict=True):
+                    rows.append((i, np.clip(np.rint(v * 127), -127, 127).astype(np.int8), t, lg))
+        rows.sort(key=lambda r: r[0])
+        label_skill = np.array([r[0] for r in rows], dtype=np.int32)
+        embed_langs = sorted({r[3] for r in rows})
+        label_lang = np.array([embed_langs.index(r[3]) for r in rows], dtype=np.int8)
+        matrix = (
+            np.stack([r[1] for r in rows]).astype(np.float32) / 127.0 if rows else np.zeros((0, DIM), np.float32)
+        )
+        if len(matrix):
+            matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-6)
+        if len(label_skill):
+            change = np.flatnonzero(np.diff(label_skill)) + 1
+            seg_starts = np.concatenate([[0], change]).astype(np.int64)
+        else:
+            seg_starts = np.zeros(0, np.int64)
+        n = len(tax.uris)
+        occ_sets: list[set] = [set() for _ in range(n)]
+        essential: list[list[int]] = [[] for _ in tax.occupation_uris]
+        for k, i, ess in tax.occupation_skills:
+            occ_sets[i].add(k)
+            if ess:
+                essential[k].append(i)
+        index = cls(
+            fingerprint=tax.fingerprint(),
+            uris=tax.uris,
+            db_ids=tax.db_ids,
+            preferred=tax.preferred,
+            skill_type=np.array([_SKILL_TYPES.get(t or "", -1) for t in tax.skill_type], dtype=np.int8),
+            reuse=np.array([_REUSE.get(r or "", -1) for r in tax.reuse_level], dtype=np.int8),
+            matcher=matcher,
+            label_skill=label_skill,
+            label_lang=label_lang,
+            embed_langs=embed_langs,
+            seg_starts=seg_starts,
+            seg_skill=label_skill[seg_starts] if len(label_skill) else np.zeros(0, np.int32),
+            skill_occ=[frozenset(s) for s in occ_sets],
+            skill_groups=[tuple(tax.broader.get(i, ())) for i in range(n)],
+            occupation_uris=tax.occupation_uris,
+            occupation_ids=tax.occupation_ids,
+            occupation_labels=tax.occupation_labels,
+            occupation_essential=[tuple(e) for e in essential],
+            embeddings=matrix,
+        )
+        log.info("skill index built in %.1fs: %d skills, %d label vectors", time.time() - t0, n, len(matrix))
+        return index
+
+    # --- cache ---------------------------------------------------------------------------
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        emb = self.embeddings
+        self.embeddings = None
+        try:
+            tmp = directory / "index.pkl.tmp"
+            with open(tmp, "wb") as fh:
+                pickle.dump((CACHE_FORMAT, self), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            np.save(directory / "embeddings.npy", np.clip(np.rint(emb * 127), -127, 127).astype(np.int8))
+            tmp.replace(directory / "index.pkl")
+        finally:
+            self.embeddings = emb
+
+    @classmethod
+    def load(cls, directory: Path) -> SkillIndex | None:
+        try:
+            with open(directory / "index.pkl", "rb") as fh:
+                fmt, index = pickle.load(fh)  # noqa: S301 - our own cache file under var/
+            if fmt != CACHE_FORMAT:
+                return None
+            mat = np.load(directory / "embeddings.npy").astype(np.float32)
+            mat /= np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-6)
+            index.embeddings = mat
+            return index
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, AttributeError) as exc:
+            log.info("no usable skill index cache in %s (%s)", directory, exc)
+            return None
+
+
+def _db_signature(url: str | None) -> str:
+    """Cheap summary of the ESCO tables: changes when labels, skills or relations change."""
+    from sqlalchemy import text as sql
+
+    from emclm.db.session import get_engine
+
+    parts = []
+    with get_engine(url).connect() as conn:
+        for q in (
+            "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(LENGTH(text)), 0) FROM esco_label",
+            "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM esco_concept",
+            "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM esco_occupation_skill",
+            "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM esco_broader",
+        ):
+            parts.append(tuple(conn.execute(sql(q)).one()))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+class SkillExtractor:
+    """Rank ESCO skills for a text. Build with ``from_database`` (cached) or ``from_taxonomy``."""
+
+    def __init__(self, index: SkillIndex, encoder: Encoder | None = None, weights: Weights | None = None,
+                 use_embeddings: bool = True, use_labels: bool = True, use_clauses: bool = True) -> None:
+        self.index = index
+        self.encoder = encoder if encoder is not None else Encoder()
+        self.weights = weights or Weights()
+        self.use_embeddings = use_embeddings and index.embeddings is not None and len(index.embeddings) > 0
+        self.use_labels = use_labels
+        self.use_clauses = use_clauses
+        self.version = TAGGER_VERSION
+
+    # --- construction --------------------------------------------------------------------
+
+    @classmethod
+    def from_taxonomy(cls, tax: SkillTaxonomy, data_dir: Path | None = None, embed_missing_limit: int = 2000,
+                      **kw) -> SkillExtractor:
+        encoder = Encoder()
+        store = load_store(data_dir or get_settings().data_dir)
+        return cls(SkillIndex.build(tax, store, encoder, embed_missing_limit), encoder=encoder, **kw)
+
+    @classmethod
+    def from_database(cls, url: str | None = None, cache_dir: Path | None = None, **kw) -> SkillExtractor:
+        """Load the cached index for this database (rebuilt when the ESCO tables or store changed)."""
+        settings = get_settings()
+        url = url or settings.database_url
+        sig = _db_signature(url)
+        store_sig = _store_signature(settings.data_dir)
+        cache_root = cache_dir or (settings.var_dir / "cache" / "skills")
+        directory = cache_root / f"{TAGGER_VERSION}-{sig}-{store_sig}"
+        index = SkillIndex.load(directory)
+        encoder = Encoder()
+        if index is None:
+            tax = SkillTaxonomy.from_database(url)
+            index = SkillIndex.build(tax, load_store(settings.data_dir), encoder)
+            try:
+                index.save(directory)
+            except OSError as exc:  # read-only var/: still usable, just slower next time
+                log.warning("could not cache the skill index in %s: %s", directory, exc)
+        return cls(index, encoder=encoder, **kw)
+
+    # --- ranking -------------------------------------------------------------------------
+
+    def label_of(self, i: int, lang: str | None = "en") -> str:
+        pref = self.index.preferred
+        return (pref.get(lang or "en") or pref["en"])[i] or pref["en"][i] or self.index.uris[i]
+
+    def rank(self, text: str, lang: str | None = None, k: int = 20) -> list[SkillMatch]:
+        return self.rank_batch([text], lang=lang, k=k)[0]
+
+    def rank_batch(self, texts: list[str], lang: str | None = None, k: int = 20) -> list[list[SkillMatch]]:
+        """Rank each text; raises ``SkillInputError`` for the first unusable text (check them first
+        with ``text.check_text`` to handle bad records one by one)."""
+        texts = [check_text(t, field=f"texts[{n}]") for n, t in enumerate(texts)]
+        k = max(1, min(int(k), 200))
+        plans = [self._plan(t) for t in texts]
+        langs = [lang if lang in SUPPORTED_LANGS else guess_language(t) for t in texts]
+        sims = self._embed_chunks(texts, plans, langs) if self.use_embeddings else [None] * len(texts)
+        out = []
+        for t, lg, plan, s in zip(texts, langs, plans, sims, strict=True):
+            out.append(self._rank_one(t, lg, k, plan, s))
+        return out
+
+    def _plan(self, text: str) -> list[tuple[int, int, float]]:
+        """Chunks to embed: (start, end, weight). Short text: whole + clauses; long: sentences."""
+        n_words = len(text.split())
+        if n_words <= 60:
+            chunks = [(0, len(text), 1.0)]
+            if self.use_clauses:
+                chunks += [(a, b, self.weights.clause) for a, b in clauses(text) if (b - a) < len(text) - 2]
+            return chunks
+        # long text: embed sentences until the character budget is spent (label matching still
+        # reads everything); keeps a course description to a few hundred tokens of encoder work
+        out, budget = [], self.weights.embed_chars
+        for a, b in sentences(text, max_sentences=64):
+            if budget <= 0:
+                break
+            out.append((a, min(b, a + budget), 1.0))
+            budget -= b - a
+        return out
+
+    def _row_mask(self, lang: str | None) -> np.ndarray | None:
+        """Rows to ignore for a text in ``lang``: labels of other languages than ``lang`` and English
+        (vectors of foreign labels add near-misses); no mask when ``lang`` has no embedded labels."""
+        langs = self.index.embed_langs
+        if lang not in langs:
+            return None
+        keep = [langs.index(lg) for lg in {lang, "en"} if lg in langs]
+        mask = ~np.isin(self.index.label_lang, keep)
+        return mask if mask.any() else None
+
+    def _embed_chunks(self, texts: list[str], plans: list[list[tuple[int, int, float]]],
+                      langs: list[str] | None = None) -> list[np.ndarray]:
+        flat = [texts[n][a:b][:2000] for n, plan in enumerate(plans) for a, b, _ in plan]
+        vecs = self.encoder.encode(flat)
+        emb = self.index.embeddings
+        result = []
+        pos = 0
+        for n, plan in enumerate(plans):
+            q = vecs[pos : pos + len(plan)]
+            pos += len(plan)
+            label_sims = q @ emb.T  # (chunks, rows)
+            mask = self._row_mask(langs[n]) if langs else None
+            if mask is not None:
+                label_sims[:, mask] = -1.0
+            result.append(np.maximum.reduceat(label_sims, self.index.seg_starts, axis=1))  # (chunks, segs)
+        return result
+
+    def _rank_one(self, text, lang, k, plan, seg_sims) -> list[SkillMatch]:
+        idx = self.index
+        w = self.weights
+        n_skills = len(idx.uris)
+        evidence: dict[int, list[Evidence]] = defaultdict(list)
+        lang = lang if lang in SUPPORTED_LANGS else guess_language(text)
+        # --- embedding score per skill
+        emb_score = np.full(n_skills, np.nan, dtype=np.float32)
+        best_chunk = {}
+        if seg_sims is not None and len(plan):
+            weights = np.array([c[2] for c in plan], dtype=np.float32)[:, None]
+            if plan[0][2] == 1.0 and len(plan) > 1 and any(c[2] != 1.0 for c in plan):
+                # sentence mode: whole text vs best clause, blended
+                whole = seg_sims[0]
+                clause = seg_sims[1:].max(axis=0)
+                seg_score = np.maximum(whole, w.clause * clause + (1 - w.clause) * whole)
+                arg = np.where(clause > whole, 1 + seg_sims[1:].argmax(axis=0), 0)
+            else:
+                weighted = seg_sims * weights
+                seg_score = weighted.max(axis=0)
+                arg = weighted.argmax(axis=0)
+            emb_score[idx.seg_skill] = seg_score
+            best_chunk = dict(zip(idx.seg_skill.tolist(), arg.tolist(), strict=True))
+        # --- label matches
+        lex_score = np.zeros(n_skills, dtype=np.float32)
+        if self.use_labels:
+            toks = tokens(text)
+            langs = {lang, "en"} & set(idx.matcher.languages)
+            for lg in langs:
+                for hit in idx.matcher.match(text, lg, toks):
+                    s = KIND_WEIGHT[hit.kind] * hit.ambiguity ** (-w.lex_ambiguity) * (1 + 0.15 * (hit.n_tokens - 1))
+                    s = min(s, 1.3)
+                    if s > lex_score[hit.skill]:
+                        lex_score[hit.skill] = s
+                    if len(evidence[hit.skill]) < 5:
+                        evidence[hit.skill].append(
+                            Evidence(text[hit.start : hit.end], hit.start, hit.end, "label", round(float(s), 4))
+                        )
+        # --- candidate pool
+        has_emb = ~np.isnan(emb_score)
+        base = np.where(has_emb, emb_score, 0.0).astype(np.float32)
+        if not self.use_embeddings:
+            base = np.zeros(n_skills, np.float32)
+        fused = base + w.lex * lex_score
+        if has_emb.any() and self.use_embeddings:
+            # a skill with no embedding but a label hit competes with the embedding floor
+            floor = float(np.nanmedian(emb_score))
+            fused = np.where(has_emb, fused, floor + w.lex * lex_score)
+        prior = np.zeros(n_skills, np.float32)
+        prior[idx.skill_type == 1] += w.knowledge
+        for code, val in enumerate(w.reuse):
+            prior[idx.reuse == code] += val
+        fused = fused + prior
+        if not self.use_embeddings:
+            fused = np.where(lex_score > 0, fused, -np.inf)
+        pool_n = min(w.pool, n_skills)
+        pool = np.argpartition(-fused, pool_n - 1)[:pool_n] if n_skills > pool_n else np.arange(n_skills)
+        pool = pool[np.isfinite(fused[pool])]
+        pool = pool[np.argsort(-fused[pool])]
+        # --- coherence with the context (co-occurrence in occupations, shared broader group)
+        if len(pool) > 1 and (w.coherence or w.hierarchy):
+            ctx = pool[: w.context]
+            ctx_w = np.exp((fused[ctx] - fused[ctx[0]]) * 50.0)
+            for i in pool.tolist():
+                occ_i = idx.skill_occ[i]
+                grp_i = set(idx.skill_groups[i])
+                coh = hier = tot = 0.0
+                for j, wj in zip(ctx.tolist(), ctx_w.tolist(), strict=True):
+                    if j == i:
+                        continue
+                    tot += wj
+                    occ_j = idx.skill_occ[j]
+                    if occ_i and occ_j:
+                        coh += wj * len(occ_i & occ_j) / min(len(occ_i), len(occ_j))
+                    if grp_i and grp_i.intersection(idx.skill_groups[j]):
+                        hier += wj
+                if tot > 0:
+                    fused[i] += w.coherence * coh / tot + w.hierarchy * hier / tot
+            pool = pool[np.argsort(-fused[pool])]
+        results = []
+        for i in pool[:k].tolist():
+            ev = list(evidence.get(i, []))
+            if plan and i in best_chunk and not np.isnan(emb_score[i]):
+                a, b, _ = plan[best_chunk[i]]
+                ev.append(Evidence(text[a:b][:300], a, b, "embedding", round(float(emb_score[i]), 4)))
+            results.append(
+                SkillMatch(
+                    uri=idx.uris[i],
+                    label=self.label_of(i, lang),
+                    score=round(float(fused[i]), 4),
+                    evidence=ev,
+                    skill_type=_code_name(_SKILL_TYPES, int(idx.skill_type[i])),
+                    reuse_level=_code_name(_REUSE, int(idx.reuse[i])),
+                )
+            )
+        return results
+
+
+def _code_name(table: dict[str, int], code: int) -> str | None:
+    for name, c in table.items():
+        if c == code:
+            return name
+    return None
+
+
+def _store_signature(data_dir: Path) -> str:
+    from emclm.skills.embeddings import store_paths
+
+    h = hashlib.sha256()
+    for p in store_paths(data_dir):
+        try:
+            st = p.stat()
+            h.update(f"{p.name}:{st.st_size}:{int(st.st_mtime)}".encode())
+        except OSError:
+            h.update(f"{p.name}:missing".encode())
+    return h.hexdigest()[:10]
+
+
+_shared: dict[str, SkillExtractor] = {}
+_shared_lock = __import__("threading").Lock()
+
+
+def get_extractor(url: str | None = None) -> SkillExtractor:
+    """One extractor per database URL per process (API workers, CLI)."""
+    key = url or get_settings().database_url
+    ex = _shared.get(key)
+    if ex is None:
+        with _shared_lock:
+            ex = _shared.get(key)
+            if ex is None:
+                ex = SkillExtractor.from_database(key)
+                _shared[key] = ex
+    return ex

@@ -1,0 +1,303 @@
+"""Course tagging: store each course's ESCO skills, re-tag only what changed, keep curators' decisions,
+and derive the occupations a course prepares for from the essential skills it covers.
+
+- A course is (re)tagged when the hash of its text or the tagger version differs from its
+  ``CourseTagging`` row (or with ``force``).
+- ``auto`` tags are replaced by the new ranking; ``confirmed``, ``rejected`` and ``declared`` tags
+  are never removed or re-statused by the tagger (a rejected skill is not re-added as ``auto``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
+from sqlalchemy import text as sql
+from sqlalchemy.orm import Session
+
+from emclm.catalogue.models import Course
+from emclm.db.base import utcnow
+from emclm.db.session import session_scope
+from emclm.skills.models import CourseSkill, CourseTagging
+from emclm.skills.text import SkillInputError, check_text
+
+log = logging.getLogger(__name__)
+
+CURATED = ("confirmed", "rejected", "declared")
+DECISIONS = {"confirm": "confirmed", "reject": "rejected"}
+
+
+@dataclass
+class TagReport:
+    tagged: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def course_text(course: Course) -> tuple[str, list[tuple[str, int, int]]]:
+    """The text a course is tagged from, and where each field sits in it: [(field, start, end)]."""
+    parts: list[tuple[str, str]] = [("title", course.title or "")]
+    if course.description:
+        parts.append(("description", course.description))
+    outcomes = [str(x) for x in (course.learning_outcomes or []) if x]
+    if outcomes:
+        parts.append(("learning_outcomes", "\n".join(outcomes)))
+    keywords = [str(x) for x in (course.keywords or []) if x]
+    if keywords:
+        parts.append(("keywords", ", ".join(keywords)))
+    text, fields, pos = [], [], 0
+    for name, value in parts:
+        value = value.strip()
+        if not value:
+            continue
+        if text:
+            text.append("\n")
+            pos += 1
+        fields.append((name, pos, pos + len(value)))
+        text.append(value)
+        pos += len(value)
+    return "".join(text), fields
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _locate(fields: list[tuple[str, int, int]], start: int, end: int) -> tuple[str, int, int]:
+    for name, a, b in fields:
+        if a <= start < b:
+            return name, start - a, min(end, b) - a
+    return "text", start, end
+
+
+def _skill_ids(session: Session, uris: list[str]) -> dict[str, int]:
+    if not uris:
+        return {}
+    from emclm.taxonomy.models import Concept
+
+    out = {}
+    for chunk in range(0, len(uris), 500):
+        part = uris[chunk : chunk + 500]
+        out.update(dict(session.execute(select(Concept.uri, Concept.id).where(Concept.uri.in_(part))).all()))
+    return out
+
+
+def apply_ranking(session: Session, course: Course, matches, version: str, fields) -> None:
+    """Replace the course's auto tags by ``matches``; curated tags keep their status."""
+    existing = {cs.skill_id: cs for cs in session.scalars(select(CourseSkill).where(CourseSkill.course_id == course.id))}
+    ids = _skill_ids(session, [m.uri for m in matches])
+    seen = set()
+    for m in matches:
+        sid = ids.get(m.uri)
+        if sid is None or sid in seen:
+            continue
+        seen.add(sid)
+        evidence = []
+        for e in m.evidence:
+            name, a, b = _locate(fields, e.start, e.end)
+            evidence.append({"text": e.text, "start": a, "end": b, "field": name, "method": e.method, "score": e.score})
+        row = existing.get(sid)
+        if row is None:
+            session.add(CourseSkill(course_id=course.id, skill_id=sid, score=m.score, evidence=evidence,
+                                    tagger_version=version, status="auto"))
+        else:
+            row.score = m.score
+            row.evidence = evidence
+            row.tagger_version = version
+    for sid, row in existing.items():
+        if sid not in seen and row.status == "auto":
+            session.delete(row)
+
+
+def tag_courses(
+    url: str | None,
+    extractor,
+    *,
+    k: int = 30,
+    force: bool = False,
+    course_ids: list[int] | None = None,
+    batch: int = 16,
+    progress: Callable[[int, int], None] | None = None,
+) -> TagReport:
+    report = TagReport()
+    version = extractor.version
+    with session_scope(url) as session:
+        q = select(Course.id).where(Course.withdrawn_at.is_(None)).order_by(Course.id)
+        if course_ids is not None:
+            q = select(Course.id).where(Course.id.in_(course_ids)).order_by(Course.id)
+        all_ids = list(session.scalars(q))
+    total = len(all_ids)
+    done = 0
+    for s in range(0, total, batch):
+        chunk = all_ids[s : s + batch]
+        with session_scope(url) as session:
+            courses = list(session.scalars(select(Course).where(Course.id.in_(chunk)).order_by(Course.id)))
+            states = {t.course_id: t for t in session.scalars(select(CourseTagging).where(CourseTagging.course_id.in_(chunk)))}
+            todo = []
+            for course in courses:
+                text, fields = course_text(course)
+                h = text_hash(text + "\x00" + (course.language or ""))
+                state = states.get(course.id)
+                if not force and state is not None and state.text_hash == h and state.tagger_version == version:
+                    report.unchanged += 1
+                    continue
+                try:
+                    text = check_text(text, field=f"course {course.id} ({course.key}) text")
+                except SkillInputError as exc:
+                    if not text.strip():  # nothing to tag: remember it so it is not retried every run
+                        apply_ranking(session, course, [], version, fields)
+                        _remember(session, states, course.id, h, version)
+                        report.tagged += 1
+                    else:
+                        report.failed += 1
+                        report.errors.append(str(exc))
+                    continue
+                todo.append((course, text, fields, h))
+            for course, text, fields, h in todo:
+                try:
+                    matches = extractor.rank(text, lang=course.language, k=k)
+                except SkillInputError as exc:
+                    report.failed += 1
+                    report.errors.append(f"course {course.id} ({course.key}): {exc}")
+                    continue
+                apply_ranking(session, course, matches, version, fields)
+                _remember(session, states, course.id, h, version)
+                report.tagged += 1
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    return report
+
+
+def _remember(session: Session, states: dict, course_id: int, h: str, version: str) -> None:
+    state = states.get(course_id)
+    if state is None:
+        state = CourseTagging(course_id=course_id, text_hash=h, tagger_version=version)
+        session.add(state)
+        states[course_id] = state
+    state.text_hash = h
+    state.tagger_version = version
+    state.tagged_at = utcnow()
+
+
+def decide(session: Session, course_id: int, skill_id: int, decision: str, curator: str | None = None) -> CourseSkill:
+    """Record a curator's ``confirm`` / ``reject``; creates the tag when the tagger had not proposed it."""
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {sorted(DECISIONS)}, got {decision!r}")
+    row = session.scalars(
+        select(CourseSkill).where(CourseSkill.course_id == course_id, CourseSkill.skill_id == skill_id)
+    ).first()
+    if row is None:
+        row = CourseSkill(course_id=course_id, skill_id=skill_id, score=0.0, evidence=[], tagger_version=None)
+        session.add(row)
+    row.status = DECISIONS[decision]
+    row.curated_by = (curator or "")[:120] or None
+    row.curated_at = utcnow()
+    session.flush()
+    return row
+
+
+def course_skills(session: Session, course_id: int, include_rejected: bool = False, lang: str = "en") -> list[dict]:
+    rows = session.execute(
+        sql(
+            "SELECT cs.skill_id, c.uri, cs.score, cs.status, cs.evidence, cs.tagger_version, cs.curated_by, "
+            "c.skill_type, c.reuse_level, "
+            "(SELECT l.text FROM esco_label l WHERE l.concept_id = c.id AND l.kind = 'preferred' AND l.lang = :lang "
+            "LIMIT 1) AS label_l, "
+            "(SELECT l.text FROM esco_label l WHERE l.concept_id = c.id AND l.kind = 'preferred' AND l.lang = 'en' "
+            "LIMIT 1) AS label_en "
+            "FROM course_skill cs JOIN esco_concept c ON c.id = cs.skill_id WHERE cs.course_id = :cid "
+            "ORDER BY CASE cs.status WHEN 'confirmed' THEN 0 WHEN 'declared' THEN 1 WHEN 'auto' THEN 2 ELSE 3 END, "
+            "cs.score DESC"
+        ),
+        {"cid": course_id, "lang": lang},
+    ).all()
+    out = []
+    for r in rows:
+        if r.status == "rejected" and not include_rejected:
+            continue
+        evidence = r.evidence
+        if isinstance(evidence, str):  # JSON column read through raw SQL on SQLite
+            import json
+
+            evidence = json.loads(evidence)
+        out.append(
+            {
+                "skill_id": r.skill_id,
+                "uri": r.uri,
+                "label": r.label_l or r.label_en or r.uri,
+                "score": r.score,
+                "status": r.status,
+                "skill_type": r.skill_type,
+                "reuse_level": r.reuse_level,
+                "tagger_version": r.tagger_version,
+                "curated_by": r.curated_by,
+                "evidence": evidence or [],
+            }
+        )
+    return out
+
+
+def course_occupations(session: Session, course_id: int, limit: int = 10, min_covered: int = 2) -> list[dict]:
+    """Occupations ranked by the essential skills the course covers (its non-rejected tags)."""
+    rows = session.execute(
+        sql(
+            "SELECT os.occupation_id, COUNT(*) AS covered FROM esco_occupation_skill os "
+            "JOIN course_skill cs ON cs.skill_id = os.skill_id AND cs.course_id = :cid AND cs.status <> 'rejected' "
+            "WHERE os.relation_type = 'essential' GROUP BY os.occupation_id HAVING COUNT(*) >= :minc"
+        ),
+        {"cid": course_id, "minc": min_covered},
+    ).all()
+    if not rows:
+        return []
+    totals = dict(
+        session.execute(
+            sql(
+                "SELECT occupation_id, COUNT(*) FROM esco_occupation_skill WHERE relation_type = 'essential' "
+                "AND occupation_id IN :ids GROUP BY occupation_id"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"ids": [r.occupation_id for r in rows]},
+        ).all()
+    )
+    scored = []
+    for r in rows:
+        total = totals.get(r.occupation_id, 0) or 1
+        coverage = r.covered / total
+        scored.append((r.covered * coverage**0.5, r.occupation_id, r.covered, total, coverage))
+    scored.sort(reverse=True)
+    scored = scored[:limit]
+    ids = [s[1] for s in scored]
+    labels = {}
+    for cid, uri, label in session.execute(
+        sql(
+            "SELECT c.id, c.uri, (SELECT l.text FROM esco_label l WHERE l.concept_id = c.id AND l.lang = 'en' "
+            "AND l.kind = 'preferred' LIMIT 1) FROM esco_concept c WHERE c.id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"ids": ids},
+    ).all():
+        labels[cid] = (uri, label)
+    return [
+        {
+            "occupation_id": oid,
+            "uri": labels.get(oid, ("", ""))[0],
+            "label": labels.get(oid, ("", ""))[1],
+            "essential_covered": covered,
+            "essential_total": total,
+            "coverage": round(coverage, 4),
+            "score": round(score, 4),
+        }
+        for score, oid, covered, total, coverage in scored
+    ]
+
+
+def tagging_state(session: Session, course_id: int) -> dict | None:
+    state = session.get(CourseTagging, course_id)
+    if state is None:
+        return None
+    tagged_at: datetime = state.tagged_at
+    return {"tagger_version": state.tagger_version, "tagged_at": tagged_at.isoformat() if tagged_at else None}
