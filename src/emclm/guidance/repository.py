@@ -205,7 +205,14 @@ def _occupation_labels(session: Session) -> list[tuple[str, str, str, str]]:
         .join(Label, Label.concept_id == Concept.id)
         .where(Concept.concept_type == "occupation", Label.kind != "hidden")
     )
-    rows = [(uri, lang, text, normalise(text)) for uri, lang, text in session.execute(stmt)]
+    rows = []
+    for uri, lang, text in session.execute(stmt):
+        rows.append((uri, lang, text, normalise(text)))
+        # gendered forms "vendeur/vendeuse", "Verkäufer/Verkäuferin": each form alone matches too
+        if "/" in text:
+            for part in text.split("/"):
+                if part.strip():
+                    rows.append((uri, lang, text, normalise(part)))
     with _label_lock:
         _label_cache[key] = rows
     return rows
@@ -255,7 +262,8 @@ def resolve_occupation(session: Session, query: str, *, min_score: float = 88.0)
     labels = _occupation_labels(session)
     if not labels:
         raise OccupationNotFound(f"occupation: no ESCO occupations loaded to match {query!r}")
-    hits = process.extract(norm, [n for *_, n in labels], scorer=fuzz.WRatio, limit=40, score_cutoff=60)
+    # whole-string similarity decides (a typo is fine, a prefix of several labels is ambiguous)
+    hits = process.extract(norm, [n for *_, n in labels], scorer=fuzz.ratio, limit=40, score_cutoff=60)
     best: dict[str, tuple[float, str, str]] = {}
     for _, score, idx in hits:
         uri, lang, text, _ = labels[idx]
@@ -270,6 +278,27 @@ def resolve_occupation(session: Session, query: str, *, min_score: float = 88.0)
     ]
     if ranked and ranked[0][1][0] >= min_score:
         raise AmbiguousOccupation(query, candidates)
+    # a part of a label ("ict help desk", "assistant"): unique → that occupation, several → ambiguous
+    partial: dict[str, tuple[float, str, str]] = {}
+    for _, score, idx in process.extract(
+        norm, [n for *_, n in labels], scorer=fuzz.WRatio, limit=60, score_cutoff=90
+    ):
+        uri, lang, text, _ = labels[idx]
+        if uri not in partial or score > partial[uri][0]:
+            partial[uri] = (score, lang, text)
+    if len(partial) == 1:
+        uri = next(iter(partial))
+        return uri, preferred_labels(session, [uri]).get(uri)
+    if len(partial) > 1:
+        ranked_partial = sorted(partial.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        labels_en = preferred_labels(session, [u for u, _ in ranked_partial[:8]])
+        raise AmbiguousOccupation(
+            query,
+            [
+                {"uri": uri, "label": labels_en.get(uri) or text, "lang": lang, "score": round(score, 1)}
+                for uri, (score, lang, text) in ranked_partial[:8]
+            ],
+        )
     near = "; ".join(f"{c['label']} <{c['uri']}>" for c in candidates[:5]) or "none"
     raise OccupationNotFound(f"occupation: nothing matches {query!r}; nearest: {near}")
 
