@@ -199,30 +199,25 @@ def _reduce(
     budget: bool,
 ) -> tuple[_Columns, list[str]]:
     index = {uri: i for i, uri in enumerate(target)}
-    best: dict[tuple[int, ...], list[int]] = {}
+    groups: dict[tuple[int, ...], list[int]] = {}
     for j, cov in enumerate(covers):
         rows = tuple(sorted(index[u] for u in cov if u in index))
-        if not rows:
-            continue
-        keep = best.get(rows)
-        if keep is None:
-            best[rows] = [j]
-            continue
-        # same coverage: keep the cheapest, and under a budget also the shortest
-        cheapest = keep[0]
-        if (costs[j], hours[j]) < (costs[cheapest], hours[cheapest]):
-            keep[0] = j
-        if budget:
-            shortest = keep[-1]
-            if (hours[j], costs[j]) < (hours[shortest], costs[shortest]):
-                if len(keep) == 1:
-                    keep.append(j)
-                else:
-                    keep[-1] = j
+        if rows:
+            groups.setdefault(rows, []).append(j)
     ids: list[int] = []
     rows_list: list[list[int]] = []
-    for rows, keep in best.items():
-        for j in dict.fromkeys(keep):
+    for rows, members in groups.items():
+        # same coverage: an optimal pathway uses at most one of them. Without a budget the cheapest
+        # suffices; with one, every course on the (cost, hours) Pareto front may be the right one.
+        members.sort(key=lambda j: (costs[j], hours[j], j))
+        keep = [members[0]]
+        if budget:
+            best_hours = hours[members[0]]
+            for j in members[1:]:
+                if hours[j] < best_hours:
+                    keep.append(j)
+                    best_hours = hours[j]
+        for j in keep:
             ids.append(j)
             rows_list.append(list(rows))
     reachable = {i for rows in rows_list for i in rows}
