@@ -40,8 +40,12 @@ class AmbiguousOccupation(GuidanceError):
         super().__init__(f"occupation {query!r} is ambiguous; candidates: {listing}")
 
 
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'"})
+
+
 def normalise(text: str) -> str:
     """Lower-cased, accents folded, whitespace collapsed (as ``esco_label.norm``)."""
+    text = text.translate(_APOSTROPHES)
     decomposed = unicodedata.normalize("NFKD", text)
     folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(folded.casefold().split())
