@@ -348,6 +348,14 @@ def resolve_skills(session: Session, items: Sequence[str]) -> tuple[dict[str, st
 # --------------------------------------------------------------------------- courses
 
 
+def _withdrawn():
+    """Withdrawn course ids, as a subquery. Written as ``course_id NOT IN (withdrawn)`` rather than
+    ``course.withdrawn_at IS NULL`` so that planners drive the query from ``course_skill.skill_id``
+    (selective) instead of scanning every live course through the withdrawn_at index (SQLite did:
+    1.5 s instead of a few ms at 100k courses)."""
+    return select(Course.id).where(Course.withdrawn_at.is_not(None)).scalar_subquery()
+
+
 def course_counts(session: Session, skill_uris: Sequence[str]) -> dict[str, int]:
     """How many catalogue courses (not withdrawn; rejected tags ignored) teach each skill."""
     out: dict[str, int] = {u: 0 for u in skill_uris}
@@ -355,8 +363,7 @@ def course_counts(session: Session, skill_uris: Sequence[str]) -> dict[str, int]
         stmt = (
             select(Concept.uri, func.count(func.distinct(CourseSkill.course_id)))
             .join(CourseSkill, CourseSkill.skill_id == Concept.id)
-            .join(Course, Course.id == CourseSkill.course_id)
-            .where(Concept.uri.in_(chunk), CourseSkill.status != "rejected", Course.withdrawn_at.is_(None))
+            .where(Concept.uri.in_(chunk), CourseSkill.status != "rejected", CourseSkill.course_id.not_in(_withdrawn()))
             .group_by(Concept.uri)
         )
         out.update({uri: n for uri, n in session.execute(stmt)})
@@ -399,10 +406,10 @@ def load_candidates(session: Session, skill_uris: Sequence[str]) -> list[Candida
             .where(
                 CourseSkill.skill_id.in_(chunk),
                 CourseSkill.status != "rejected",
-                Course.withdrawn_at.is_(None),
+                CourseSkill.course_id.not_in(_withdrawn()),
             )
         )
-        for row in session.execute(stmt):
+        for row in session.connection().execute(stmt):  # Core rows: no ORM row processing
             covers[row[0]].add(uri_of[row[1]])
             if row[0] not in attrs:
                 attrs[row[0]] = row[2:]
