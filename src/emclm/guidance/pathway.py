@@ -69,11 +69,12 @@ def course_hours(course: CandidateCourse, constraints: Constraints) -> tuple[flo
     return float(constraints.default_workload_hours), True
 
 
-def course_cost(course: CandidateCourse, constraints: Constraints) -> float:
-    hours, _ = course_hours(course, constraints)
-    money = course_money(course, constraints)
+def course_cost(course: CandidateCourse, constraints: Constraints, hours: float | None = None) -> float:
+    if hours is None:
+        hours, _ = course_hours(course, constraints)
     if constraints.cost == "hours":
         return hours
+    money = course_money(course, constraints)
     if constraints.cost == "money":
         # a tiny hours term breaks ties between free courses in favour of the shorter ones
         return money + 1e-3 * hours
@@ -199,17 +200,27 @@ def _reduce(
     budget: bool,
 ) -> tuple[_Columns, list[str]]:
     index = {uri: i for i, uri in enumerate(target)}
-    groups: dict[tuple[int, ...], list[int]] = {}
+    target_set = frozenset(index)
+    by_cover: dict[frozenset[str], list[int]] = {}
     for j, cov in enumerate(covers):
-        rows = tuple(sorted(index[u] for u in cov if u in index))
-        if rows:
-            groups.setdefault(rows, []).append(j)
+        key = cov & target_set  # C-level set work: the hot loop at 100k courses
+        if key:
+            by_cover.setdefault(key, []).append(j)
+    groups = {tuple(sorted(index[u] for u in key)): members for key, members in by_cover.items()}
+    single: dict[int, float] = {}  # cheapest course teaching exactly one gap skill, per skill
+    for rows, members in groups.items():
+        if len(rows) == 1:
+            single[rows[0]] = min(costs[j] for j in members)
     ids: list[int] = []
     rows_list: list[list[int]] = []
     for rows, members in groups.items():
         # same coverage: an optimal pathway uses at most one of them. Without a budget the cheapest
         # suffices; with one, every course on the (cost, hours) Pareto front may be the right one.
         members.sort(key=lambda j: (costs[j], hours[j], j))
+        if not budget and len(rows) > 1 and all(i in single for i in rows):
+            # dominated: single-skill courses teach the same skills for no more in total
+            if sum(single[i] for i in rows) <= costs[members[0]]:
+                continue
         keep = [members[0]]
         if budget:
             best_hours = hours[members[0]]
@@ -484,8 +495,8 @@ def plan_pathway(
     """
     target = list(dict.fromkeys(target))
     eligible, excluded = filter_candidates(courses, constraints)
-    costs = [course_cost(c, constraints) for c in eligible]
     hours = [course_hours(c, constraints)[0] for c in eligible]
+    costs = [course_cost(c, constraints, h) for c, h in zip(eligible, hours)]
     solution = solve_cover(
         target,
         [c.covers for c in eligible],
