@@ -171,3 +171,38 @@ def load_journey_courses(url: str) -> dict[str, int]:
                                                       "end": start + len(phrase), "method": "label"}],
                 ))
     return keys
+
+
+def check_journey(url: str, source: str = SHOP_ASSISTANT, target: str = ICT_HELP_DESK_AGENT) -> dict:
+    """Invariants of a journey that hold on ANY tagged catalogue (the fixture one, or the built demo
+    database once branches skills and cat-* have landed). Returns the CLI-shaped answer."""
+    from sqlalchemy import select
+
+    from emclm.guidance import service
+    from emclm.guidance.types import Constraints
+
+    with session_scope(url) as s:
+        profile = service.build_profile(s, occupations=[source])
+        gap = service.compute_gap(s, profile, target)
+        pathway = service.compute_pathway(s, gap, Constraints())
+        out = service.pathway_cli_json(gap, pathway)
+        tags: dict[int, set[str]] = {}
+        for cid, uri in s.execute(
+            select(CourseSkill.course_id, Concept.uri)
+            .join(Concept, Concept.id == CourseSkill.skill_id)
+            .where(CourseSkill.course_id.in_([c["course_id"] for c in out["pathway"]] or [-1]),
+                   CourseSkill.status != "rejected")
+        ):
+            tags.setdefault(cid, set()).add(uri)
+    essential = {g["uri"] for g in out["gap"] if g["essential"]}
+    available = {g["uri"]: g["courses_available"] for g in out["gap"]}
+    assert out["optimal"] is True
+    # with no constraint, a skill is left uncovered exactly when no course teaches it
+    assert set(out["uncovered"]) == {u for u in essential if available[u] == 0}
+    covered = set()
+    for c in out["pathway"]:
+        assert set(c["covers"]) <= tags[c["course_id"]] & essential
+        covered |= set(c["covers"])
+    assert covered == essential - set(out["uncovered"])
+    assert abs(out["objective"] - sum(c["workload_hours"] for c in out["pathway"])) < 1e-6
+    return out
