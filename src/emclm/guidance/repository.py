@@ -24,6 +24,13 @@ from emclm.taxonomy.models import Broader, Concept, Label, OccupationSkill
 _CHUNK = 5000
 
 
+# languages ESCO publishes occupation labels in (EU languages, Icelandic, Norwegian, Ukrainian, Arabic)
+ESCO_LANGUAGES = (
+    "bg", "cs", "da", "de", "el", "en", "en-us", "es", "et", "fi", "fr", "ga", "hr", "hu", "is", "it", "lt",
+    "lv", "mt", "nl", "no", "pl", "pt", "ro", "sk", "sl", "sv", "uk", "ar",
+)
+
+
 class GuidanceError(ValueError):
     """Bad guidance input: the message names the field and the value."""
 
@@ -244,7 +251,8 @@ def resolve_occupation(session: Session, query: str, *, min_score: float = 88.0)
     rows = session.execute(
         select(Concept.uri, Label.lang, Label.kind, Label.text)
         .join(Label, Label.concept_id == Concept.id)
-        .where(Concept.concept_type == "occupation", Label.norm == norm)
+        # lang IN (…) lets the (lang, norm) index answer; other languages are found by the fallback below
+        .where(Concept.concept_type == "occupation", Label.lang.in_(ESCO_LANGUAGES), Label.norm == norm)
     ).all()
     if not rows:
         # the stored norm may be computed slightly differently: compare with ours
