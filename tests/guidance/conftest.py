@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from guidance_data import load_esco_subset, load_journey_courses
+from .guidance_data import load_esco_subset, load_journey_courses
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from emclm.api.app import create_app
 from emclm.cli import app as cli_app
 from emclm.db.migrate import upgrade
-from guidance_data import ICT_HELP_DESK_AGENT, SALES_ASSISTANT, SKILL, load_esco_subset, load_journey_courses
+from .guidance_data import ICT_HELP_DESK_AGENT, SALES_ASSISTANT, SKILL, load_esco_subset, load_journey_courses
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 CLI_KEYS = {"gap", "pathway", "uncovered", "optimal", "objective"}

@@ -23,7 +23,7 @@ from emclm.guidance import service
 from emclm.guidance.types import Constraints
 from emclm.skills.models import CourseSkill
 
-from guidance_data import (
+from .guidance_data import (
     CALL_CENTRE_AGENT,
     FIXTURES,
     ICT_HELP_DESK_AGENT,

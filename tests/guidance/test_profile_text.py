@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from emclm.db.session import session_scope
 from emclm.guidance import service
-from guidance_data import ICT_HELP_DESK_AGENT, SKILL
+from .guidance_data import ICT_HELP_DESK_AGENT, SKILL
 
 OPERATE_CASH_REGISTER = SKILL + "0cb013af-6dd9-4fb2-b34e-63dda1a5cf82"
 STOCK_SHELVES = SKILL + "7e9daad3-8604-4839-af9b-dc6f8db3ef68"

@@ -47,11 +47,19 @@ class AmbiguousOccupation(GuidanceError):
         super().__init__(f"occupation {query!r} is ambiguous; candidates: {listing}")
 
 
+try:  # the taxonomy area's folding, so that our keys equal the stored esco_label.norm
+    from emclm.taxonomy.text import fold as _fold
+except ImportError:  # pragma: no cover - before the taxonomy importer is merged
+    _fold = None
+
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'"})
 
 
 def normalise(text: str) -> str:
-    """Lower-cased, accents folded, whitespace collapsed (as ``esco_label.norm``)."""
+    """The folding ``esco_label.norm`` is stored with: ``emclm.taxonomy.text.fold`` when the taxonomy
+    package provides it, otherwise lower-cased, accents folded, whitespace collapsed."""
+    if _fold is not None:
+        return _fold(text)
     text = text.translate(_APOSTROPHES)
     decomposed = unicodedata.normalize("NFKD", text)
     folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -195,46 +203,91 @@ def skill_top_groups(session: Session, skill_uris: Sequence[str], lang: str = "e
 
 # --------------------------------------------------------------------------- occupation resolution
 
-_label_cache: dict[str, list[tuple[str, str, str, str]]] = {}
+@dataclass
+class _OccupationLabels:
+    """Every occupation label, folded, de-duplicated by folded text (for rapidfuzz)."""
+
+    count: int
+    norms: list[str]  # unique folded texts
+    owners: list[list[tuple[str, str, str]]]  # per norm: (uri, lang, text)
+
+
+_label_cache: dict[str, _OccupationLabels] = {}
 _label_lock = threading.Lock()
 
 
-def _occupation_labels(session: Session) -> list[tuple[str, str, str, str]]:
-    """(uri, lang, text, normalised text) of every occupation label, cached per database."""
+def _occupation_labels(session: Session) -> _OccupationLabels:
+    """Cached per database; reloaded when the number of labels changes."""
     key = session.get_bind().url.render_as_string(hide_password=True)
+    occupations = select(Concept.id).where(Concept.concept_type == "occupation").scalar_subquery()
     count = session.execute(
-        select(func.count(Label.id)).join(Concept, Concept.id == Label.concept_id).where(
-            Concept.concept_type == "occupation"
-        )
+        select(func.count(Label.id)).where(Label.concept_id.in_(occupations), Label.kind != "hidden")
     ).scalar_one()
     with _label_lock:
         cached = _label_cache.get(key)
-        if cached is not None and len(cached) == count:
+        if cached is not None and cached.count == count:
             return cached
     stmt = (
-        select(Concept.uri, Label.lang, Label.text)
+        select(Concept.uri, Label.lang, Label.text, Label.norm)
         .join(Label, Label.concept_id == Concept.id)
         .where(Concept.concept_type == "occupation", Label.kind != "hidden")
     )
-    rows = []
-    for uri, lang, text in session.execute(stmt):
-        rows.append((uri, lang, text, normalise(text)))
+    by_norm: dict[str, list[tuple[str, str, str]]] = {}
+    for uri, lang, text, stored in session.connection().execute(stmt).all():  # one fetchall
+        # the stored norm (folding 370k labels again would take seconds)
+        norms = [stored or normalise(text)]
         # gendered forms "vendeur/vendeuse", "Verkäufer/Verkäuferin": each form alone matches too
         if "/" in text:
-            for part in text.split("/"):
-                if part.strip():
-                    rows.append((uri, lang, text, normalise(part)))
+            norms += [normalise(part) for part in text.split("/") if part.strip()]
+            if len(norms) == 3 and norms[1] == norms[2]:
+                norms.pop()
+        for norm in norms:
+            owners = by_norm.setdefault(norm, [])
+            if not owners or owners[-1] != (uri, lang, text):
+                owners.append((uri, lang, text))
+    labels = _OccupationLabels(count=count, norms=list(by_norm), owners=list(by_norm.values()))
     with _label_lock:
-        _label_cache[key] = rows
-    return rows
+        _label_cache[key] = labels
+    return labels
+
+
+def _exact_labels(session: Session, norm: str, concept_type: str = "occupation") -> list[tuple[str, str, str, str]]:
+    """(uri, lang, kind, text) of labels of that concept type whose stored norm is ``norm``. Labels first,
+    through the (lang, norm) index, then their concepts: a join led by esco_concept.concept_type
+    scanned every occupation's labels (0.5 s on the full ESCO)."""
+    hits = session.execute(
+        select(Label.concept_id, Label.lang, Label.kind, Label.text).where(
+            Label.lang.in_(ESCO_LANGUAGES), Label.norm == norm
+        )
+    ).all()
+    if not hits:
+        return []
+    uris = dict(
+        session.execute(
+            select(Concept.id, Concept.uri).where(
+                Concept.id.in_(sorted({h[0] for h in hits})), Concept.concept_type == concept_type
+            )
+        ).all()
+    )
+    return [(uris[cid], lang, kind, text) for cid, lang, kind, text in hits if cid in uris]
+
+
+def _best_by_uri(hits, labels: _OccupationLabels) -> list[tuple[str, tuple[float, str, str]]]:
+    best: dict[str, tuple[float, str, str]] = {}
+    for _, score, idx in hits:
+        for uri, lang, text in labels.owners[idx]:
+            if uri not in best or score > best[uri][0]:
+                best[uri] = (score, lang, text)
+    return sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
 
 
 def resolve_occupation(session: Session, query: str, *, min_score: float = 88.0) -> tuple[str, str | None]:
     """An ESCO occupation from its URI or a label in any loaded language.
 
     Exact normalised match on labels first (a unique preferred-label match wins over alternative
-    labels), then fuzzy (rapidfuzz). Several equally good occupations → ``AmbiguousOccupation``
-    listing them; none → ``OccupationNotFound``. Returns (uri, English preferred label).
+    labels), then fuzzy (rapidfuzz) on whole labels, then labels containing the query as words.
+    Several equally good occupations → ``AmbiguousOccupation`` listing them; none →
+    ``OccupationNotFound``. Returns (uri, English preferred label).
     """
     query = (query or "").strip()
     if not query:
@@ -248,19 +301,17 @@ def resolve_occupation(session: Session, query: str, *, min_score: float = 88.0)
         return found, preferred_labels(session, [found]).get(found)
 
     norm = normalise(query)
-    rows = session.execute(
-        select(Concept.uri, Label.lang, Label.kind, Label.text)
-        .join(Label, Label.concept_id == Concept.id)
-        # lang IN (…) lets the (lang, norm) index answer; other languages are found by the fallback below
-        .where(Concept.concept_type == "occupation", Label.lang.in_(ESCO_LANGUAGES), Label.norm == norm)
-    ).all()
+    rows = _exact_labels(session, norm)
+    labels = None
     if not rows:
-        # the stored norm may be computed slightly differently: compare with ours
-        rows = [
-            (uri, lang, "alternative", text)
-            for uri, lang, text, n in _occupation_labels(session)
-            if n == norm
-        ]
+        # the stored norm may be computed differently, or the label has gendered forms: compare with ours
+        labels = _occupation_labels(session)
+        try:
+            idx = labels.norms.index(norm)
+        except ValueError:
+            idx = -1
+        if idx >= 0:
+            rows = [(uri, lang, "alternative", text) for uri, lang, text in labels.owners[idx]]
     if rows:
         preferred = sorted({uri for uri, _, kind, _ in rows if kind == "preferred"})
         every = sorted({uri for uri, *_ in rows})
@@ -271,17 +322,13 @@ def resolve_occupation(session: Session, query: str, *, min_score: float = 88.0)
 
     from rapidfuzz import fuzz, process
 
-    labels = _occupation_labels(session)
-    if not labels:
+    labels = labels or _occupation_labels(session)
+    if not labels.norms:
         raise OccupationNotFound(f"occupation: no ESCO occupations loaded to match {query!r}")
     # whole-string similarity decides (a typo is fine, a prefix of several labels is ambiguous)
-    hits = process.extract(norm, [n for *_, n in labels], scorer=fuzz.ratio, limit=40, score_cutoff=60)
-    best: dict[str, tuple[float, str, str]] = {}
-    for _, score, idx in hits:
-        uri, lang, text, _ = labels[idx]
-        if uri not in best or score > best[uri][0]:
-            best[uri] = (score, lang, text)
-    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    ranked = _best_by_uri(
+        process.extract(norm, labels.norms, scorer=fuzz.ratio, limit=40, score_cutoff=60), labels
+    )
     if ranked and ranked[0][1][0] >= min_score and (len(ranked) == 1 or ranked[0][1][0] - ranked[1][1][0] >= 3):
         uri = ranked[0][0]
         return uri, preferred_labels(session, [uri]).get(uri)
@@ -291,24 +338,21 @@ def resolve_occupation(session: Session, query: str, *, min_score: float = 88.0)
     if ranked and ranked[0][1][0] >= min_score:
         raise AmbiguousOccupation(query, candidates)
     # a part of a label ("ict help desk", "assistant"): unique → that occupation, several → ambiguous
-    partial: dict[str, tuple[float, str, str]] = {}
-    for _, score, idx in process.extract(
-        norm, [n for *_, n in labels], scorer=fuzz.WRatio, limit=60, score_cutoff=90
-    ):
-        uri, lang, text, _ = labels[idx]
-        if uri not in partial or score > partial[uri][0]:
-            partial[uri] = (score, lang, text)
+    padded = f" {norm} "
+    containing = [(n, 100.0, i) for i, n in enumerate(labels.norms) if padded in f" {n} "]
+    partial = _best_by_uri(containing, labels)
     if len(partial) == 1:
-        uri = next(iter(partial))
+        uri = partial[0][0]
         return uri, preferred_labels(session, [uri]).get(uri)
     if len(partial) > 1:
-        ranked_partial = sorted(partial.items(), key=lambda kv: (-kv[1][0], kv[0]))
-        labels_en = preferred_labels(session, [u for u, _ in ranked_partial[:8]])
+        # shortest labels first: "ICT help desk agent" before "ICT help desk agents' supervisor"
+        partial.sort(key=lambda kv: (len(kv[1][2]), kv[0]))
+        labels_en = preferred_labels(session, [u for u, _ in partial[:8]])
         raise AmbiguousOccupation(
             query,
             [
-                {"uri": uri, "label": labels_en.get(uri) or text, "lang": lang, "score": round(score, 1)}
-                for uri, (score, lang, text) in ranked_partial[:8]
+                {"uri": uri, "label": labels_en.get(uri) or text, "lang": lang, "matched": text}
+                for uri, (_, lang, text) in partial[:8]
             ],
         )
     near = "; ".join(f"{c['label']} <{c['uri']}>" for c in candidates[:5]) or "none"
@@ -337,15 +381,7 @@ def resolve_skills(session: Session, items: Sequence[str]) -> tuple[dict[str, st
             else:
                 unknown.append(item)
             continue
-        hits = sorted(
-            set(
-                session.execute(
-                    select(Concept.uri)
-                    .join(Label, Label.concept_id == Concept.id)
-                    .where(Concept.concept_type == "skill", Label.norm == normalise(item))
-                ).scalars()
-            )
-        )
+        hits = sorted({uri for uri, *_ in _exact_labels(session, normalise(item), "skill")})
         if len(hits) == 1:
             found[hits[0]] = item
         else:
