@@ -28,7 +28,42 @@ def build_embedded(database_url: str | None = None, say: Callable[[str], None] =
     say(f"ESCO: {len(changed)} file(s) imported, {sum(f.unchanged for f in report.files)} already up to date")
     result: dict = {"esco_files_imported": len(changed)}
     result["catalogue"] = harvest_demo_catalogue(url, say)
+    result["tagging"] = tag_catalogue(url, say)
     return result
+
+
+LIVE_TAGGING_CAP = 300  # courses tagged live during a build (~0.3-1 s each); the rest: `emclm courses tag`
+
+
+def tag_catalogue(url: str, say: Callable[[str], None] = print) -> dict:
+    """Tag every course with ESCO skills: shipped tags where text and tagger still match, live otherwise."""
+    from emclm.skills.extractor import TAGGER_VERSION, SkillExtractor
+    from emclm.skills.shipped import apply_shipped_tags
+    from emclm.skills.tagging import tag_courses
+
+    settings = get_settings()
+    shipped = apply_shipped_tags(url, settings.data_dir / "catalogue" / "demo-course-skills.jsonl.gz", TAGGER_VERSION)
+    out = {"shipped_applied": shipped.applied, "already_current": shipped.current, "tagged_live": 0, "failed": 0}
+    if shipped.not_shipped:
+        say(f"tagging {shipped.not_shipped} course(s) live (not in the shipped tags or changed since)")
+        from sqlalchemy import select
+
+        from emclm.catalogue.models import Course
+        from emclm.db.session import session_scope
+        from emclm.skills.models import CourseTagging
+
+        with session_scope(url) as session:
+            todo = list(session.scalars(
+                select(Course.id).outerjoin(CourseTagging, CourseTagging.course_id == Course.id)
+                .where(Course.withdrawn_at.is_(None), (CourseTagging.course_id.is_(None)) | (CourseTagging.tagger_version != TAGGER_VERSION))
+                .order_by(Course.id).limit(LIVE_TAGGING_CAP)
+            ))
+        report = tag_courses(url, SkillExtractor.from_database(url), course_ids=todo)
+        out["tagged_live"], out["failed"] = report.tagged, report.failed
+        if shipped.not_shipped > len(todo):
+            say(f"{shipped.not_shipped - len(todo)} course(s) left untagged to keep the build short: run `emclm courses tag`")
+    say("skills: " + ", ".join(f"{k} {v}" for k, v in out.items()))
+    return out
 
 
 def harvest_demo_catalogue(url: str, say: Callable[[str], None] = print) -> dict:

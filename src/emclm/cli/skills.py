@@ -102,3 +102,15 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         )
         for err in report.errors[:20]:
             typer.echo(f"  {err}", err=True)
+
+    @courses.command("export-tags")
+    def export_tags_cmd(
+        path: str = typer.Argument(..., help="output file (.jsonl.gz), e.g. data/catalogue/demo-course-skills.jsonl.gz"),
+        database: str | None = typer.Option(None, "--database", help="SQLAlchemy URL (default: settings)"),
+    ) -> None:
+        """Write the current auto tags (with text hashes and tagger version) for shipping with a catalogue."""
+        from pathlib import Path
+
+        from emclm.skills.shipped import export_tags
+
+        typer.echo(f"{export_tags(database, Path(path))} courses written to {path}")
