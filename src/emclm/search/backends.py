@@ -199,8 +199,13 @@ class PostgresFtsBackend(SearchBackend):
             if key in seen:
                 continue
             seen.add(key)
-            op = " <-> " if cl.phrase and len(toks) > 1 else " | "
             params[f"{prefix}c{i}"] = cfg
+            if cl.phrase and len(toks) > 1 and not python_stem:
+                # phraseto_tsquery keeps the distance of the configuration's stop words ("análisis de datos")
+                params[f"{prefix}t{i}"] = " ".join(toks)
+                pieces.append(f"phraseto_tsquery(CAST(:{prefix}c{i} AS regconfig), :{prefix}t{i})")
+                continue
+            op = " <-> " if cl.phrase and len(toks) > 1 else " | "
             params[f"{prefix}t{i}"] = op.join(toks)
             pieces.append(f"to_tsquery(CAST(:{prefix}c{i} AS regconfig), :{prefix}t{i})")
         if not pieces:

@@ -48,13 +48,13 @@ class Filters:
 def _bands_sql(col: str, codes: list[str], bands, prefix: str, params: dict) -> str:
     ors = []
     for code in codes:
-        for name, lo, hi in bands:
+        for n, (name, lo, hi) in enumerate(bands):
             if name == code:
-                params[f"{prefix}_{name}_lo"] = lo
-                cond = f"{col} >= :{prefix}_{name}_lo"
+                params[f"{prefix}{n}lo"] = lo
+                cond = f"{col} >= :{prefix}{n}lo"
                 if hi is not None:
-                    params[f"{prefix}_{name}_hi"] = hi
-                    cond += f" AND {col} < :{prefix}_{name}_hi"
+                    params[f"{prefix}{n}hi"] = hi
+                    cond += f" AND {col} < :{prefix}{n}hi"
                 ors.append(f"({cond})")
     return "(" + " OR ".join(ors) + ")" if ors else "1=0"
 

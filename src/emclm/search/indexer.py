@@ -168,9 +168,10 @@ def _has_search_tables(session: Session) -> bool:
 
 
 def _before_commit(session: Session) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # commit flushes after this hook; flush now so that after_flush sees the changes
     if not session.info.get(_DIRTY):
         return
-    session.flush()
     ids = session.info.pop(_DIRTY, set())
     if ids and _has_search_tables(session):
         index_courses(session, ids)

@@ -69,20 +69,32 @@ def invalidate_caches(session: Session) -> None:
         _vocab.pop(_db_key(session), None)
 
 
-def expansion_clauses(session: Session, concept_ids: list[int], langs: list[str]) -> list[Clause]:
-    """Preferred labels of concepts in the catalogue languages, as phrases."""
+def expansion_clauses(
+    session: Session, concept_ids: list[int], langs: list[str], alternatives: int = 3
+) -> list[Clause]:
+    """Labels of concepts in the catalogue languages, as phrases: the preferred label and the
+    shortest few alternative labels (≤ 4 words) per language ("data analytics", "análisis de datos")."""
     if not concept_ids:
         return []
     rows = session.execute(
-        select(Label.lang, Label.norm).where(
-            Label.concept_id.in_(concept_ids), Label.kind == "preferred", Label.lang.in_(langs)
+        select(Label.concept_id, Label.lang, Label.kind, Label.norm).where(
+            Label.concept_id.in_(concept_ids), Label.kind.in_(("preferred", "alternative")), Label.lang.in_(langs)
         )
     ).all()
-    out = []
-    for lang, norm in rows:
-        toks = [t for t in norm.split() if t not in stopwords(lang)]
-        if toks:
-            out.append(Clause(lang=lang, tokens=toks, phrase=True, origin="concept"))
+    rows.sort(key=lambda r: (r[0], r[1], r[2] != "preferred", len(r[3]), r[3]))
+    out: list[Clause] = []
+    taken: Counter = Counter()
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for cid, lang, kind, norm in rows:
+        toks = norm.split()  # a phrase keeps its function words: "análisis de datos"
+        content = [t for t in toks if t not in stopwords(lang)]
+        if not content or (kind != "preferred" and (len(content) > 4 or taken[(cid, lang)] > alternatives)):
+            continue
+        if (lang, tuple(toks)) in seen:
+            continue
+        seen.add((lang, tuple(toks)))
+        taken[(cid, lang)] += 1
+        out.append(Clause(lang=lang, tokens=toks, phrase=True, origin="concept"))
     return out
 
 
@@ -157,7 +169,7 @@ def parse(session: Session, q: str, lang: str | None, catalogue_langs: list[str]
             pq.clauses.append(Clause(lang=ql, tokens=list(pq.tokens)))
         pq.clauses.append(Clause(lang=None, tokens=list(pq.tokens)))
         if len(pq.tokens) > 1:
-            pq.clauses.append(Clause(lang=query_langs[0], tokens=list(pq.tokens), phrase=True))
+            pq.clauses.append(Clause(lang=query_langs[0], tokens=tokens(q), phrase=True))
         if typo:
             pq.corrections = corrections(session, pq.tokens, query_langs[0])
             if pq.corrections:
@@ -173,7 +185,7 @@ def parse(session: Session, q: str, lang: str | None, catalogue_langs: list[str]
     if occ:
         skills = essential_skill_ids(session, occ)[: MAX_OCCUPATION_SKILLS * 3]
         pq.skill_expansions = [
-            c for c in expansion_clauses(session, skills, exp_langs) if len(c.tokens) <= 3
+            c for c in expansion_clauses(session, skills, exp_langs, alternatives=0) if len(c.tokens) <= 4
         ]
     return pq
 
