@@ -36,6 +36,7 @@ class MatchSql:
     where_sql: str
     score_sql: str
     params: dict = field(default_factory=dict)
+    predicate_sql: str = ""  # the same match as a condition on ``d`` alone
 
 
 class SearchBackend:
@@ -124,6 +125,7 @@ class SqliteFtsBackend(SearchBackend):
             where_sql="search_fts MATCH :fts_q",
             score_sql="-bm25(search_fts, 3.0, 1.0)",
             params={"fts_q": expr},
+            predicate_sql="d.course_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_q)",
         )
 
     def bare_match(self, session: Session, q: str, lang: str | None, limit: int = 20) -> list[int]:
@@ -221,6 +223,7 @@ class PostgresFtsBackend(SearchBackend):
             where_sql="d.tsv @@ qq.q",
             score_sql="ts_rank(d.tsv, qq.q, 1)",
             params=params,
+            predicate_sql=f"d.tsv @@ {tsq}",
         )
 
     def bare_match(self, session: Session, q: str, lang: str | None, limit: int = 20) -> list[int]:

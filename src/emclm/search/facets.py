@@ -159,3 +159,84 @@ def count_facets(rows: list[dict], today: date, names: tuple[str, ...] = FACETS)
             items = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:50]
         out[name] = [{"value": v, "label": labels.get((name, v), v), "count": c} for v, c in items]
     return out
+
+
+def _case_bands(col: str, bands, prefix: str, params: dict) -> str:
+    parts = []
+    for n, (name, lo, hi) in enumerate(bands):
+        params[f"{prefix}{n}lo"] = lo
+        cond = f"{col} >= :{prefix}{n}lo"
+        if hi is not None:
+            params[f"{prefix}{n}hi"] = hi
+            cond += f" AND {col} < :{prefix}{n}hi"
+        parts.append(f"WHEN {cond} THEN '{name}'")
+    return "CASE " + " ".join(parts) + " END"
+
+
+def facet_union_sql(params: dict, today: date) -> tuple[str, str]:
+    """(extra CTE columns, UNION ALL of GROUP BYs over CTE ``m``): facet counts computed by the engine.
+
+    Rows: (facet, value, label, count); facet ``_total`` carries the number of matching courses.
+    """
+    cols = (
+        ", (SELECT min(r.start_date) FROM catalogue_course_run r WHERE r.course_id = d.course_id"
+        " AND r.withdrawn_at IS NULL AND r.start_date >= :fc_today) AS next_start"
+    )
+    params["fc_today"] = today
+    pieces = ["SELECT '_total' AS f, NULL AS v, NULL AS l, count(*) AS n FROM m"]
+
+    def simple(name: str, expr: str, label: str = "NULL") -> None:
+        pieces.append(
+            f"SELECT '{name}', CAST({expr} AS VARCHAR(512)), {label}, count(*) FROM m WHERE {expr} IS NOT NULL"
+            f" GROUP BY CAST({expr} AS VARCHAR(512))" + (f", {label}" if label != "NULL" else "")
+        )
+
+    simple("language", "language")
+    pieces.append(
+        "SELECT 'provider', provider, max(provider_name), count(*) FROM m WHERE provider IS NOT NULL GROUP BY provider"
+    )
+    simple("organisation", "organisation")
+    simple("subject", "subject")
+    simple("eqf_level", "eqf_level")
+    simple("price", "CASE WHEN is_free THEN 'free' WHEN NOT is_free THEN 'paid' END")
+    simple("certificate_type", "certificate_type")
+    ects_case = _case_bands("ects_credits", ECTS_BANDS, "fc_e", params)
+    simple("ects", f"CASE WHEN ects_credits > 0 THEN {ects_case} END")
+    simple("pace", "pace")
+    simple("workload", _case_bands("workload_hours", WORKLOAD_BANDS, "fc_w", params))
+    for w in START_WEEKS:
+        params[f"fc_until{w}"] = today + timedelta(weeks=w)
+        pieces.append(
+            f"SELECT 'starts_within', '{w}', NULL, count(*) FROM m"
+            f" WHERE pace = 'self_paced' OR next_start <= :fc_until{w}"
+        )
+    return cols, " UNION ALL ".join(pieces)
+
+
+def merge_facets(sql_rows, extra: dict[str, list[dict]]) -> tuple[int, dict[str, list[dict]]]:
+    """Engine facet rows plus Python counts of the extra (concept/embedding-only) results."""
+    counts: dict[str, Counter] = {n: Counter() for n in FACETS}
+    labels: dict[tuple[str, str], str] = {}
+    total = 0
+    for f, v, lab, n in sql_rows:
+        if f == "_total":
+            total = int(n)
+            continue
+        if n:
+            counts[f][str(v)] += int(n)
+            if lab:
+                labels[(f, str(v))] = lab
+    for f, items in extra.items():
+        for it in items:
+            counts[f][it["value"]] += it["count"]
+            labels.setdefault((f, it["value"]), it["label"])
+    out: dict[str, list[dict]] = {}
+    ordered = {"workload": [b[0] for b in WORKLOAD_BANDS], "ects": [b[0] for b in ECTS_BANDS],
+               "starts_within": [str(w) for w in START_WEEKS]}
+    for name, counter in counts.items():
+        if name in ordered:
+            items = [(v, counter[v]) for v in ordered[name] if counter[v]]
+        else:
+            items = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:50]
+        out[name] = [{"value": v, "label": labels.get((name, v), v), "count": c} for v, c in items]
+    return total, out

@@ -89,6 +89,9 @@ def document_for(course: Course) -> dict:
         "ects_credits": course.ects_credits,
         "pace": pace,
         "workload_hours": course.workload_hours,
+        "run_starts": " ".join(
+            sorted({r.start_date.isoformat() for r in course.runs if r.start_date and r.withdrawn_at is None})
+        ) or None,
         "url": course.url,
         "indexed_at": utcnow(),
     }

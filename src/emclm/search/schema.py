@@ -30,6 +30,7 @@ search_document = sa.Table(
     sa.Column("ects_credits", sa.Float),
     sa.Column("pace", sa.String(12)),
     sa.Column("workload_hours", sa.Float),
+    sa.Column("run_starts", sa.Text),  # ISO start dates of the live runs, sorted, space-separated
     sa.Column("url", sa.String(2048)),
     sa.Column("indexed_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("ects_credits", sa.Float(), nullable=True),
         sa.Column("pace", sa.String(length=12), nullable=True),
         sa.Column("workload_hours", sa.Float(), nullable=True),
+        sa.Column("run_starts", sa.Text(), nullable=True),
         sa.Column("url", sa.String(length=2048), nullable=True),
         sa.Column("indexed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
