@@ -170,16 +170,17 @@ def parse(session: Session, q: str, lang: str | None, catalogue_langs: list[str]
         pq.clauses.append(Clause(lang=None, tokens=list(pq.tokens)))
         if len(pq.tokens) > 1:
             pq.clauses.append(Clause(lang=query_langs[0], tokens=tokens(q), phrase=True))
+        pq.concepts = match_concepts(session, q, query_langs)
         if typo:
-            pq.corrections = corrections(session, pq.tokens, query_langs[0])
+            # words that name an ESCO concept are real words, even when no course uses them
+            known = {t for c in pq.concepts for t in c.span.split()}
+            pq.corrections = corrections(session, [t for t in pq.tokens if t not in known], query_langs[0])
             if pq.corrections:
                 fixed = [pq.corrections.get(t, t) for t in pq.tokens]
                 pq.clauses.append(Clause(lang=query_langs[0] if lang else None, tokens=fixed, origin="typo"))
-        pq.concepts = match_concepts(session, q, query_langs)
-        if pq.corrections:
-            seen = {c.concept_id for c in pq.concepts}
-            fixed_q = " ".join(pq.corrections.get(t, t) for t in tokens(q))
-            pq.concepts += [c for c in match_concepts(session, fixed_q, query_langs) if c.concept_id not in seen]
+                seen = {c.concept_id for c in pq.concepts}
+                fixed_q = " ".join(pq.corrections.get(t, t) for t in tokens(q))
+                pq.concepts += [c for c in match_concepts(session, fixed_q, query_langs) if c.concept_id not in seen]
     pq.expansions = expansion_clauses(session, [c.concept_id for c in pq.concepts[:MAX_CONCEPTS]], exp_langs)
     occ = [c.concept_id for c in pq.occupations][:3]
     if occ:
