@@ -53,6 +53,7 @@ def build_label_keys(session: Session, langs: list[str] | None = None, chunk: in
                 Concept.concept_type.in_(("skill", "occupation")),
                 Concept.status.is_distinct_from("unlisted"),
             )
+            .order_by(Label.concept_id, Label.kind.desc())  # preferred before alternative: same keys on every engine
         ).all()
         batch: list[dict] = []
         seen: set[tuple[str, int]] = set()
@@ -60,7 +61,7 @@ def build_label_keys(session: Session, langs: list[str] | None = None, chunk: in
             key = label_key((norm or "").split(), lang)
             if not key or key.count(" ") >= MAX_SPAN or len(key) > 512:
                 continue
-            if (key, cid) in seen and kind != "preferred":
+            if (key, cid) in seen:
                 continue
             seen.add((key, cid))
             batch.append({"lang": lang, "key": key, "n_stems": key.count(" ") + 1, "concept_id": cid,

@@ -67,6 +67,7 @@ def invalidate_caches(session: Session) -> None:
     """Called after index writes: the typo vocabulary is rebuilt on the next query."""
     with _lock:
         _vocab.pop(_db_key(session), None)
+        _parsed.clear()  # typo corrections depend on the index
 
 
 def expansion_clauses(
@@ -148,7 +149,33 @@ def corrections(session: Session, toks: list[str], lang: str | None) -> dict[str
 # -- parsing ------------------------------------------------------------------------------------
 
 
+PARSE_CACHE_TTL_S = 60.0
+PARSE_CACHE_SIZE = 5000
+_parsed: dict[tuple, tuple[float, ParsedQuery]] = {}
+
+
 def parse(session: Session, q: str, lang: str | None, catalogue_langs: list[str], typo: bool = True) -> ParsedQuery:
+    """``_parse`` with a small per-process cache (60 s): popular queries skip the ESCO look-ups."""
+    key = (_db_key(session), q, lang, tuple(catalogue_langs), typo)
+    now = time.monotonic()
+    with _lock:
+        hit = _parsed.get(key)
+    if hit is not None and now - hit[0] <= PARSE_CACHE_TTL_S:
+        return hit[1]
+    pq = _parse(session, q, lang, catalogue_langs, typo)
+    with _lock:
+        if len(_parsed) >= PARSE_CACHE_SIZE:
+            _parsed.clear()
+        _parsed[key] = (now, pq)
+    return pq
+
+
+def clear_parse_cache() -> None:
+    with _lock:
+        _parsed.clear()
+
+
+def _parse(session: Session, q: str, lang: str | None, catalogue_langs: list[str], typo: bool = True) -> ParsedQuery:
     lang = base_lang(lang)
     q = (q or "").strip()
     query_langs = [lang] if lang else list(DEFAULT_QUERY_LANGS)
