@@ -37,6 +37,8 @@ class MatchSql:
     score_sql: str
     params: dict = field(default_factory=dict)
     predicate_sql: str = ""  # the same match as a condition on ``d`` alone
+    # without filters the ranking needs no join: (FROM, id column) of the index alone, if the engine has one
+    index_only: tuple[str, str] | None = None
 
 
 class SearchBackend:
@@ -126,6 +128,7 @@ class SqliteFtsBackend(SearchBackend):
             score_sql="-bm25(search_fts, 3.0, 1.0)",
             params={"fts_q": expr},
             predicate_sql="d.course_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_q)",
+            index_only=("search_fts", "search_fts.rowid"),
         )
 
     def bare_match(self, session: Session, q: str, lang: str | None, limit: int = 20) -> list[int]:

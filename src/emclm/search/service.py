@@ -205,14 +205,21 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
             order, limit = f"{NEXT_START_SQL} IS NULL, {NEXT_START_SQL}, score DESC, d.course_id", page_end
         else:
             order, limit = "d.workload_hours IS NULL, d.workload_hours, score DESC, d.course_id", page_end
-        ns_sql = NEXT_START_SQL if req.sort == "start_date" else "NULL"
-        sql = (
-            f"SELECT d.course_id, {score} AS score, d.workload_hours, {ns_sql} AS next_start"
-            f" FROM {base_from}{where_sql} ORDER BY {order} LIMIT {int(limit)}"
-        )
-        for cid, _score, wl, ns in execute(sql, params):
-            text_rank.append(cid)
-            sort_keys[cid] = (_as_date(ns), wl)
+        if req.sort == "relevance" and not where and match is not None and match.index_only:
+            idx_from, idx_id = match.index_only  # no filters: rank on the full-text index alone
+            sql = (f"SELECT {idx_id} AS course_id, {score} AS score FROM {idx_from} WHERE {match.where_sql}"
+                   f" ORDER BY score DESC, course_id LIMIT {int(limit)}")
+            for cid, _score in execute(sql, params):
+                text_rank.append(cid)
+        else:
+            ns_sql = NEXT_START_SQL if req.sort == "start_date" else "NULL"
+            sql = (
+                f"SELECT d.course_id, {score} AS score, d.workload_hours, {ns_sql} AS next_start"
+                f" FROM {base_from}{where_sql} ORDER BY {order} LIMIT {int(limit)}"
+            )
+            for cid, _score, wl, ns in execute(sql, params):
+                text_rank.append(cid)
+                sort_keys[cid] = (_as_date(ns), wl)
 
     # 2. total and facet counts of the full-text set, computed by the engine
     sql_facets = []
@@ -234,8 +241,12 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
         m = backend.match_sql(clauses) if clauses else None
         if m is None:
             return []
-        sql = (f"SELECT d.course_id FROM {m.from_sql} WHERE " + " AND ".join([m.where_sql] + where)
-               + f" ORDER BY {m.score_sql} DESC, d.course_id LIMIT {int(limit)}")
+        if not where and m.index_only:
+            sql = (f"SELECT {m.index_only[1]} FROM {m.index_only[0]} WHERE {m.where_sql}"
+                   f" ORDER BY {m.score_sql} DESC, {m.index_only[1]} LIMIT {int(limit)}")
+        else:
+            sql = (f"SELECT d.course_id FROM {m.from_sql} WHERE " + " AND ".join([m.where_sql] + where)
+                   + f" ORDER BY {m.score_sql} DESC, d.course_id LIMIT {int(limit)}")
         return [r[0] for r in execute(sql, {**params, **m.params})]
 
     exp_rank = ids_only(pq.expansions, EXPANSION_ROWS)

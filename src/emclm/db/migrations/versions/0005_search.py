@@ -24,10 +24,6 @@ def upgrade() -> None:
         "search_document",
         sa.Column("course_id", sa.Integer(), nullable=False),
         sa.Column("lang", sa.String(length=8), nullable=False),
-        sa.Column("title", sa.Text(), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("title_terms", sa.Text(), nullable=False),
-        sa.Column("body_terms", sa.Text(), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column("provider", sa.String(length=80), nullable=True),
         sa.Column("provider_name", sa.String(length=255), nullable=True),
@@ -42,6 +38,11 @@ def upgrade() -> None:
         sa.Column("run_starts", sa.Text(), nullable=True),
         sa.Column("url", sa.String(length=2048), nullable=True),
         sa.Column("indexed_at", sa.DateTime(timezone=True), nullable=False),
+        # the long texts last: SQLite reads a row's columns in order, so facet columns stay off overflow pages
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("title_terms", sa.Text(), nullable=False),
+        sa.Column("body_terms", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["course_id"], ["catalogue_course.id"],
             name=op.f("fk_search_document_course_id_catalogue_course"), ondelete="CASCADE",
