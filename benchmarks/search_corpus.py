@@ -198,3 +198,20 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def canonical_url(url: str | None) -> str:
+    """A URL as a matching key: affiliate redirects unwrapped (Class Central's linksynergy / awin
+    links point at the platform page in a parameter), scheme, ``www.``, query and trailing slash
+    dropped. Judgements store the listing's URL; the catalogue import may store the unwrapped one."""
+    from urllib.parse import parse_qs, urlsplit
+
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    qs = parse_qs(parts.query)
+    for key in ("RD_PARM1", "p", "murl", "url"):
+        if key in qs and qs[key][0].startswith("http") and parts.netloc.split(".")[-2] in ("linksynergy", "awin1", "dpbolvw", "anrdoezrs", "pjatr"):
+            return canonical_url(qs[key][0])
+    host = parts.netloc.lower().removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}"

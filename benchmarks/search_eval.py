@@ -2,7 +2,8 @@
 
     PYTHONPATH=src python benchmarks/search_eval.py --database-url sqlite:///var/search-demo.sqlite3 [--no-embeddings]
 
-Courses are matched to judgements by URL. Prints one line per query and the means per kind, and
+Courses are matched to judgements by canonical URL (affiliate redirects unwrapped, scheme,
+``www.`` and query dropped), so the same judgements score the catalogue's own demo import. Prints one line per query and the means per kind, and
 with --json writes the figures to a file.
 """
 
@@ -15,8 +16,13 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import sys
+
 from emclm.db.session import session_scope
 from emclm.search import SearchRequest, search
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from search_corpus import canonical_url  # noqa: E402
 
 JUDGEMENTS = Path(__file__).resolve().parent / "search_judgements.jsonl"
 
@@ -41,7 +47,8 @@ def evaluate(url: str, embeddings: bool | None, k: int = 10) -> dict:
                                                 embeddings=embeddings))
             ms = (time.perf_counter() - t) * 1000
             backend = res.query["backend"]
-            score = ndcg_at([h.url for h in res.results], j["relevant"], k)
+            rel = {canonical_url(u): g for u, g in j["relevant"].items()}
+            score = ndcg_at([canonical_url(h.url) for h in res.results], rel, k)
             out.append({"query": j["query"], "lang": j["lang"], "kind": j["kind"], "ndcg": round(score, 4),
                         "total": res.total, "ms": round(ms, 1), "embeddings": res.query["embeddings"]})
     by_kind = defaultdict(list)
