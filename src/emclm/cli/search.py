@@ -1,9 +1,126 @@
-"""CLI commands for this area (registered by emclm.cli)."""
+"""`emclm search QUERY`, `emclm search-index …` (reindex, label keys, embeddings), `emclm suggest`."""
 
 from __future__ import annotations
 
+import json
+
 import typer
+
+from emclm.cli.core import DbUrl
+
+
+def _filters(language, provider, organisation, subject, eqf, price, certificate, ects, pace, starts_within, workload):
+    from emclm.search import Filters
+
+    return Filters(
+        language=language or [], provider=provider or [], organisation=organisation or [], subject=subject or [],
+        eqf_level=eqf or [], price=price, certificate_type=certificate or [], ects=ects or [], pace=pace or [],
+        starts_within_weeks=starts_within, workload=workload or [],
+    )
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Not yet: this area's commands arrive with its issue."""
+    index_app = typer.Typer(no_args_is_help=True, help="The search index")
+    app.add_typer(index_app, name="search-index")
+
+    @app.command("search")
+    def search_cmd(
+        query: str = typer.Argument("", help="Words in any language, an ESCO occupation/skill URI, or empty to browse"),
+        lang: str | None = typer.Option(None, "--lang", help="Language of the query (ISO 639-1); default: any"),
+        limit: int = typer.Option(10, "--limit", min=1, max=100),
+        page: int = typer.Option(1, "--page", min=1),
+        sort: str = typer.Option("relevance", "--sort", help="relevance | start_date | workload"),
+        language: list[str] = typer.Option(None, "--language", help="Facet filter: course language (repeatable)"),
+        provider: list[str] = typer.Option(None, "--provider"),
+        organisation: list[str] = typer.Option(None, "--organisation"),
+        subject: list[str] = typer.Option(None, "--subject"),
+        eqf: list[int] = typer.Option(None, "--eqf"),
+        price: str | None = typer.Option(None, "--price", help="free | paid"),
+        certificate: list[str] = typer.Option(None, "--certificate"),
+        ects: list[str] = typer.Option(None, "--ects", help="any | lt3 | 3-5 | 6plus"),
+        pace: list[str] = typer.Option(None, "--pace"),
+        starts_within: int | None = typer.Option(None, "--starts-within", help="Weeks"),
+        workload: list[str] = typer.Option(None, "--workload", help="lt10 | 10-30 | 30-100 | 100plus"),
+        no_embeddings: bool = typer.Option(False, "--no-embeddings"),
+        as_json: bool = typer.Option(False, "--json"),
+        full: bool = typer.Option(False, "--full", help="With --json: also facets and query analysis"),
+        database_url: str | None = DbUrl,
+    ) -> None:
+        """Search courses in any language (full text + ESCO concepts + embeddings, fused)."""
+        from emclm.db.session import session_scope
+        from emclm.search import SearchError, SearchRequest, search
+
+        req = SearchRequest(
+            q=query, lang=lang, per_page=limit, page=page, sort=sort, facets=full or not as_json,
+            filters=_filters(language, provider, organisation, subject, eqf, price, certificate, ects, pace,
+                             starts_within, workload),
+            embeddings=False if no_embeddings else None,
+        )
+        try:
+            with session_scope(database_url) as session:
+                res = search(session, req)
+        except SearchError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        if as_json:
+            out = {
+                "total": res.total,
+                "results": [
+                    {"id": h.id, "title": h.title, "url": h.url, "language": h.language, "provider": h.provider,
+                     "score": h.score}
+                    for h in res.results
+                ],
+            }
+            if full:
+                out = res.as_dict()
+            typer.echo(json.dumps(out, ensure_ascii=False))
+            return
+        typer.echo(f"{res.total} courses")
+        for h in res.results:
+            typer.echo(f"{h.score:8.5f}  [{h.language or '?'}] {h.title}  ({h.provider_name or h.provider})  {h.url or ''}")
+        for c in res.query["concepts"]:
+            typer.echo(f"  concept: {c['type']} {c['uri']} ← “{c['matched']}” ({c['lang']})", err=True)
+
+    @app.command("suggest")
+    def suggest_cmd(
+        prefix: str,
+        lang: str = typer.Option("en", "--lang"),
+        limit: int = typer.Option(10, "--limit", min=1, max=50),
+        database_url: str | None = DbUrl,
+    ) -> None:
+        """Autocomplete ESCO skills and occupations in the user's language."""
+        from emclm.db.session import session_scope
+        from emclm.search import suggest
+
+        with session_scope(database_url) as session:
+            typer.echo(json.dumps(suggest(session, prefix, lang, limit), ensure_ascii=False))
+
+    @index_app.command("rebuild")
+    def rebuild(
+        labels: bool = typer.Option(True, "--labels/--no-labels", help="Also rebuild ESCO label stem keys"),
+        embeddings: bool = typer.Option(False, "--embeddings", help="Also embed changed courses (slow: ~0.1 s/course)"),
+        database_url: str | None = DbUrl,
+    ) -> None:
+        """Rebuild the search documents of every course (and the ESCO label keys)."""
+        import time
+
+        from emclm.db.session import session_scope
+        from emclm.search import index_courses
+
+        t = time.perf_counter()
+        with session_scope(database_url) as session:
+            n = index_courses(session, None)
+        typer.echo(f"indexed {n} courses in {time.perf_counter() - t:.1f}s")
+        if labels:
+            from emclm.search.concepts import build_label_keys
+
+            t = time.perf_counter()
+            with session_scope(database_url) as session:
+                k = build_label_keys(session)
+            typer.echo(f"built {k} ESCO label keys in {time.perf_counter() - t:.1f}s")
+        if embeddings:
+            from emclm.search.embeddings import build_embeddings
+
+            t = time.perf_counter()
+            with session_scope(database_url) as session:
+                e = build_embeddings(session)
+            typer.echo(f"embedded {e} courses in {time.perf_counter() - t:.1f}s")

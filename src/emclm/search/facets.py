@@ -1,0 +1,242 @@
+"""Filters (SQL over ``search_document d``) and facet counts (over the filtered result set).
+
+Facet counts are computed over the results of the query with all filters applied (conjunctive
+facets): a count is what the user gets by also selecting that value.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import bindparam
+
+FACETS = (
+    "language", "provider", "organisation", "subject", "eqf_level", "price", "certificate_type",
+    "ects", "pace", "starts_within", "workload",
+)
+WORKLOAD_BANDS = (("lt10", 0, 10), ("10-30", 10, 30), ("30-100", 30, 100), ("100plus", 100, None))
+ECTS_BANDS = (("lt3", 0, 3), ("3-5", 3, 6), ("6plus", 6, None))
+START_WEEKS = (2, 4, 8, 12, 26)
+SORTS = ("relevance", "start_date", "workload")
+
+
+@dataclass
+class Filters:
+    language: list[str] = field(default_factory=list)
+    provider: list[str] = field(default_factory=list)
+    organisation: list[str] = field(default_factory=list)
+    subject: list[str] = field(default_factory=list)
+    eqf_level: list[int] = field(default_factory=list)
+    price: str | None = None  # free | paid
+    certificate_type: list[str] = field(default_factory=list)
+    ects: list[str] = field(default_factory=list)  # band codes, or "any" for courses with ECTS
+    pace: list[str] = field(default_factory=list)
+    starts_within_weeks: int | None = None
+    workload: list[str] = field(default_factory=list)  # band codes
+    workload_max_hours: float | None = None
+
+    def active(self) -> bool:
+        return any(
+            [self.language, self.provider, self.organisation, self.subject, self.eqf_level, self.price,
+             self.certificate_type, self.ects, self.pace, self.starts_within_weeks, self.workload,
+             self.workload_max_hours is not None]
+        )
+
+
+def _bands_sql(col: str, codes: list[str], bands, prefix: str, params: dict) -> str:
+    ors = []
+    for code in codes:
+        for n, (name, lo, hi) in enumerate(bands):
+            if name == code:
+                params[f"{prefix}{n}lo"] = lo
+                cond = f"{col} >= :{prefix}{n}lo"
+                if hi is not None:
+                    params[f"{prefix}{n}hi"] = hi
+                    cond += f" AND {col} < :{prefix}{n}hi"
+                ors.append(f"({cond})")
+    return "(" + " OR ".join(ors) + ")" if ors else "1=0"
+
+
+def filter_sql(f: Filters, today: date) -> tuple[list[str], dict, list]:
+    """WHERE conditions on ``d``, their parameters and the expanding bind params they need."""
+    where: list[str] = []
+    params: dict = {}
+    expanding: list = []
+
+    def in_list(col: str, name: str, values: list) -> None:
+        if values:
+            where.append(f"{col} IN :{name}")
+            params[name] = list(values)
+            expanding.append(bindparam(name, expanding=True))
+
+    in_list("d.language", "f_language", f.language)
+    in_list("d.provider", "f_provider", f.provider)
+    in_list("d.organisation", "f_organisation", f.organisation)
+    in_list("d.subject", "f_subject", f.subject)
+    in_list("d.eqf_level", "f_eqf", [int(x) for x in f.eqf_level])
+    in_list("d.certificate_type", "f_cert", f.certificate_type)
+    in_list("d.pace", "f_pace", f.pace)
+    if f.price == "free":
+        where.append("d.is_free = :f_true")
+        params["f_true"] = True
+    elif f.price == "paid":
+        where.append("d.is_free = :f_false")
+        params["f_false"] = False
+    if f.ects:
+        if "any" in f.ects:
+            where.append("d.ects_credits > 0")
+        codes = [c for c in f.ects if c != "any"]
+        if codes:
+            where.append(_bands_sql("d.ects_credits", codes, ECTS_BANDS, "f_ects", params))
+    if f.workload:
+        where.append(_bands_sql("d.workload_hours", f.workload, WORKLOAD_BANDS, "f_wl", params))
+    if f.workload_max_hours is not None:
+        where.append("d.workload_hours <= :f_wlmax")
+        params["f_wlmax"] = float(f.workload_max_hours)
+    if f.starts_within_weeks is not None:
+        where.append(
+            "(d.pace = 'self_paced' OR EXISTS (SELECT 1 FROM catalogue_course_run r WHERE r.course_id = d.course_id"
+            " AND r.withdrawn_at IS NULL AND r.start_date >= :f_today AND r.start_date <= :f_until))"
+        )
+        params["f_today"] = today
+        params["f_until"] = today + timedelta(weeks=int(f.starts_within_weeks))
+    return where, params, expanding
+
+
+def band(value: float | None, bands) -> str | None:
+    if value is None:
+        return None
+    for name, lo, hi in bands:
+        if value >= lo and (hi is None or value < hi):
+            return name
+    return None
+
+
+def count_facets(rows: list[dict], today: date, names: tuple[str, ...] = FACETS) -> dict[str, list[dict]]:
+    """``{facet: [{"value", "label", "count"}, …]}`` most frequent first (value order for bands)."""
+    counters: dict[str, Counter] = {n: Counter() for n in names}
+    labels: dict[tuple[str, str], str] = {}
+    for r in rows:
+        if "language" in counters and r["language"]:
+            counters["language"][r["language"]] += 1
+        if "provider" in counters and r["provider"]:
+            counters["provider"][r["provider"]] += 1
+            labels[("provider", r["provider"])] = r["provider_name"] or r["provider"]
+        if "organisation" in counters and r["organisation"]:
+            counters["organisation"][r["organisation"]] += 1
+        if "subject" in counters and r["subject"]:
+            counters["subject"][r["subject"]] += 1
+        if "eqf_level" in counters and r["eqf_level"] is not None:
+            counters["eqf_level"][str(r["eqf_level"])] += 1
+        if "price" in counters and r["is_free"] is not None:
+            counters["price"]["free" if r["is_free"] else "paid"] += 1
+        if "certificate_type" in counters and r["certificate_type"]:
+            counters["certificate_type"][r["certificate_type"]] += 1
+        if "ects" in counters:
+            b = band(r["ects_credits"], ECTS_BANDS) if (r["ects_credits"] or 0) > 0 else None
+            if b:
+                counters["ects"][b] += 1
+        if "pace" in counters and r["pace"]:
+            counters["pace"][r["pace"]] += 1
+        if "starts_within" in counters:
+            ns = r.get("next_start")
+            for w in START_WEEKS:
+                if r["pace"] == "self_paced" or (ns is not None and ns <= today + timedelta(weeks=w)):
+                    counters["starts_within"][str(w)] += 1
+        if "workload" in counters:
+            b = band(r["workload_hours"], WORKLOAD_BANDS)
+            if b:
+                counters["workload"][b] += 1
+    out: dict[str, list[dict]] = {}
+    ordered = {"workload": [b[0] for b in WORKLOAD_BANDS], "ects": [b[0] for b in ECTS_BANDS],
+               "starts_within": [str(w) for w in START_WEEKS]}
+    for name, counter in counters.items():
+        if name in ordered:
+            items = [(v, counter[v]) for v in ordered[name] if counter[v]]
+        else:
+            items = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:50]
+        out[name] = [{"value": v, "label": labels.get((name, v), v), "count": c} for v, c in items]
+    return out
+
+
+def _case_bands(col: str, bands, prefix: str, params: dict) -> str:
+    parts = []
+    for n, (name, lo, hi) in enumerate(bands):
+        params[f"{prefix}{n}lo"] = lo
+        cond = f"{col} >= :{prefix}{n}lo"
+        if hi is not None:
+            params[f"{prefix}{n}hi"] = hi
+            cond += f" AND {col} < :{prefix}{n}hi"
+        parts.append(f"WHEN {cond} THEN '{name}'")
+    return "CASE " + " ".join(parts) + " END"
+
+
+def facet_union_sql(params: dict, today: date) -> tuple[str, str]:
+    """(extra CTE columns, UNION ALL of GROUP BYs over CTE ``m``): facet counts computed by the engine.
+
+    Rows: (facet, value, label, count); facet ``_total`` carries the number of matching courses.
+    """
+    cols = (
+        ", (SELECT min(r.start_date) FROM catalogue_course_run r WHERE r.course_id = d.course_id"
+        " AND r.withdrawn_at IS NULL AND r.start_date >= :fc_today) AS next_start"
+    )
+    params["fc_today"] = today
+    pieces = ["SELECT '_total' AS f, NULL AS v, NULL AS l, count(*) AS n FROM m"]
+
+    def simple(name: str, expr: str, label: str = "NULL") -> None:
+        pieces.append(
+            f"SELECT '{name}', CAST({expr} AS VARCHAR(512)), {label}, count(*) FROM m WHERE {expr} IS NOT NULL"
+            f" GROUP BY CAST({expr} AS VARCHAR(512))" + (f", {label}" if label != "NULL" else "")
+        )
+
+    simple("language", "language")
+    pieces.append(
+        "SELECT 'provider', provider, max(provider_name), count(*) FROM m WHERE provider IS NOT NULL GROUP BY provider"
+    )
+    simple("organisation", "organisation")
+    simple("subject", "subject")
+    simple("eqf_level", "eqf_level")
+    simple("price", "CASE WHEN is_free THEN 'free' WHEN NOT is_free THEN 'paid' END")
+    simple("certificate_type", "certificate_type")
+    ects_case = _case_bands("ects_credits", ECTS_BANDS, "fc_e", params)
+    simple("ects", f"CASE WHEN ects_credits > 0 THEN {ects_case} END")
+    simple("pace", "pace")
+    simple("workload", _case_bands("workload_hours", WORKLOAD_BANDS, "fc_w", params))
+    for w in START_WEEKS:
+        params[f"fc_until{w}"] = today + timedelta(weeks=w)
+        pieces.append(
+            f"SELECT 'starts_within', '{w}', NULL, count(*) FROM m"
+            f" WHERE pace = 'self_paced' OR next_start <= :fc_until{w}"
+        )
+    return cols, " UNION ALL ".join(pieces)
+
+
+def merge_facets(sql_rows, extra: dict[str, list[dict]]) -> tuple[int, dict[str, list[dict]]]:
+    """Engine facet rows plus Python counts of the extra (concept/embedding-only) results."""
+    counts: dict[str, Counter] = {n: Counter() for n in FACETS}
+    labels: dict[tuple[str, str], str] = {}
+    total = 0
+    for f, v, lab, n in sql_rows:
+        if f == "_total":
+            total = int(n)
+            continue
+        if n:
+            counts[f][str(v)] += int(n)
+            if lab:
+                labels[(f, str(v))] = lab
+    for f, items in extra.items():
+        for it in items:
+            counts[f][it["value"]] += it["count"]
+            labels.setdefault((f, it["value"]), it["label"])
+    out: dict[str, list[dict]] = {}
+    ordered = {"workload": [b[0] for b in WORKLOAD_BANDS], "ects": [b[0] for b in ECTS_BANDS],
+               "starts_within": [str(w) for w in START_WEEKS]}
+    for name, counter in counts.items():
+        if name in ordered:
+            items = [(v, counter[v]) for v in ordered[name] if counter[v]]
+        else:
+            items = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:50]
+        out[name] = [{"value": v, "label": labels.get((name, v), v), "count": c} for v, c in items]
+    return total, out

@@ -1,0 +1,227 @@
+"""Query understanding: language analysis, ESCO concepts in the query, typo correction, fusion.
+
+Cross-lingual retrieval without embeddings goes through ESCO: query words are matched to ESCO
+skill and occupation labels in the query language (by their stems: ``emclm.search.concepts``);
+the matched concepts' preferred labels in the other catalogue languages become extra full-text
+phrases (a separate ranked list), their URIs match course skill tags, and an occupation brings
+its essential skills. Embeddings add to that.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from emclm.search.analysis import base_lang, content_tokens, stopwords, tokens
+from emclm.search.backends import Clause, backend_for
+from emclm.search.concepts import ConceptMatch, match_concepts
+from emclm.search.schema import search_document
+from emclm.taxonomy.models import Concept, Label, OccupationSkill
+
+ESCO_URI = re.compile(r"^https?://data\.europa\.eu/esco/(occupation|skill)/[0-9a-fA-F-]{8,}$")
+DEFAULT_QUERY_LANGS = ("en", "fr", "es", "de", "it")
+MAX_CONCEPTS = 6
+MAX_OCCUPATION_SKILLS = 12
+RRF_K = 60
+VOCAB_TTL_S = 60.0
+
+
+@dataclass
+class ParsedQuery:
+    raw: str
+    lang: str | None
+    query_langs: list[str]
+    tokens: list[str]
+    concepts: list[ConceptMatch] = field(default_factory=list)
+    corrections: dict[str, str] = field(default_factory=dict)
+    clauses: list[Clause] = field(default_factory=list)  # the user's words
+    expansions: list[Clause] = field(default_factory=list)  # concept labels in other languages
+    skill_expansions: list[Clause] = field(default_factory=list)  # an occupation's essential skills
+    uri: str | None = None
+
+    @property
+    def occupations(self) -> list[ConceptMatch]:
+        return [c for c in self.concepts if c.concept_type == "occupation"]
+
+    @property
+    def skills(self) -> list[ConceptMatch]:
+        return [c for c in self.concepts if c.concept_type == "skill"]
+
+
+_vocab: dict[str, tuple[float, set[str], list[str]]] = {}
+_lock = threading.Lock()
+
+
+def _db_key(session: Session) -> str:
+    return str(session.get_bind().url)
+
+
+def invalidate_caches(session: Session) -> None:
+    """Called after index writes: the typo vocabulary is rebuilt on the next query."""
+    with _lock:
+        _vocab.pop(_db_key(session), None)
+        _parsed.clear()  # typo corrections depend on the index
+
+
+def expansion_clauses(
+    session: Session, concept_ids: list[int], langs: list[str], alternatives: int = 3
+) -> list[Clause]:
+    """Labels of concepts in the catalogue languages, as phrases: the preferred label and the
+    shortest few alternative labels (≤ 4 words) per language ("data analytics", "análisis de datos")."""
+    if not concept_ids:
+        return []
+    rows = session.execute(
+        select(Label.concept_id, Label.lang, Label.kind, Label.norm).where(
+            Label.concept_id.in_(concept_ids), Label.kind.in_(("preferred", "alternative")), Label.lang.in_(langs)
+        )
+    ).all()
+    rows.sort(key=lambda r: (r[0], r[1], r[2] != "preferred", len(r[3]), r[3]))
+    out: list[Clause] = []
+    taken: Counter = Counter()
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for cid, lang, kind, norm in rows:
+        toks = norm.split()  # a phrase keeps its function words: "análisis de datos"
+        content = [t for t in toks if t not in stopwords(lang)]
+        if not content or (kind != "preferred" and (len(content) > 4 or taken[(cid, lang)] > alternatives)):
+            continue
+        if (lang, tuple(toks)) in seen:
+            continue
+        seen.add((lang, tuple(toks)))
+        taken[(cid, lang)] += 1
+        out.append(Clause(lang=lang, tokens=toks, phrase=True, origin="concept"))
+    return out
+
+
+def essential_skill_ids(session: Session, occupation_ids: list[int]) -> list[int]:
+    if not occupation_ids:
+        return []
+    return list(
+        session.execute(
+            select(OccupationSkill.skill_id).where(
+                OccupationSkill.occupation_id.in_(occupation_ids), OccupationSkill.relation_type == "essential"
+            )
+        ).scalars()
+    )
+
+
+# -- typo tolerance -----------------------------------------------------------------------------
+
+
+def _vocabulary(session: Session) -> tuple[set[str], list[str]]:
+    key = _db_key(session)
+    now = time.monotonic()
+    with _lock:
+        entry = _vocab.get(key)
+    if entry is None or now - entry[0] > VOCAB_TTL_S:
+        counts: Counter = Counter()
+        for (title,) in session.execute(select(search_document.c.title)):
+            counts.update(t for t in tokens(title) if len(t) >= 4 and not t.isdigit())
+        words = [w for w, _ in counts.most_common(200_000)]
+        entry = (now, set(words), words)
+        with _lock:
+            _vocab[key] = entry
+    return entry[1], entry[2]
+
+
+def corrections(session: Session, toks: list[str], lang: str | None) -> dict[str, str]:
+    """Query words (≥ 5 letters) found nowhere in the index → the closest title word."""
+    vocab, words = _vocabulary(session)
+    backend = backend_for(session)
+    out: dict[str, str] = {}
+    for t in toks:
+        if len(t) < 5 or t in vocab or t.isdigit():
+            continue
+        if backend.term_exists(session, t, lang):
+            continue
+        best = process.extractOne(t, words, scorer=fuzz.ratio, score_cutoff=80)
+        if best is not None:
+            out[t] = best[0]
+    return out
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+
+PARSE_CACHE_TTL_S = 60.0
+PARSE_CACHE_SIZE = 5000
+_parsed: dict[tuple, tuple[float, ParsedQuery]] = {}
+
+
+def parse(session: Session, q: str, lang: str | None, catalogue_langs: list[str], typo: bool = True) -> ParsedQuery:
+    """``_parse`` with a small per-process cache (60 s): popular queries skip the ESCO look-ups."""
+    key = (_db_key(session), q, lang, tuple(catalogue_langs), typo)
+    now = time.monotonic()
+    with _lock:
+        hit = _parsed.get(key)
+    if hit is not None and now - hit[0] <= PARSE_CACHE_TTL_S:
+        return hit[1]
+    pq = _parse(session, q, lang, catalogue_langs, typo)
+    with _lock:
+        if len(_parsed) >= PARSE_CACHE_SIZE:
+            _parsed.clear()
+        _parsed[key] = (now, pq)
+    return pq
+
+
+def clear_parse_cache() -> None:
+    with _lock:
+        _parsed.clear()
+
+
+def _parse(session: Session, q: str, lang: str | None, catalogue_langs: list[str], typo: bool = True) -> ParsedQuery:
+    lang = base_lang(lang)
+    q = (q or "").strip()
+    query_langs = [lang] if lang else list(DEFAULT_QUERY_LANGS)
+    if lang and lang != "en":
+        query_langs.append("en")  # English terms are common in every language ("data science")
+    exp_langs = sorted(set(catalogue_langs) | {"en"})
+    pq = ParsedQuery(raw=q, lang=lang, query_langs=query_langs, tokens=[])
+    if ESCO_URI.match(q):
+        concept = session.execute(select(Concept).where(Concept.uri == q)).scalar_one_or_none()
+        if concept is not None:
+            pq.uri = q
+            pq.concepts = [ConceptMatch(concept.id, concept.uri, concept.concept_type, q, lang or "en")]
+    else:
+        pq.tokens = content_tokens(q, lang)
+        if not pq.tokens:
+            return pq
+        for ql in query_langs[:1] if lang else query_langs:
+            pq.clauses.append(Clause(lang=ql, tokens=list(pq.tokens)))
+        pq.clauses.append(Clause(lang=None, tokens=list(pq.tokens)))
+        if len(pq.tokens) > 1:
+            pq.clauses.append(Clause(lang=query_langs[0], tokens=tokens(q), phrase=True))
+        pq.concepts = match_concepts(session, q, query_langs)
+        if typo:
+            # words that name an ESCO concept are real words, even when no course uses them
+            known = {t for c in pq.concepts for t in c.span.split()}
+            pq.corrections = corrections(session, [t for t in pq.tokens if t not in known], query_langs[0])
+            if pq.corrections:
+                fixed = [pq.corrections.get(t, t) for t in pq.tokens]
+                pq.clauses.append(Clause(lang=query_langs[0] if lang else None, tokens=fixed, origin="typo"))
+                seen = {c.concept_id for c in pq.concepts}
+                fixed_q = " ".join(pq.corrections.get(t, t) for t in tokens(q))
+                pq.concepts += [c for c in match_concepts(session, fixed_q, query_langs) if c.concept_id not in seen]
+    pq.expansions = expansion_clauses(session, [c.concept_id for c in pq.concepts[:MAX_CONCEPTS]], exp_langs)
+    occ = [c.concept_id for c in pq.occupations][:3]
+    if occ:
+        skills = essential_skill_ids(session, occ)[: MAX_OCCUPATION_SKILLS * 3]
+        pq.skill_expansions = [
+            c for c in expansion_clauses(session, skills, exp_langs, alternatives=0) if len(c.tokens) <= 4
+        ]
+    return pq
+
+
+def rrf(lists: list[tuple[list[int], float]], k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal-rank fusion of ranked id lists with weights."""
+    scores: dict[int, float] = {}
+    for ids, weight in lists:
+        for rank, cid in enumerate(ids):
+            scores[cid] = scores.get(cid, 0.0) + weight / (k + rank + 1)
+    return scores
