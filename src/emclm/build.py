@@ -29,7 +29,34 @@ def build_embedded(database_url: str | None = None, say: Callable[[str], None] =
     result: dict = {"esco_files_imported": len(changed)}
     result["catalogue"] = harvest_demo_catalogue(url, say)
     result["tagging"] = tag_catalogue(url, say)
+    result["search"] = build_search_index(url, esco_changed=bool(changed), say=say)
     return result
+
+
+def build_search_index(url: str, esco_changed: bool, say: Callable[[str], None] = print) -> dict:
+    """ESCO label stem keys (when ESCO changed or none exist) and the course documents (when the index
+    does not match the live catalogue; the harvest keeps it in step afterwards). Course embeddings are
+    optional and slow (`emclm search-index rebuild --embeddings`)."""
+    from sqlalchemy import func, select
+
+    from emclm.catalogue.models import Course
+    from emclm.db.session import session_scope
+    from emclm.search import index_courses
+    from emclm.search.concepts import build_label_keys
+    from emclm.search.schema import search_document, search_label_key
+
+    out = {"label_keys": 0, "documents": 0}
+    with session_scope(url) as session:
+        keys = session.execute(select(func.count()).select_from(search_label_key)).scalar_one()
+        if esco_changed or not keys:
+            out["label_keys"] = build_label_keys(session)
+    with session_scope(url) as session:
+        live = session.execute(select(func.count()).select_from(Course).where(Course.withdrawn_at.is_(None))).scalar_one()
+        docs = session.execute(select(func.count()).select_from(search_document)).scalar_one()
+        if docs != live:
+            out["documents"] = index_courses(session, None)
+    say("search: " + ", ".join(f"{k} {v}" for k, v in out.items()) + " written")
+    return out
 
 
 LIVE_TAGGING_CAP = 300  # courses tagged live during a build (~0.3-1 s each); the rest: `emclm courses tag`

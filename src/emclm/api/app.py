@@ -19,6 +19,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
         redoc_url=None,
     )
     deps.configure(app, database_url)
+    from emclm.search import enable_auto_indexing
+
+    enable_auto_indexing()  # ORM edits (curation, re-tagging) reach the search index in their transaction
     for module in (taxonomy, catalogue, sources, skills, search, guidance, labour):
         app.include_router(module.router, prefix="/api")
     from emclm.web import routes as web_routes

@@ -386,6 +386,7 @@ class CatalogueStore:
                 for i, outcome in self._store_changed(full, now):
                     results[i] = outcome
             self.session.flush()
+            reindex(self.session, self._course_ids([r.source_record_id for _, r, _ in full]))
         return results  # type: ignore[return-value]
 
     def touch(self, record_ids: Iterable[str], now: datetime | None = None) -> None:
@@ -430,6 +431,16 @@ class CatalogueStore:
             ):
                 found[row.record_id] = row
         return found
+
+    def _course_ids(self, record_ids: list[str]) -> list[int]:
+        ids: list[int] = []
+        for start in range(0, len(record_ids), _IN_CHUNK):
+            ids += self.session.execute(
+                select(CourseSource.course_id).where(
+                    CourseSource.source == self.source, CourseSource.record_id.in_(record_ids[start : start + _IN_CHUNK])
+                )
+            ).scalars().all()
+        return ids
 
     def _store_changed(self, items: list[tuple[int, CourseRecord, str]], now: datetime):
         session = self.session
@@ -681,7 +692,20 @@ def _withdraw_rows(session: Session, rows: Sequence, now: datetime) -> int:
             .values(withdrawn_at=now, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+    reindex(session, course_ids)
     return len(source_ids)
+
+
+def reindex(session: Session, course_ids: Sequence[int]) -> None:
+    """Keep the search index in step with the catalogue, in the same transaction: a created or changed
+    course is searchable as soon as its batch commits, a withdrawn one disappears. (The bulk statements
+    above bypass the ORM events that ``emclm.search.enable_auto_indexing`` listens to.)"""
+    if not course_ids:
+        return
+    from emclm.search.indexer import _has_search_tables, index_courses
+
+    if _has_search_tables(session):
+        index_courses(session, course_ids)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -34,5 +34,13 @@ for _module in (core, taxonomy, catalogue, skills, search, guidance, labour):
     _module.register(app, GROUPS)
 
 
+@app.callback()
+def _startup() -> None:
+    """emclm: MOOC catalogue × ESCO × labour market"""
+    from emclm.search import enable_auto_indexing
+
+    enable_auto_indexing()
+
+
 def main() -> None:  # pragma: no cover
     app()
