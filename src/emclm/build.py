@@ -30,7 +30,36 @@ def build_embedded(database_url: str | None = None, say: Callable[[str], None] =
     result["catalogue"] = harvest_demo_catalogue(url, say)
     result["tagging"] = tag_catalogue(url, say)
     result["search"] = build_search_index(url, esco_changed=bool(changed), say=say)
+    result["vacancies"] = import_demo_vacancies(url, say)
     return result
+
+
+def import_demo_vacancies(url: str, say: Callable[[str], None] = print) -> dict:
+    """Import the shipped vacancy sources (data/sources-vacancies.toml: Polish OJALAB 2021, Swedish
+    JobTech), idempotently. Skills come from declared skills, the ESCO essential skills of each ad's
+    occupation, and the extractor's label matching; the build leaves out the extractor's embedding pass
+    (~0.3 s an ad), which `emclm vacancies import --all --restart` adds."""
+    from emclm.db.session import session_scope
+    from emclm.labour.config import load_vacancy_sources, source_for
+    from emclm.labour.importer import import_vacancies
+    from emclm.labour.normalise import Normaliser
+    from emclm.labour.sources import make_source
+    from emclm.labour.tagging import VacancySkillTagger
+    from emclm.skills.extractor import SkillExtractor
+
+    configured = load_vacancy_sources()
+    if not configured:
+        return {}
+    with session_scope(url) as session:
+        normaliser = Normaliser.from_session(session)
+        extractor = SkillExtractor.from_database(url, use_embeddings=False)
+        tagger = VacancySkillTagger.from_session(session, url, extractor=extractor)
+    out = {}
+    for name in configured:
+        rep = import_vacancies(url, make_source(source_for(name, None, None, configured)), normaliser=normaliser, tagger=tagger)
+        out[name] = {"seen": rep.seen, "created": rep.created, "updated": rep.updated, "unchanged": rep.unchanged, "bad_rows": rep.errors}
+        say(f"vacancies {name}: " + ", ".join(f"{k} {v}" for k, v in out[name].items()))
+    return out
 
 
 def build_search_index(url: str, esco_changed: bool, say: Callable[[str], None] = print) -> dict:

@@ -215,3 +215,26 @@ def test_occupation_resolution(guidance_db):
             repo.resolve_occupation(s, "http://data.europa.eu/esco/occupation/not-there")
         with pytest.raises(repo.OccupationNotFound):
             repo.resolve_occupation(s, "zzzz qqqq")
+
+
+def test_journey_over_built_demo_catalogue(esco_db_url):
+    """The same invariants over the real demo catalogue, tagged by the real extractor."""
+    out = check_journey(esco_db_url)
+    assert out["pathway"], "the demo catalogue teaches none of the gap"
+    assert all(c["covers"] and c["title"] and c["url"] for c in out["pathway"])
+
+
+def test_pathway_cli_over_built_demo_catalogue(esco_db_url):
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "emclm.cli", "pathway", "--from", "shop assistant", "--to", "ICT help desk agent",
+         "--free", "--json", "--database-url", esco_db_url],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert set(out) == {"gap", "pathway", "uncovered", "optimal", "objective"}
+    assert out["gap"] and all({"uri", "label", "essential", "courses_available"} <= set(g) for g in out["gap"])
+    assert all({"course_id", "title", "url", "covers", "workload_hours"} <= set(c) for c in out["pathway"])

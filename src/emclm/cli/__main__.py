@@ -1,0 +1,3 @@
+from emclm.cli import app
+
+app()
