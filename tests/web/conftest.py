@@ -68,7 +68,7 @@ def seed_catalogue(url: str) -> dict:
                 key=f"test:{i}",
                 provider_id=(fun if lang != "es" else miriada).id,
                 organisation_id=univ.id if i % 2 == 0 else None,
-                title=(f"Support informatique {i}: aider les utilisateurs" if lang == "fr"
+                title=(f"Lumorix support informatique {i}: aider les utilisateurs" if lang == "fr"
                        else f"Soporte TIC {i}" if lang == "es" else f"IT support essentials {i}"),
                 description="Learn to resolve ICT system problems and to answer customer requests at a help desk.",
                 language=lang,
@@ -99,6 +99,10 @@ def seed_catalogue(url: str) -> dict:
                                   evidence=[{"text": "resolve ICT system problems", "field": "description",
                                              "start": 9, "end": 36, "method": "label"}]))
             ids.append(course.id)
+        # as the harvest store does: the new courses are searchable in the same transaction
+        from emclm.search import index_courses
+
+        index_courses(s, ids)
     return {"course_ids": ids, "help_desk": HELP_DESK}
 
 

@@ -139,7 +139,7 @@ def expect_count(page, n: int) -> None:
 
 
 def test_open_a_course(page, check):
-    page.goto("/search?q=Support+informatique&language=fr")
+    page.goto("/search?q=Lumorix&language=fr")
     first = page.locator(".hit h3 a").first
     title = first.inner_text()
     first.click()

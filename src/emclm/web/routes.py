@@ -212,6 +212,17 @@ def course_jsonld(page: services.CoursePage, request: Request) -> str:
         if r.url:
             inst["url"] = r.url
         instances.append(inst)
+    if not instances:
+        # no dated run (self-paced, or the platform gives none): still one instance, as schema.org
+        # Course consumers expect, saying how it is taken
+        inst = {"@type": "CourseInstance", "courseMode": "online"}
+        if c.pace == "self_paced":
+            inst["courseSchedule"] = {"@type": "Schedule", "repeatFrequency": "P1D", "description": "self-paced"}
+        if c.language:
+            inst["inLanguage"] = c.language
+        if c.workload_hours:
+            inst["courseWorkload"] = f"PT{round(c.workload_hours)}H"
+        instances.append(inst)
     if instances:
         data["hasCourseInstance"] = instances
     text = json.dumps({k: v for k, v in data.items() if v is not None}, ensure_ascii=False, indent=1)
