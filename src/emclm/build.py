@@ -34,6 +34,27 @@ def build_embedded(database_url: str | None = None, say: Callable[[str], None] =
     return result
 
 
+class LabelledLanguagesOnly:
+    """The extractor in label-matching mode, applied only to texts in a language that has ESCO skill
+    labels (en, fr, es in the shipped data). Without the embedding pass to weigh them, English labels
+    matched inside other languages are mostly false friends (Polish "Data" = date → "statistics"), so
+    ads in those languages keep their declared and occupation-profile skills only."""
+
+    LABEL_LANGS = ("en", "fr", "es")
+
+    def __init__(self, extractor):
+        self.extractor = extractor
+        self.version = f"{extractor.version}+labels-only"
+
+    def rank(self, text: str, lang: str | None = None, k: int = 20):
+        return self.rank_batch([text], lang=lang, k=k)[0]
+
+    def rank_batch(self, texts: list[str], lang: str | None = None, k: int = 20):
+        if lang not in self.LABEL_LANGS:
+            return [[] for _ in texts]
+        return self.extractor.rank_batch(texts, lang=lang, k=k)
+
+
 def import_demo_vacancies(url: str, say: Callable[[str], None] = print) -> dict:
     """Import the shipped vacancy sources (data/sources-vacancies.toml: Polish OJALAB 2021, Swedish
     JobTech), idempotently. Skills come from declared skills, the ESCO essential skills of each ad's
@@ -52,7 +73,7 @@ def import_demo_vacancies(url: str, say: Callable[[str], None] = print) -> dict:
         return {}
     with session_scope(url) as session:
         normaliser = Normaliser.from_session(session)
-        extractor = SkillExtractor.from_database(url, use_embeddings=False)
+        extractor = LabelledLanguagesOnly(SkillExtractor.from_database(url, use_embeddings=False))
         tagger = VacancySkillTagger.from_session(session, url, extractor=extractor)
     out = {}
     for name in configured:

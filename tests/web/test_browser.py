@@ -207,3 +207,24 @@ def test_occupation_page_in_german_and_not_found(browser, live_server, check_fac
         check("not-found")
     finally:
         context.close()
+
+
+def test_labour_market_page_filters_by_region(browser, live_server, check_factory):
+    context = browser.new_context(base_url=live_server, locale="fr-FR")
+    page = context.new_page()
+    check = check_factory(page)
+    try:
+        page.goto("/")
+        page.get_by_role("link", name="Marché du travail").click()
+        assert page.get_by_role("heading", level=1).inner_text() == "Marché du travail"
+        rows = page.get_by_role("region", name="Compétences demandées").locator("tbody tr")
+        assert rows.count() > 5
+        check("labour")
+        page.get_by_label("Région").select_option("SE")
+        page.get_by_role("button", name="Afficher").click()
+        page.wait_for_url("**/labour?region=SE")
+        assert page.get_by_label("Région").input_value() == "SE"
+        assert page.get_by_role("region", name="Compétences demandées").locator("tbody tr").count() > 0
+        check("labour-se")
+    finally:
+        context.close()

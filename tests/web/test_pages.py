@@ -13,7 +13,7 @@ from babel.messages.extract import extract_from_dir
 from emclm.web import i18n
 from tests.web.helpers import REPO
 
-PAGES = ["/", "/about", "/search", "/search?q=support&language=fr", "/plan",
+PAGES = ["/", "/about", "/search", "/search?q=support&language=fr", "/plan", "/labour", "/labour?region=PL9",
          "/plan?current=shop+assistant&target=ICT+help+desk+agent",
          "/occupations/aaeec9a7-dc57-4485-890c-86b3eef735f9", "/skills/0005c151-5b5a-4a66-8aac-60e734beb1ab"]
 
@@ -176,3 +176,18 @@ def test_english_fallback_labels_are_marked_for_screen_readers(client):
     assert re.search(r'<a href="/skills/[^"]+" lang="en">provide ICT support</a>', de)
     fr = client.get("/occupations/aaeec9a7-dc57-4485-890c-86b3eef735f9", headers={"Accept-Language": "fr"}).text
     assert re.search(r'<a href="/skills/[^"]+">fournir une assistance TIC</a>', fr)
+
+
+def test_labour_page_figures_come_from_the_vacancies(client, web_db):
+    from emclm.db.session import session_scope
+    from emclm.labour.demand import Filters, demand
+
+    with session_scope(web_db["url"]) as s:
+        expected = demand(s, "skill", Filters(region="SE"), limit=15)
+    assert expected["total_vacancies"] > 0 and expected["items"]
+    client.cookies.clear()
+    text = client.get("/labour", params={"region": "SE", "lang": "en"}).text
+    assert f"{int(expected['total_vacancies'])} vacancies." in text
+    assert expected["items"][0]["label"] in text
+    bad = client.get("/labour", params={"region": "not a region", "lang": "en"})
+    assert bad.status_code == 200 and 'role="alert"' in bad.text and "NUTS" in bad.text

@@ -324,3 +324,28 @@ def suggest_occupations(request: Request, session: Session = Depends(get_session
     options = services.suggest_occupations(session, text[:100], lang)
     i18n.activate(lang)
     return templates.TemplateResponse(request, "_options.html", {"options": options})
+
+
+@router.get("/labour", response_class=HTMLResponse)
+def labour(request: Request, region: str = "", session: Session = Depends(get_session), lang: str = Depends(ui_lang)):
+    """What employers ask for (skills in real vacancies) against what the catalogue teaches."""
+    from sqlalchemy import distinct
+
+    from emclm.labour.demand import DemandQueryError, Filters, demand, gaps
+    from emclm.labour.models import Vacancy
+    from emclm.labour.nuts import nuts_table
+
+    table = nuts_table()
+    codes = {c for c in session.execute(select(distinct(Vacancy.nuts_code))).scalars() if c}
+    wanted = sorted({c[:n] for c in codes for n in (2, 4) if len(c) >= n})  # countries and NUTS 2 regions
+    regions = [{"code": c, "name": (table.regions.get(c).name if table.regions.get(c) else None) or c} for c in wanted]
+    error = None
+    try:
+        filters = Filters(region=region or None)
+        in_demand = demand(session, "skill", filters, lang=lang, limit=15)
+        gap = gaps(session, Filters(region=region or None), label_lang=lang, limit=15)
+    except DemandQueryError as exc:
+        error, in_demand, gap = str(exc), None, None
+    return render(request, lang, "labour.html", {
+        "active": "labour", "regions": regions, "region": region, "error": error, "demand": in_demand, "gaps": gap,
+    })
