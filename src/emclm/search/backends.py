@@ -11,6 +11,8 @@ with ``search_document d``.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, text
@@ -41,28 +43,30 @@ class MatchSql:
     index_only: tuple[str, str] | None = None
 
 
-class SearchBackend:
+class SearchBackend(ABC):
+    """One engine's index: implemented by ``SqliteFtsBackend`` and ``PostgresFtsBackend``."""
+
     name = "base"
 
-    def clear(self, session: Session) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def clear(self, session: Session) -> None: ...
 
-    def delete(self, session: Session, course_ids: list[int]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def delete(self, session: Session, course_ids: list[int]) -> None: ...
 
-    def write(self, session: Session, docs: list[dict]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def write(self, session: Session, docs: list[dict]) -> None: ...
 
-    def match_sql(self, clauses: list[Clause]) -> MatchSql | None:
-        raise NotImplementedError
+    @abstractmethod
+    def match_sql(self, clauses: list[Clause]) -> MatchSql | None: ...
 
+    @abstractmethod
     def bare_match(self, session: Session, q: str, lang: str | None, limit: int = 20) -> list[int]:
         """The plain engine query (FTS5 MATCH / tsquery) the benchmark compares against."""
-        raise NotImplementedError
 
+    @abstractmethod
     def term_exists(self, session: Session, word: str, lang: str | None) -> bool:
         """Is this folded word (stemmed for ``lang``) in any indexed document?"""
-        raise NotImplementedError
 
 
 def _fts5_token(tok: str) -> str:

@@ -11,6 +11,8 @@ marked withdrawn) or only a slice (an incremental window, a push, a failed page)
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -41,7 +43,7 @@ class Fetch(Protocol):
     def __call__(self, url: str, *, params: dict | None = None, headers: dict | None = None) -> Any: ...
 
 
-class Source:
+class Source(ABC):
     """Base class: subclasses set ``kind`` and implement ``items``."""
 
     kind: ClassVar[str] = ""
@@ -58,5 +60,6 @@ class Source:
     def error(self, record_id: str | None, field_name: str | None, message: str) -> SourceItem:
         return SourceItem(error=RecordError(self.name, record_id, field_name, message))
 
-    def items(self, checkpoint: Any = None) -> Iterator[SourceItem]:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def items(self, checkpoint: Any = None) -> Iterator[SourceItem]:
+        """Page through the interface from ``checkpoint`` (None: the start)."""

@@ -9,6 +9,8 @@ not grow with the number of ads.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import csv
 import gzip
 import html
@@ -147,8 +149,9 @@ class VacancySource(Source):
                 item.checkpoint = {"file": fi, "item": n}
                 yield item
 
-    def parse_file(self, path: Path) -> Iterator[SourceItem]:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def parse_file(self, path: Path) -> Iterator[SourceItem]:
+        """Yield the items of one file (implemented per format: tabular, jobtech, jobposting)."""
 
     def bad(self, record_id: Any, field: str | None, message: str) -> SourceItem:
         return self.error(None if record_id is None else str(record_id), field, message)
