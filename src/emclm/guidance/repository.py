@@ -7,7 +7,6 @@ solver never sees the database. Parameterised SQL only (SQLAlchemy Core expressi
 from __future__ import annotations
 
 import threading
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from emclm.catalogue.models import Course, CourseRun, Provider
 from emclm.guidance.types import CandidateCourse, SkillGroupRef
 from emclm.skills.models import CourseSkill
+from emclm.taxonomy.text import fold
 from emclm.taxonomy.models import Broader, Concept, Label, OccupationSkill
 
 # SQLite allows 32,766 bound parameters; stay well below in IN lists
@@ -47,23 +47,9 @@ class AmbiguousOccupation(GuidanceError):
         super().__init__(f"occupation {query!r} is ambiguous; candidates: {listing}")
 
 
-try:  # the taxonomy area's folding, so that our keys equal the stored esco_label.norm
-    from emclm.taxonomy.text import fold as _fold
-except ImportError:  # pragma: no cover - before the taxonomy importer is merged
-    _fold = None
-
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'"})
-
-
 def normalise(text: str) -> str:
-    """The folding ``esco_label.norm`` is stored with: ``emclm.taxonomy.text.fold`` when the taxonomy
-    package provides it, otherwise lower-cased, accents folded, whitespace collapsed."""
-    if _fold is not None:
-        return _fold(text)
-    text = text.translate(_APOSTROPHES)
-    decomposed = unicodedata.normalize("NFKD", text)
-    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(folded.casefold().split())
+    """The folding ``esco_label.norm`` is stored with."""
+    return fold(text)
 
 
 def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from emclm.guidance import repository as repo
 from emclm.guidance.pathway import GREEDY_THRESHOLD, filter_candidates, plan_pathway, solve_cover
-from emclm.guidance.repository import GuidanceError
 from emclm.guidance.types import Constraints, Gap, GapSkill, Pathway, Profile, Transition
 
 # specificity of a skill by ESCO reuse level: a shared transversal skill says little about a job
@@ -32,21 +31,13 @@ _extractor_lock = threading.Lock()
 
 
 def _skill_extractor(database_url: str):
-    """The skill extractor of ``emclm.skills`` (imported lazily: that area may not be installed)."""
+    """The skill extractor of ``emclm.skills``, one per database."""
     with _extractor_lock:
         ex = _extractors.get(database_url)
         if ex is not None:
             return ex
-        try:
-            from emclm.skills import SkillExtractor  # type: ignore[attr-defined]
-        except ImportError:
-            try:
-                from emclm.skills.extractor import SkillExtractor  # type: ignore[no-redef]
-            except ImportError as exc:
-                raise GuidanceError(
-                    "text: free-text profiles need the skill extractor (emclm.skills.SkillExtractor), "
-                    "which this installation does not provide"
-                ) from exc
+        from emclm.skills.extractor import SkillExtractor  # heavy (model): imported on first use
+
         ex = SkillExtractor.from_database(database_url)
         _extractors[database_url] = ex
         return ex

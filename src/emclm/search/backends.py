@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, insert, text
 from sqlalchemy.orm import Session
 
+from emclm.taxonomy.text import fold
 from emclm.search.analysis import pg_config, stem_tokens
 from emclm.search.schema import search_document
 
@@ -177,8 +178,8 @@ class PostgresFtsBackend(SearchBackend):
                 {
                     "id": d["course_id"],
                     "cfg": cfg,
-                    "t": d["title_terms"] if python_stem else _fold(d["title"]),
-                    "b": d["body_terms"] if python_stem else _fold(d["body"]),
+                    "t": d["title_terms"] if python_stem else fold(d["title"]),
+                    "b": d["body_terms"] if python_stem else fold(d["body"]),
                 }
             )
         session.execute(
@@ -256,12 +257,6 @@ class PostgresFtsBackend(SearchBackend):
         if not tsq:
             return False
         return session.execute(text(f"SELECT 1 FROM search_document WHERE tsv @@ {tsq} LIMIT 1"), params).first() is not None
-
-
-def _fold(s: str) -> str:
-    from emclm.taxonomy.text import fold
-
-    return fold(s)
 
 
 def backend_for(session: Session) -> SearchBackend:

@@ -1,43 +1,23 @@
-"""What the pages ask of the domain packages, in one thin adapter.
-
-Each function calls the domain package that owns the capability (``emclm.search``,
-``emclm.guidance``) when it is installed, and otherwise does the least that keeps the page honest:
-a basic title search over the catalogue, a gap computed from ESCO's occupation–skill relations, or a
-clear "not yet available" state. Pages never import the domain packages directly, so a capability
-that lands later needs no template change.
-"""
+"""What the pages ask of the domain packages (``emclm.search``, ``emclm.guidance``, the catalogue and
+the taxonomy), in one thin adapter that shapes their answers for the templates."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import String, cast, func, or_, select
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from emclm.catalogue.models import Course, Provider
 from emclm.skills.models import CourseSkill
 from emclm.taxonomy.models import Concept, OccupationSkill
-from emclm.taxonomy.queries import get_concept, occupation_skills, preferred_labels, search_labels
-
-log = logging.getLogger(__name__)
+from emclm.taxonomy.queries import get_concept, preferred_labels, search_labels
 
 # facets the search page shows, in this order; names follow emclm.search.Filters
 FACETS = ("language", "provider", "price", "certificate_type", "eqf_level", "pace")
-LIST_FACETS = ("language", "provider", "certificate_type", "eqf_level", "pace")
 PER_PAGE = 10
-
-
-def _engine(module: str, *names: str):
-    """The named attributes of a domain module, or None when that capability is not installed."""
-    try:
-        mod = __import__(module, fromlist=list(names))
-        return tuple(getattr(mod, n) for n in names)
-    except (ImportError, AttributeError):
-        return None
 
 
 # --------------------------------------------------------------------------- search
@@ -52,7 +32,6 @@ class SearchPage:
     per_page: int
     hits: list[dict]
     facets: dict[str, list[dict]]
-    engine: str  # "search" (emclm.search) | "basic" (title/description match in this module)
     error: str | None = None
 
     @property
@@ -76,39 +55,32 @@ def parse_filters(params) -> dict[str, list[str]]:
 
 def search_courses(session: Session, q: str, filters: dict[str, list[str]], page: int = 1, lang: str = "en",
                    per_page: int = PER_PAGE) -> SearchPage:
+    from emclm.search import Filters, SearchError, SearchRequest, search
+
     page = max(1, page)
-    engine = _engine("emclm.search", "search", "SearchRequest", "Filters", "SearchError")
-    if engine is not None:
-        search, SearchRequest, Filters, SearchError = engine
-        f = Filters(
-            language=filters.get("language", []),
-            provider=filters.get("provider", []),
-            certificate_type=filters.get("certificate_type", []),
-            eqf_level=[int(v) for v in filters.get("eqf_level", [])],
-            pace=filters.get("pace", []),
-            price=(filters.get("price") or [None])[0],
-        )
-        try:
-            res = search(session, SearchRequest(q=q, lang=lang, filters=f, page=page, per_page=per_page))
-        except SearchError as exc:
-            return SearchPage(q, filters, 0, page, per_page, [], {}, "search", error=str(exc))
-        except (OperationalError, ProgrammingError) as exc:  # search index not built in this database
-            session.rollback()
-            log.warning("search engine unavailable (%s); using the basic search", str(exc).splitlines()[0])
-        else:
-            hits = [
-                {
-                    "id": h.id, "title": h.title, "url": h.url, "language": h.language,
-                    "provider": h.provider_name or h.provider, "organisation": h.organisation,
-                    "next_start": date.fromisoformat(h.next_start) if h.next_start else None,
-                    "pace": h.pace, "workload_hours": h.workload_hours, "is_free": h.is_free,
-                    "certificate_type": h.certificate_type,
-                }
-                for h in res.results
-            ]
-            facets = {name: res.facets.get(name, []) for name in FACETS}
-            return SearchPage(q, filters, res.total, page, per_page, hits, facets, "search")
-    return _basic_search(session, q, filters, page, per_page)
+    f = Filters(
+        language=filters.get("language", []),
+        provider=filters.get("provider", []),
+        certificate_type=filters.get("certificate_type", []),
+        eqf_level=[int(v) for v in filters.get("eqf_level", [])],
+        pace=filters.get("pace", []),
+        price=(filters.get("price") or [None])[0],
+    )
+    try:
+        res = search(session, SearchRequest(q=q, lang=lang, filters=f, page=page, per_page=per_page))
+    except SearchError as exc:
+        return SearchPage(q, filters, 0, page, per_page, [], {}, error=str(exc))
+    hits = [
+        {
+            "id": h.id, "title": h.title, "url": h.url, "language": h.language,
+            "provider": h.provider_name or h.provider, "organisation": h.organisation,
+            "next_start": date.fromisoformat(h.next_start) if h.next_start else None,
+            "pace": h.pace, "workload_hours": h.workload_hours, "is_free": h.is_free,
+            "certificate_type": h.certificate_type,
+        }
+        for h in res.results
+    ]
+    return SearchPage(q, filters, res.total, page, per_page, hits, {name: res.facets.get(name, []) for name in FACETS})
 
 
 def is_free(course: Course) -> bool | None:
@@ -118,68 +90,6 @@ def is_free(course: Course) -> bool | None:
     if not known:
         return None
     return any(Decimal(p) == 0 for p in known)
-
-
-def _next_start(course: Course, today: date) -> date | None:
-    starts = sorted(r.start_date for r in course.runs if r.withdrawn_at is None and r.start_date and r.start_date >= today)
-    return starts[0] if starts else None
-
-
-def _basic_search(session: Session, q: str, filters: dict[str, list[str]], page: int, per_page: int) -> SearchPage:
-    """Every word of ``q`` in the title, description or keywords; facets over the filtered set."""
-    stmt = (
-        select(Course)
-        .join(Provider, Provider.id == Course.provider_id)
-        .where(Course.withdrawn_at.is_(None))
-        .options(selectinload(Course.runs), selectinload(Course.provider), selectinload(Course.organisation))
-    )
-    for word in q.lower().split()[:8]:
-        pattern = f"%{word}%"
-        stmt = stmt.where(
-            or_(func.lower(Course.title).like(pattern), func.lower(Course.description).like(pattern),
-                func.lower(cast(Course.keywords, String)).like(pattern))
-        )
-    courses = session.execute(stmt.order_by(Course.title, Course.id)).scalars().all()
-    today = date.today()
-
-    def values(c: Course) -> dict[str, str | None]:
-        free = is_free(c)
-        return {
-            "language": c.language,
-            "provider": c.provider.code,
-            "price": None if free is None else ("free" if free else "paid"),
-            "certificate_type": c.certificate_type,
-            "eqf_level": str(c.eqf_level) if c.eqf_level is not None else None,
-            "pace": c.pace,
-        }
-
-    rows = [(c, values(c)) for c in courses]
-    rows = [(c, v) for c, v in rows if all(v[name] in chosen for name, chosen in filters.items())]
-    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-    names: dict[str, str] = {}
-    for c, v in rows:
-        names[c.provider.code] = c.provider.name
-        for name in FACETS:
-            if v[name] is not None:
-                counts[name][v[name]] = counts[name].get(v[name], 0) + 1
-    facets = {
-        name: [
-            {"value": value, "label": names.get(value, value) if name == "provider" else value, "count": n}
-            for value, n in sorted(counts[name].items(), key=lambda kv: (-kv[1], kv[0]))
-        ]
-        for name in FACETS
-    }
-    start = (page - 1) * per_page
-    hits = [
-        {
-            "id": c.id, "title": c.title, "url": c.url, "language": c.language, "provider": c.provider.name,
-            "organisation": c.organisation.name if c.organisation else None, "next_start": _next_start(c, today),
-            "pace": c.pace, "workload_hours": c.workload_hours, "is_free": v["price"] == "free" if v["price"] else None,
-            "certificate_type": c.certificate_type,
-        }
-        for c, v in rows[start : start + per_page]
-    ]
-    return SearchPage(q, filters, len(rows), page, per_page, hits, facets, "basic")
 
 
 # --------------------------------------------------------------------------- course page
@@ -327,8 +237,7 @@ class Plan:
     essential: list[dict] = field(default_factory=list)  # missing essential skills
     optional: list[dict] = field(default_factory=list)
     pathway: dict | None = None  # None when no pathway could be computed
-    pathway_unavailable: bool = False  # emclm.guidance is not installed
-    text_unavailable: bool = False  # free-text profiles need the skill extractor
+    text_unavailable: bool = False  # the free-text description could not be read
     message: str | None = None
 
 
@@ -353,12 +262,9 @@ def plan_path(session: Session, *, current: str = "", description: str = "", tar
         plan.state = "need_target"
         return plan
 
-    guidance = _engine("emclm.guidance.service", "build_profile", "compute_gap", "compute_pathway")
-    types = _engine("emclm.guidance", "Constraints", "GuidanceError")
-    if guidance is None or types is None:
-        return _basic_gap(session, plan, cur, description, tgt, lang)
-    build_profile, compute_gap, compute_pathway = guidance
-    Constraints, GuidanceError = types
+    from emclm.guidance import Constraints, GuidanceError
+    from emclm.guidance.service import build_profile, compute_gap, compute_pathway
+
     try:
         try:
             profile = build_profile(session, occupations=[cur.uri] if cur else [],
@@ -398,39 +304,6 @@ def plan_path(session: Session, *, current: str = "", description: str = "", tar
         "uncovered": [labels.get(u) or u for u in pathway.solution.uncovered],
         "optimal": pathway.solution.optimal,
     }
-    plan.state = "done"
-    return plan
-
-
-def _basic_gap(session: Session, plan: Plan, cur: Resolved | None, description: str, tgt: Resolved,
-               lang: str) -> Plan:
-    """Without emclm.guidance: the target's skills the current occupation does not list; no pathway."""
-    plan.pathway_unavailable = True
-    plan.text_unavailable = bool(description.strip())
-    held: set[str] = set()
-    if cur is not None:
-        rel = occupation_skills(session, get_concept(session, cur.uri, "occupation"), lang)
-        held = {s["uri"] for s in rel["essential"]}
-    plan.profile_skills = len(held)
-    rel = occupation_skills(session, get_concept(session, tgt.uri, "occupation"), lang)
-    ids = dict(session.execute(
-        select(Concept.uri, Concept.id).where(Concept.uri.in_([s["uri"] for s in rel["essential"] + rel["optional"]]))
-    ).all()) if rel["essential"] or rel["optional"] else {}
-    counts = dict(session.execute(
-        select(CourseSkill.skill_id, func.count(func.distinct(CourseSkill.course_id)))
-        .join(Course, Course.id == CourseSkill.course_id)
-        .where(CourseSkill.skill_id.in_(list(ids.values())), CourseSkill.status != "rejected",
-               Course.withdrawn_at.is_(None))
-        .group_by(CourseSkill.skill_id)
-    ).all()) if ids else {}
-
-    def skill(s: dict) -> dict:
-        return {"uri": s["uri"], "id": s["uri"].rsplit("/", 1)[-1], "label": s["label"] or s["uri"],
-                "courses": counts.get(ids.get(s["uri"]), 0)}
-
-    plan.held = sum(1 for s in rel["essential"] + rel["optional"] if s["uri"] in held)
-    plan.essential = [skill(s) for s in rel["essential"] if s["uri"] not in held]
-    plan.optional = [skill(s) for s in rel["optional"] if s["uri"] not in held]
     plan.state = "done"
     return plan
 
