@@ -248,24 +248,11 @@ class OccupationRanker:
 
 
 def detect_language(text: str, languages: list[str]) -> str | None:
-    """The ad's language with lingua when installed (optional); None otherwise."""
-    try:
-        from lingua import LanguageDetectorBuilder
-    except ImportError:
-        return None
-    global _detector
-    if _detector is None:
-        _detector = LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().build()
-    lang = _detector.detect_language_of(text[:1000])
-    if lang is None:
-        return None
-    code = lang.iso_code_639_1.name.lower()
-    if code in ("nb", "nn"):
-        code = "no"
+    """The ad's language (the catalogue's lingua detector), when it is one of ``languages``."""
+    from emclm.catalogue.normalise import detect_language as detect
+
+    code = detect(text)
     return code if code in languages else None
-
-
-_detector = None
 
 
 def split_title(text: str, max_words: int = 12) -> tuple[str, str]:

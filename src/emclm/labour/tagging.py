@@ -33,11 +33,9 @@ OCCUPATION_SKILL_SCORE = 0.5
 
 
 def load_extractor(url: str | None) -> Any | None:
-    """The skills branch's extractor, or None when ``emclm.skills`` does not provide it (yet)."""
-    try:
-        from emclm.skills import SkillExtractor  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+    """The skill extractor for this database, or None (logged) when its index cannot be loaded."""
+    from emclm.skills.extractor import SkillExtractor
+
     try:
         return SkillExtractor.from_database(url)
     except Exception as exc:  # noqa: BLE001 - a broken optional component must not stop imports
