@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from emclm.api.deps import get_session
-from emclm.search import FACETS, Filters, SearchError, SearchRequest, search, suggest
+from emclm.search import FACETS, Filters, Hit, SearchError, SearchRequest, search, suggest
 
 router = APIRouter(tags=["search"])
 LangQ = Query(None, min_length=2, max_length=8, pattern=r"^[a-z]{2,3}(-[a-zA-Z]{2,4})?$",
@@ -22,29 +22,11 @@ class FacetValue(BaseModel):
     count: int
 
 
-class HitOut(BaseModel):
-    id: int
-    title: str
-    url: str | None
-    language: str | None
-    provider: str | None
-    score: float
-    organisation: str | None = None
-    provider_name: str | None = None
-    next_start: str | None = None
-    pace: str | None = None
-    workload_hours: float | None = None
-    is_free: bool | None = None
-    certificate_type: str | None = None
-    matched_by: list[str] = []
-    coverage: float | None = None
-
-
 class SearchOut(BaseModel):
     total: int
     page: int
     per_page: int
-    results: list[HitOut]
+    results: list[Hit]  # the domain's dataclass, serialised as it is
     facets: dict[str, list[FacetValue]]
     query: dict
 

@@ -62,20 +62,10 @@ class OccupationOut(ConceptOut):
     optional_skills: list[SkillRef] = []
 
 
-class LabelHitOut(BaseModel):
-    uri: str
-    concept_type: str
-    label: str
-    preferred_label: str | None
-    kind: str
-    lang: str
-    score: float
-
-
 class LabelSearchOut(BaseModel):
     query: str
     lang: str
-    results: list[LabelHitOut]
+    results: list[queries.LabelHit]
 
 
 def _concept(session: Session, concept_type: str, ident: str):
@@ -110,7 +100,7 @@ def search_labels(
     session: Session = Depends(get_session),
 ) -> LabelSearchOut:
     hits = queries.search_labels(session, q, lang=lang, concept_type=type, limit=limit)
-    return LabelSearchOut(query=q, lang=lang, results=[LabelHitOut(**asdict(h)) for h in hits])
+    return LabelSearchOut(query=q, lang=lang, results=hits)
 
 
 @router.get("/stats", summary="Counts of concepts, relations and labels per language")
