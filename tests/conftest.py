@@ -23,7 +23,6 @@ from emclm.db.migrate import upgrade
 
 PG_URL = os.environ.get("EMCLM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -99,10 +98,3 @@ def esco_db_url(built_db_path, tmp_path_factory) -> str:
     target = tmp_path_factory.mktemp("esco") / "emclm.sqlite3"
     shutil.copyfile(built_db_path, target)
     return f"sqlite:///{target}"
-
-
-@pytest.fixture
-def shared_data() -> Path:
-    if not SHARED_DATA.exists():
-        pytest.fail(f"shared data folder missing: {SHARED_DATA}")
-    return SHARED_DATA

@@ -1,6 +1,6 @@
 """Guidance test data: a migrated database holding a real ESCO subset and a small tagged catalogue.
 
-The ESCO subset is read from the official v1.1.1 CSVs in shared/data (occupations, their skills,
+The ESCO subset is read from the official v1.1.1 CSVs the repository ships in data/esco (occupations, their skills,
 the skills' ancestors in the ESCO hierarchy, English labels; French and German occupation labels
 from the v1.0.8 translations). The catalogue is real edX records tagged by hand with real ESCO
 skills (fixtures/journey_courses.json): it stands in for the tagged demo catalogue.
@@ -9,6 +9,7 @@ skills (fixtures/journey_courses.json): it stands in for the tagged demo catalog
 from __future__ import annotations
 
 import csv
+import io
 import json
 from datetime import date
 from decimal import Decimal
@@ -18,14 +19,14 @@ from pathlib import Path
 import pytest
 
 from emclm.catalogue.models import Course, CourseRun, Provider
+from emclm.config import get_settings
 from emclm.db.session import session_scope
 from emclm.guidance.repository import normalise
 from emclm.skills.models import CourseSkill
+from emclm.taxonomy.importer import iter_members
 from emclm.taxonomy.models import Broader, Concept, Label, OccupationSkill
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
-ESCO = SHARED / "esco" / "v1.1.1"
-I18N = SHARED / "esco" / "i18n" / "v1.0.8-occupations"
+ESCO = get_settings().esco_dir  # the official v1.1.1 zips and the extra languages the repository ships
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 OCC = "http://data.europa.eu/esco/occupation/"
@@ -45,29 +46,22 @@ def _split(cell: str) -> list[str]:
 @lru_cache(maxsize=1)
 def esco_tables() -> dict:
     if not ESCO.exists():
-        pytest.fail(f"ESCO CSVs missing: {ESCO}")
-    cls = ESCO / "classification-en"
-    rel = ESCO / "relations"
-    with open(cls / "skills_en.csv", encoding="utf-8") as f:
-        skills = {r["conceptUri"]: r for r in csv.DictReader(f)}
-    with open(cls / "skillGroups_en.csv", encoding="utf-8") as f:
-        groups = {r["conceptUri"]: r for r in csv.DictReader(f)}
-    with open(cls / "occupations_en.csv", encoding="utf-8") as f:
-        occupations = {r["conceptUri"]: r for r in csv.DictReader(f)}
-    with open(rel / "occupationSkillRelations.csv", encoding="utf-8") as f:
-        occ_skills: dict[str, list[tuple[str, str]]] = {}
-        for r in csv.DictReader(f):
-            occ_skills.setdefault(r["occupationUri"], []).append((r["skillUri"], r["relationType"]))
-    with open(rel / "broaderRelationsSkillPillar.csv", encoding="utf-8") as f:
-        broader: dict[str, list[str]] = {}
-        for r in csv.DictReader(f):
-            broader.setdefault(r["conceptUri"], []).append(r["broaderUri"])
-    translations: dict[str, dict[str, str]] = {}
-    for lang in ("fr", "de"):
-        path = I18N / f"occupations_{lang}.csv"
-        if path.exists():
-            with open(path, encoding="utf-8") as f:
-                translations[lang] = {r["conceptUri"]: r["preferredLabel"] for r in csv.DictReader(f)}
+        pytest.fail(f"ESCO data missing: {ESCO}")
+    wanted = {"skills_en.csv", "skillGroups_en.csv", "occupations_en.csv", "occupationSkillRelations.csv",
+              "broaderRelationsSkillPillar.csv", "occupations_fr.csv", "occupations_de.csv"}
+    files = {m.name: list(csv.DictReader(io.StringIO(m.read().decode("utf-8-sig"))))
+             for m in iter_members([*sorted((ESCO / "v1.1.1").glob("*.zip")), ESCO / "i18n"]) if m.name in wanted}
+    skills = {r["conceptUri"]: r for r in files["skills_en.csv"]}
+    groups = {r["conceptUri"]: r for r in files["skillGroups_en.csv"]}
+    occupations = {r["conceptUri"]: r for r in files["occupations_en.csv"]}
+    occ_skills: dict[str, list[tuple[str, str]]] = {}
+    for r in files["occupationSkillRelations.csv"]:
+        occ_skills.setdefault(r["occupationUri"], []).append((r["skillUri"], r["relationType"]))
+    broader: dict[str, list[str]] = {}
+    for r in files["broaderRelationsSkillPillar.csv"]:
+        broader.setdefault(r["conceptUri"], []).append(r["broaderUri"])
+    translations = {lang: {r["conceptUri"]: r["preferredLabel"] for r in files[f"occupations_{lang}.csv"]}
+                    for lang in ("fr", "de")}
     return {
         "skills": skills,
         "groups": groups,
