@@ -58,15 +58,16 @@ def score(ranked: list[list[str]], gold: list[set[str]]) -> dict[str, float]:
 
 
 def make_extractors(args):
-    from emclm.skills.extractor import SkillExtractor, Weights
+    from emclm.skills.extractor import SkillExtractor, Weights, make_encoder
 
+    encoder = make_encoder(args.encoder)
     if args.esco_dir:
         from emclm.skills.taxonomy import SkillTaxonomy
 
         tax = SkillTaxonomy.from_esco_csv(args.esco_dir, args.i18n_dir)
-        fused = SkillExtractor.from_taxonomy(tax, data_dir=args.data_dir, embed_missing_limit=0)
+        fused = SkillExtractor.from_taxonomy(tax, data_dir=args.data_dir, embed_missing_limit=0, encoder=encoder)
     else:
-        fused = SkillExtractor.from_database(args.database)
+        fused = SkillExtractor.from_database(args.database, encoder=encoder)
     index, enc = fused.index, fused.encoder
     zero = Weights(lex=0.0, knowledge=0.0, reuse=(0.0, 0.0, 0.0, 0.0), coherence=0.0, hierarchy=0.0)
     return {
@@ -143,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--esco-dir", type=Path, default=None, help="build the taxonomy from ESCO CSVs instead")
     ap.add_argument("--i18n-dir", type=Path, default=None)
     ap.add_argument("--data-dir", type=Path, default=None, help="where skills/e5_labels.* live (default data/)")
+    ap.add_argument("--encoder", choices=("e5", "static"), default=None,
+                    help="sentence encoder (default: Settings.skills_encoder)")
     ap.add_argument("--only", default="", help="comma-separated rows to run (default all)")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--tune", action="store_true", help="coordinate search of the fusion weights on HOUSE, report TECH")

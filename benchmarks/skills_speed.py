@@ -48,16 +48,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--courses-dir", type=Path, default=SHARED / "courses" / "classcentral-2019")
     ap.add_argument("--courses", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--encoder", choices=("e5", "static"), default=None,
+                    help="sentence encoder (default: Settings.skills_encoder)")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
 
-    from emclm.skills.extractor import SkillExtractor
+    from emclm.skills.extractor import SkillExtractor, make_encoder
 
     t = time.perf_counter()
-    ex = SkillExtractor.from_database(args.database)
+    ex = SkillExtractor.from_database(args.database, encoder=make_encoder(args.encoder))
     first = time.perf_counter() - t
     t = time.perf_counter()
-    ex = SkillExtractor.from_database(args.database)
+    ex = SkillExtractor.from_database(args.database, encoder=make_encoder(args.encoder))
     startup = time.perf_counter() - t
     t = time.perf_counter()
     ex.rank("warm up the encoder", k=5)

@@ -114,12 +114,13 @@ LIVE_TAGGING_CAP = 300  # courses tagged live during a build (~0.3-1 s each); th
 
 def tag_catalogue(url: str, say: Callable[[str], None] = print) -> dict:
     """Tag every course with ESCO skills: shipped tags where text and tagger still match, live otherwise."""
-    from emclm.skills.extractor import TAGGER_VERSION, SkillExtractor
+    from emclm.skills.extractor import SkillExtractor, current_tagger_version
     from emclm.skills.shipped import apply_shipped_tags
     from emclm.skills.tagging import tag_courses
 
     settings = get_settings()
-    shipped = apply_shipped_tags(url, settings.data_dir / "catalogue" / "demo-course-skills.jsonl.gz", TAGGER_VERSION)
+    version = current_tagger_version()
+    shipped = apply_shipped_tags(url, settings.data_dir / "catalogue" / "demo-course-skills.jsonl.gz", version)
     out = {"shipped_applied": shipped.applied, "already_current": shipped.current, "tagged_live": 0, "failed": 0}
     if shipped.not_shipped:
         say(f"tagging {shipped.not_shipped} course(s) live (not in the shipped tags or changed since)")
@@ -132,7 +133,7 @@ def tag_catalogue(url: str, say: Callable[[str], None] = print) -> dict:
         with session_scope(url) as session:
             todo = list(session.scalars(
                 select(Course.id).outerjoin(CourseTagging, CourseTagging.course_id == Course.id)
-                .where(Course.withdrawn_at.is_(None), (CourseTagging.course_id.is_(None)) | (CourseTagging.tagger_version != TAGGER_VERSION))
+                .where(Course.withdrawn_at.is_(None), (CourseTagging.course_id.is_(None)) | (CourseTagging.tagger_version != version))
                 .order_by(Course.id).limit(LIVE_TAGGING_CAP)
             ))
         report = tag_courses(url, SkillExtractor.from_database(url), course_ids=todo)

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     http_max_bytes: int = 50 * 1024 * 1024
     http_user_agent: str = "emclm-harvester/0.1 (+https://github.com/emclm)"
     richie_hook_secret: str = Field(default="", description="Shared secret for Richie's course-run sync hook")
+    skills_encoder: str = Field(
+        default="e5",
+        pattern="^(e5|static)$",
+        description="Sentence encoder of the skill extractor: 'e5' (multilingual-e5-small, precise, "
+        "~100 texts/s on 2 cores) or 'static' (distilled from it, thousands of texts/s)",
+    )
     default_languages: list[str] = Field(default_factory=lambda: ["en", "fr", "es", "de", "it", "nl", "pl", "pt"])
 
     @property

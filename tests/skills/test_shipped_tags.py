@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from emclm.catalogue.models import Course
 from emclm.config import get_settings
 from emclm.db.session import session_scope
-from emclm.skills.extractor import TAGGER_VERSION, SkillExtractor
+from emclm.skills.extractor import SkillExtractor, current_tagger_version
 from emclm.skills.models import CourseSkill, CourseTagging
 from emclm.skills.shipped import apply_shipped_tags
 from emclm.skills.tagging import course_text
@@ -23,7 +23,7 @@ def test_every_demo_course_is_tagged_by_the_build(esco_db_url):
         live = s.execute(select(func.count()).select_from(Course).where(Course.withdrawn_at.is_(None))).scalar_one()
         tagged = s.execute(
             select(func.count()).select_from(CourseTagging).join(Course, Course.id == CourseTagging.course_id)
-            .where(Course.withdrawn_at.is_(None), CourseTagging.tagger_version == TAGGER_VERSION)
+            .where(Course.withdrawn_at.is_(None), CourseTagging.tagger_version == current_tagger_version())
         ).scalar_one()
         with_skills = s.execute(select(func.count(func.distinct(CourseSkill.course_id)))).scalar_one()
     assert live > 3000
@@ -56,6 +56,6 @@ def test_a_changed_course_is_not_served_its_shipped_tags(built_db_path, tmp_path
         course = s.scalars(select(Course).order_by(Course.id).limit(1)).one()
         course.description = (course.description or "") + " Now also about welding and beekeeping."
         s.execute(CourseTagging.__table__.delete().where(CourseTagging.course_id == course.id))
-    report = apply_shipped_tags(url, SHIPPED, TAGGER_VERSION)
+    report = apply_shipped_tags(url, SHIPPED, current_tagger_version())
     assert report.not_shipped == 1
     assert report.applied == 0

@@ -25,12 +25,14 @@ import numpy as np
 from emclm.config import get_settings
 from emclm.skills.embeddings import DIM, EMBED_KINDS, Encoder, LabelStore, load_store
 from emclm.skills.lexical import KIND_WEIGHT, LabelMatcher
+from emclm.skills.static import StaticEncoder
 from emclm.skills.taxonomy import SkillTaxonomy
 from emclm.skills.text import check_text, clauses, guess_language, sentences, tokens
 
 log = logging.getLogger(__name__)
 
-TAGGER_VERSION = "esco-fused-1"
+TAGGER_VERSIONS = {"e5": "esco-fused-1", "static": "esco-fused-static-1"}
+TAGGER_VERSION = TAGGER_VERSIONS["e5"]  # the index cache key (the index does not depend on the encoder)
 CACHE_FORMAT = 2
 SUPPORTED_LANGS = ("en", "fr", "es", "de", "it", "nl", "pl", "pt")
 _SKILL_TYPES = {"skill/competence": 0, "knowledge": 1}
@@ -230,24 +232,29 @@ def _db_signature(url: str | None) -> str:
 class SkillExtractor:
     """Rank ESCO skills for a text. Build with ``from_database`` (cached) or ``from_taxonomy``."""
 
-    def __init__(self, index: SkillIndex, encoder: Encoder | None = None, weights: Weights | None = None,
-                 use_embeddings: bool = True, use_labels: bool = True, use_clauses: bool = True) -> None:
+    def __init__(self, index: SkillIndex, encoder: Encoder | StaticEncoder | None = None,
+                 weights: Weights | None = None, use_embeddings: bool = True, use_labels: bool = True,
+                 use_clauses: bool = True) -> None:
         self.index = index
-        self.encoder = encoder if encoder is not None else Encoder()
-        self.weights = weights or Weights()
+        self.encoder = encoder if encoder is not None else make_encoder()
+        self.encoder_name = "static" if isinstance(self.encoder, StaticEncoder) else "e5"
+        self.weights = weights or default_weights(self.encoder_name)
         self.use_embeddings = use_embeddings and index.embeddings is not None and len(index.embeddings) > 0
         self.use_labels = use_labels
         self.use_clauses = use_clauses
-        self.version = TAGGER_VERSION
+        self.version = TAGGER_VERSIONS[self.encoder_name]
+        self._views: dict[str | None, tuple] = {}
+        self._priors: dict[tuple, np.ndarray] = {}
+        self._struct = None
 
     # --- construction --------------------------------------------------------------------
 
     @classmethod
     def from_taxonomy(cls, tax: SkillTaxonomy, data_dir: Path | None = None, embed_missing_limit: int = 2000,
                       **kw) -> SkillExtractor:
-        encoder = Encoder()
         store = load_store(data_dir or get_settings().data_dir)
-        return cls(SkillIndex.build(tax, store, encoder, embed_missing_limit), encoder=encoder, **kw)
+        index = SkillIndex.build(tax, store, Encoder(), embed_missing_limit)
+        return cls(index, encoder=kw.pop("encoder", None) or make_encoder(data_dir=data_dir), **kw)
 
     @classmethod
     def from_database(cls, url: str | None = None, cache_dir: Path | None = None, **kw) -> SkillExtractor:
@@ -259,15 +266,14 @@ class SkillExtractor:
         cache_root = cache_dir or (settings.var_dir / "cache" / "skills")
         directory = cache_root / f"{TAGGER_VERSION}-{sig}-{store_sig}"
         index = SkillIndex.load(directory)
-        encoder = Encoder()
         if index is None:
             tax = SkillTaxonomy.from_database(url)
-            index = SkillIndex.build(tax, load_store(settings.data_dir), encoder)
+            index = SkillIndex.build(tax, load_store(settings.data_dir), Encoder())
             try:
                 index.save(directory)
             except OSError as exc:  # read-only var/: still usable, just slower next time
                 log.warning("could not cache the skill index in %s: %s", directory, exc)
-        return cls(index, encoder=encoder, **kw)
+        return cls(index, encoder=kw.pop("encoder", None) or make_encoder(), **kw)
 
     # --- ranking -------------------------------------------------------------------------
 
@@ -309,32 +315,89 @@ class SkillExtractor:
             budget -= b - a
         return out
 
-    def _row_mask(self, lang: str | None) -> np.ndarray | None:
-        """Rows to ignore for a text in ``lang``: labels of other languages than ``lang`` and English
-        (vectors of foreign labels add near-misses); no mask when ``lang`` has no embedded labels."""
+    def _lang_view(self, lang: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Label rows a text in ``lang`` is compared with: labels in ``lang`` and English (vectors of
+        foreign labels add near-misses), or every row when ``lang`` has no embedded labels.
+        Returns (matrix, segment starts within it, global segment index of each) — cached."""
         langs = self.index.embed_langs
-        if lang not in langs:
-            return None
-        keep = [langs.index(lg) for lg in {lang, "en"} if lg in langs]
-        mask = ~np.isin(self.index.label_lang, keep)
-        return mask if mask.any() else None
+        key = lang if lang in langs else None
+        view = self._views.get(key)
+        if view is None:
+            idx = self.index
+            if key is None:
+                view = (idx.embeddings, idx.seg_starts, None)
+            else:
+                keep = [langs.index(lg) for lg in {key, "en"} if lg in langs]
+                rows = np.flatnonzero(np.isin(idx.label_lang, keep))
+                skill_of_row = idx.label_skill[rows]
+                starts = np.flatnonzero(np.r_[True, skill_of_row[1:] != skill_of_row[:-1]]) if len(rows) else rows
+                seg_of_skill = np.full(len(idx.uris), -1, dtype=np.int64)
+                seg_of_skill[idx.seg_skill] = np.arange(len(idx.seg_skill))
+                view = (np.ascontiguousarray(idx.embeddings[rows]), starts.astype(np.int64),
+                        seg_of_skill[skill_of_row[starts]])
+            self._views[key] = view
+        return view
 
     def _embed_chunks(self, texts: list[str], plans: list[list[tuple[int, int, float]]],
                       langs: list[str] | None = None) -> list[np.ndarray]:
+        """Per text, a (chunks, segments) matrix: best cosine of each chunk with each skill's labels
+        (−1 where the skill has no label in the text's view). One matrix product per language."""
         flat = [texts[n][a:b][:2000] for n, plan in enumerate(plans) for a, b, _ in plan]
         vecs = self.encoder.encode(flat)
-        emb = self.index.embeddings
-        result = []
-        pos = 0
-        for n, plan in enumerate(plans):
-            q = vecs[pos : pos + len(plan)]
-            pos += len(plan)
-            label_sims = q @ emb.T  # (chunks, rows)
-            mask = self._row_mask(langs[n]) if langs else None
-            if mask is not None:
-                label_sims[:, mask] = -1.0
-            result.append(np.maximum.reduceat(label_sims, self.index.seg_starts, axis=1))  # (chunks, segs)
+        bounds = np.cumsum([0] + [len(p) for p in plans])
+        n_segs = len(self.index.seg_starts)
+        groups: dict[str | None, list[int]] = defaultdict(list)
+        for n in range(len(texts)):
+            lg = langs[n] if langs else None
+            groups[lg if lg in self.index.embed_langs else None].append(n)
+        result: list[np.ndarray | None] = [None] * len(texts)
+        for lg, members in groups.items():
+            matrix, starts, seg_index = self._lang_view(lg)
+            rows = np.concatenate([np.arange(bounds[n], bounds[n + 1]) for n in members])
+            sims = vecs[rows] @ matrix.T
+            red = np.maximum.reduceat(sims, starts, axis=1) if sims.size else np.zeros((len(rows), len(starts)), np.float32)
+            if seg_index is not None:
+                full = np.full((len(rows), n_segs), -1.0, dtype=np.float32)
+                full[:, seg_index] = red
+                red = full
+            pos = 0
+            for n in members:
+                m = bounds[n + 1] - bounds[n]
+                result[n] = red[pos : pos + m]
+                pos += m
         return result
+
+    def _structure(self):
+        """Bit-packed skill × occupation and skill × broader-group incidence (built once, ~6 MB)."""
+        if self._struct is None:
+            idx = self.index
+            n = len(idx.uris)
+            n_occ = max((max(o) for o in idx.skill_occ if o), default=0) + 1
+            occ = np.zeros((n, n_occ), dtype=bool)
+            for i, occs in enumerate(idx.skill_occ):
+                occ[i, list(occs)] = True
+            groups: dict[str, int] = {}
+            for gs in idx.skill_groups:
+                for g in gs:
+                    groups.setdefault(g, len(groups))
+            grp = np.zeros((n, max(len(groups), 1)), dtype=bool)
+            for i, gs in enumerate(idx.skill_groups):
+                grp[i, [groups[g] for g in gs]] = True
+            self._struct = (np.packbits(occ, axis=1), occ.sum(axis=1).astype(np.float64), np.packbits(grp, axis=1))
+        return self._struct
+
+    def _prior(self, w: Weights) -> np.ndarray:
+        """Skill-type and reuse-level prior per skill for these weights (cached)."""
+        key = (w.knowledge, tuple(w.reuse))
+        prior = self._priors.get(key)
+        if prior is None:
+            idx = self.index
+            prior = np.zeros(len(idx.uris), np.float32)
+            prior[idx.skill_type == 1] += w.knowledge
+            for code, val in enumerate(w.reuse):
+                prior[idx.reuse == code] += val
+            self._priors[key] = prior
+        return prior
 
     def _rank_one(self, text, lang, k, plan, seg_sims) -> list[SkillMatch]:
         idx = self.index
@@ -344,7 +407,7 @@ class SkillExtractor:
         lang = lang if lang in SUPPORTED_LANGS else guess_language(text)
         # --- embedding score per skill
         emb_score = np.full(n_skills, np.nan, dtype=np.float32)
-        best_chunk = {}
+        best_chunk = None
         if seg_sims is not None and len(plan):
             weights = np.array([c[2] for c in plan], dtype=np.float32)[:, None]
             if plan[0][2] == 1.0 and len(plan) > 1 and any(c[2] != 1.0 for c in plan):
@@ -358,7 +421,8 @@ class SkillExtractor:
                 seg_score = weighted.max(axis=0)
                 arg = weighted.argmax(axis=0)
             emb_score[idx.seg_skill] = seg_score
-            best_chunk = dict(zip(idx.seg_skill.tolist(), arg.tolist(), strict=True))
+            best_chunk = np.full(n_skills, -1, dtype=np.int64)
+            best_chunk[idx.seg_skill] = arg
         # --- label matches
         lex_score = np.zeros(n_skills, dtype=np.float32)
         if self.use_labels:
@@ -382,13 +446,9 @@ class SkillExtractor:
         fused = base + w.lex * lex_score
         if has_emb.any() and self.use_embeddings:
             # a skill with no embedding but a label hit competes with the embedding floor
-            floor = float(np.nanmedian(emb_score))
+            floor = float(np.median(emb_score[has_emb]))
             fused = np.where(has_emb, fused, floor + w.lex * lex_score)
-        prior = np.zeros(n_skills, np.float32)
-        prior[idx.skill_type == 1] += w.knowledge
-        for code, val in enumerate(w.reuse):
-            prior[idx.reuse == code] += val
-        fused = fused + prior
+        fused = fused + self._prior(w)
         if not self.use_embeddings:
             fused = np.where(lex_score > 0, fused, -np.inf)
         pool_n = min(w.pool, n_skills)
@@ -399,26 +459,23 @@ class SkillExtractor:
         if len(pool) > 1 and (w.coherence or w.hierarchy):
             ctx = pool[: w.context]
             ctx_w = np.exp((fused[ctx] - fused[ctx[0]]) * 50.0)
-            for i in pool.tolist():
-                occ_i = idx.skill_occ[i]
-                grp_i = set(idx.skill_groups[i])
-                coh = hier = tot = 0.0
-                for j, wj in zip(ctx.tolist(), ctx_w.tolist(), strict=True):
-                    if j == i:
-                        continue
-                    tot += wj
-                    occ_j = idx.skill_occ[j]
-                    if occ_i and occ_j:
-                        coh += wj * len(occ_i & occ_j) / min(len(occ_i), len(occ_j))
-                    if grp_i and grp_i.intersection(idx.skill_groups[j]):
-                        hier += wj
-                if tot > 0:
-                    fused[i] += w.coherence * coh / tot + w.hierarchy * hier / tot
+            occ, n_occ, grp = self._structure()
+            # shared occupations / min occupation count, and "same broader group", pool × context
+            inter = np.bitwise_count(occ[pool][:, None, :] & occ[ctx][None, :, :]).sum(axis=2, dtype=np.float64)
+            denom = np.minimum.outer(n_occ[pool], n_occ[ctx])
+            coh_m = np.divide(inter, denom, out=np.zeros_like(inter), where=denom > 0)
+            hier_m = (grp[pool][:, None, :] & grp[ctx][None, :, :]).any(axis=2).astype(np.float64)
+            not_self = pool[:, None] != ctx[None, :]
+            wmat = ctx_w[None, :] * not_self
+            tot = wmat.sum(axis=1)
+            ok = tot > 0
+            bonus = (w.coherence * (wmat * coh_m).sum(axis=1) + w.hierarchy * (wmat * hier_m).sum(axis=1))
+            fused[pool[ok]] += (bonus[ok] / tot[ok]).astype(np.float32)
             pool = pool[np.argsort(-fused[pool])]
         results = []
         for i in pool[:k].tolist():
             ev = list(evidence.get(i, []))
-            if plan and i in best_chunk and not np.isnan(emb_score[i]):
+            if plan and best_chunk is not None and best_chunk[i] >= 0 and not np.isnan(emb_score[i]):
                 a, b, _ = plan[best_chunk[i]]
                 ev.append(Evidence(text[a:b][:300], a, b, "embedding", round(float(emb_score[i]), 4)))
             results.append(
@@ -432,6 +489,33 @@ class SkillExtractor:
                 )
             )
         return results
+
+
+def make_encoder(name: str | None = None, data_dir: Path | None = None) -> Encoder | StaticEncoder:
+    """The sentence encoder named by ``name`` or ``Settings.skills_encoder``: "e5" or "static"."""
+    settings = get_settings()
+    name = name or settings.skills_encoder
+    if name == "e5":
+        return Encoder()
+    if name == "static":
+        data_dir = data_dir or settings.data_dir
+        if not StaticEncoder.available(data_dir):
+            raise FileNotFoundError(f"static encoder requested but {data_dir}/skills/static_e5.npz is missing")
+        return StaticEncoder(data_dir)
+    raise ValueError(f"skills encoder: unknown name {name!r} (expected 'e5' or 'static')")
+
+
+def current_tagger_version() -> str:
+    """The tagger version the configured encoder writes (``Settings.skills_encoder``)."""
+    return TAGGER_VERSIONS[get_settings().skills_encoder]
+
+
+def default_weights(encoder_name: str) -> Weights:
+    """Fusion weights tuned for each encoder on HOUSE validation (docs/benchmarks/skills.md)."""
+    return STATIC_WEIGHTS if encoder_name == "static" else Weights()
+
+
+STATIC_WEIGHTS = Weights()
 
 
 def _code_name(table: dict[str, int], code: int) -> str | None:
