@@ -58,23 +58,24 @@ def score(ranked: list[list[str]], gold: list[set[str]]) -> dict[str, float]:
 
 
 def make_extractors(args):
-    from emclm.skills.extractor import SkillExtractor, Weights, make_encoder
+    from emclm.skills.extractor import SkillExtractor, Weights
 
-    encoder = make_encoder(args.encoder)
     if args.esco_dir:
         from emclm.skills.taxonomy import SkillTaxonomy
 
         tax = SkillTaxonomy.from_esco_csv(args.esco_dir, args.i18n_dir)
-        fused = SkillExtractor.from_taxonomy(tax, data_dir=args.data_dir, embed_missing_limit=0, encoder=encoder)
+        fused = SkillExtractor.from_taxonomy(tax, data_dir=args.data_dir, embed_missing_limit=0, mode=args.encoder)
     else:
-        fused = SkillExtractor.from_database(args.database, encoder=encoder)
-    index, enc = fused.index, fused.encoder
+        fused = SkillExtractor.from_database(args.database, mode=args.encoder)
+    index, enc, mode = fused.index, fused.encoder, fused.mode
+    print(f"encoder mode {mode} (tagger {fused.version})", file=sys.stderr)
     zero = Weights(lex=0.0, knowledge=0.0, reuse=(0.0, 0.0, 0.0, 0.0), coherence=0.0, hierarchy=0.0)
     return {
         "fused": fused,
-        "fused, no clause embeddings": SkillExtractor(index, encoder=enc, use_clauses=False),
-        "label match only": SkillExtractor(index, encoder=enc, use_embeddings=False),
-        "embedding cosine only": SkillExtractor(index, encoder=enc, weights=zero, use_labels=False, use_clauses=False),
+        "fused, no clause embeddings": SkillExtractor(index, encoder=enc, mode=mode, use_clauses=False),
+        "label match only": SkillExtractor(index, encoder=enc, mode=mode, use_embeddings=False),
+        "embedding cosine only": SkillExtractor(index, encoder=enc, mode=mode, weights=zero, use_labels=False,
+                                                use_clauses=False),
     }
 
 
@@ -89,12 +90,12 @@ def run(extractor, sentences: list[str], lang: str = "en") -> list[list[str]]:
 
 GRID = {
     "clause": [0.0, 0.4, 0.6, 0.8, 0.9, 1.0],
-    "lex": [0.0, 0.02, 0.04, 0.06, 0.08, 0.12],
+    "lex": [0.0, 0.02, 0.04, 0.06, 0.08, 0.12, 0.2, 0.3, 0.45, 0.7, 1.0],
     "lex_ambiguity": [0.0, 0.5, 1.0],
     "knowledge": [-0.02, -0.01, -0.005, 0.0, 0.005, 0.01],
     "reuse": [(0.0, 0.0, 0.0, 0.0), (0.004, 0.0, 0.0, -0.004), (0.01, 0.005, 0.0, -0.005), (0.01, 0.0, 0.0, -0.01)],
-    "coherence": [0.0, 0.01, 0.02, 0.04, 0.08],
-    "hierarchy": [0.0, 0.005, 0.01, 0.02, 0.04],
+    "coherence": [0.0, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3],
+    "hierarchy": [0.0, 0.005, 0.01, 0.02, 0.04, 0.08],
     "context": [5, 12, 20],
 }
 
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--esco-dir", type=Path, default=None, help="build the taxonomy from ESCO CSVs instead")
     ap.add_argument("--i18n-dir", type=Path, default=None)
     ap.add_argument("--data-dir", type=Path, default=None, help="where skills/e5_labels.* live (default data/)")
-    ap.add_argument("--encoder", choices=("e5", "static"), default=None,
+    ap.add_argument("--encoder", choices=("auto", "static", "e5"), default=None,
                     help="sentence encoder (default: Settings.skills_encoder)")
     ap.add_argument("--only", default="", help="comma-separated rows to run (default all)")
     ap.add_argument("--json", type=Path, default=None)

@@ -48,21 +48,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--courses-dir", type=Path, default=SHARED / "courses" / "classcentral-2019")
     ap.add_argument("--courses", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--encoder", choices=("e5", "static"), default=None,
+    ap.add_argument("--encoder", choices=("auto", "static", "e5"), default=None,
                     help="sentence encoder (default: Settings.skills_encoder)")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
 
-    from emclm.skills.extractor import SkillExtractor, make_encoder
+    from emclm.skills.extractor import SkillExtractor
 
     t = time.perf_counter()
-    ex = SkillExtractor.from_database(args.database, encoder=make_encoder(args.encoder))
+    ex = SkillExtractor.from_database(args.database, mode=args.encoder)
     first = time.perf_counter() - t
     t = time.perf_counter()
-    ex = SkillExtractor.from_database(args.database, encoder=make_encoder(args.encoder))
+    ex = SkillExtractor.from_database(args.database, mode=args.encoder)
     startup = time.perf_counter() - t
     t = time.perf_counter()
     ex.rank("warm up the encoder", k=5)
+    ex.rank("warm up the encoder of long texts " * 12, k=5)  # auto mode: e5 for long texts
     warm = time.perf_counter() - t
 
     sents = load_sentences(args.data)
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         ("fused, no clause embeddings", {"use_clauses": False}),
         ("label match only", {"use_embeddings": False}),
     ):
-        e = SkillExtractor(ex.index, encoder=ex.encoder, **kw)
+        e = SkillExtractor(ex.index, encoder=ex.encoder, mode=ex.mode, **kw)
         t = time.perf_counter()
         for s in range(0, len(sents), 64):
             e.rank_batch(sents[s : s + 64], lang="en", k=20)
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     course_rate = len(courses) / (time.perf_counter() - t)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    print(f"encoder mode {ex.mode} (tagger {ex.version})")
     print(f"index cache build (first start): {first:.1f} s; start-up with cache: {startup:.2f} s; "
           f"first rank (loads the encoder): {warm:.2f} s")
     print(f"{len(sents)} sentences:")

@@ -36,10 +36,12 @@ class Settings(BaseSettings):
     http_user_agent: str = "emclm-harvester/0.1 (+https://github.com/emclm)"
     richie_hook_secret: str = Field(default="", description="Shared secret for Richie's course-run sync hook")
     skills_encoder: str = Field(
-        default="e5",
-        pattern="^(e5|static)$",
-        description="Sentence encoder of the skill extractor: 'e5' (multilingual-e5-small, precise, "
-        "~100 texts/s on 2 cores) or 'static' (distilled from it, thousands of texts/s)",
+        default="auto",
+        pattern="^(auto|static|e5)$",
+        description="Sentence encoder of the skill extractor: 'auto' (static piece vectors built "
+        "from multilingual-e5-small for short texts in en/fr/es, e5 itself for long texts and other "
+        "languages), 'static' (static wherever it applies: fastest) or 'e5' (the transformer only: "
+        "most precise, slowest). See docs/decisions/0009.",
     )
     default_languages: list[str] = Field(default_factory=lambda: ["en", "fr", "es", "de", "it", "nl", "pl", "pt"])
 

