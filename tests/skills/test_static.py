@@ -90,6 +90,7 @@ def test_static_mode_tags_a_short_text_like_auto(extractor):
     static = SkillExtractor(extractor.index, mode="static")
     text = "You will write Python scripts and manage the project budgets."
     assert static.version == "esco-fused-static-1"
+    assert static.is_static("de", "Kenntnisse in der Buchhaltung.") and static.is_static("en", "word " * 200)
     assert [m.uri for m in static.rank(text, lang="en")] == [m.uri for m in extractor.rank(text, lang="en")]
 
 

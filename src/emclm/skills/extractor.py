@@ -271,7 +271,7 @@ class SkillExtractor:
             raise ValueError(f"mode {mode!r} needs the static encoder")
         self.weights = weights or default_weights(mode)
         # texts in languages the static encoder cannot match (no skill labels) go through e5
-        self.fallback_encoder = Encoder() if self.encoder_name == "static" else self.encoder
+        self.fallback_encoder = shared_e5() if self.encoder_name == "static" else self.encoder
         self.fallback_weights = Weights()
         self.use_embeddings = use_embeddings and index.embeddings is not None and len(index.embeddings) > 0
         self.use_labels = use_labels
@@ -287,7 +287,7 @@ class SkillExtractor:
     def from_taxonomy(cls, tax: SkillTaxonomy, data_dir: Path | None = None, embed_missing_limit: int = 2000,
                       **kw) -> SkillExtractor:
         store = load_store(data_dir or get_settings().data_dir)
-        index = SkillIndex.build(tax, store, Encoder(), embed_missing_limit)
+        index = SkillIndex.build(tax, store, shared_e5(), embed_missing_limit)
         return cls(index, **_encoder_kw(kw, data_dir), **kw)
 
     @classmethod
@@ -302,7 +302,7 @@ class SkillExtractor:
         index = SkillIndex.load(directory)
         if index is None:
             tax = SkillTaxonomy.from_database(url)
-            index = SkillIndex.build(tax, load_store(settings.data_dir), Encoder())
+            index = SkillIndex.build(tax, load_store(settings.data_dir), shared_e5())
             try:
                 index.save(directory)
             except OSError as exc:  # read-only var/: still usable, just slower next time
@@ -335,13 +335,15 @@ class SkillExtractor:
         return out
 
     def is_static(self, lang: str | None, text: str | None = None) -> bool:
-        """Whether a text goes through the static encoder. Static vectors are only comparable with
-        labels in the same language (their cross-lingual alignment is weak), so texts in languages
-        without ESCO skill labels (de, it, nl, pl, pt …) use e5; in "auto" mode long texts (course
-        descriptions) use e5 too, whose tags were clearly better there (docs/decisions/0009)."""
+        """Whether a text goes through the static encoder. In "auto" mode: only short texts in a
+        language with ESCO skill labels. Static vectors align languages poorly, so texts in de, it,
+        nl, pl, pt … use e5, and so do long texts (course descriptions), whose e5 tags were clearly
+        better (docs/decisions/0009). "static" mode uses it for everything."""
+        if self.mode == "static":
+            return True  # the fastest mode: static everywhere, weak across languages (decision 0009)
         if self.mode == "e5" or (lang is not None and lang not in self.index.embed_langs):
             return False
-        return self.mode == "static" or text is None or len(text.split()) <= SHORT_TEXT_WORDS
+        return text is None or len(text.split()) <= SHORT_TEXT_WORDS
 
     def weights_for(self, lang: str | None, text: str | None = None) -> Weights:
         return self.weights if self.mode == "e5" or self.is_static(lang, text) else self.fallback_weights
@@ -581,6 +583,18 @@ class SkillExtractor:
         return results
 
 
+_e5: Encoder | None = None
+_static: dict[str, StaticEncoder] = {}
+
+
+def shared_e5() -> Encoder:
+    """One e5 encoder per process (loading the model costs ~0.3-1 s and ~100 MB)."""
+    global _e5
+    if _e5 is None:
+        _e5 = Encoder()
+    return _e5
+
+
 def _encoder_kw(kw: dict, data_dir: Path | None = None) -> dict:
     """``encoder`` and ``mode`` for the constructors: the settings' mode unless told otherwise."""
     mode, encoder = kw.pop("mode", None), kw.pop("encoder", None)
@@ -595,12 +609,15 @@ def make_encoder(name: str | None = None, data_dir: Path | None = None) -> Encod
     settings = get_settings()
     name = name or settings.skills_encoder
     if name == "e5":
-        return Encoder()
+        return shared_e5()
     if name in ("static", "auto"):
         data_dir = data_dir or settings.data_dir
         if not StaticEncoder.available(data_dir):
             raise FileNotFoundError(f"static encoder requested but {data_dir}/skills/static_e5.npz is missing")
-        return StaticEncoder(data_dir)
+        key = str(data_dir)
+        if key not in _static:  # one per data folder and process: its label vectors are cached by identity
+            _static[key] = StaticEncoder(data_dir)
+        return _static[key]
     raise ValueError(f"skills encoder: unknown name {name!r} (expected 'e5' or 'static')")
 
 
