@@ -69,6 +69,11 @@ class Columns:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def languages(self) -> set[str]:
+        """The course languages present in the index."""
+        return set(self.values["language"])
+
     def locate(self, course_ids) -> np.ndarray:
         """Positions of these course ids in the given order; -1 for ids that are not indexed."""
         ids = np.asarray(course_ids, dtype=np.int64)

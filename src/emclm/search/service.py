@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -27,6 +28,9 @@ ROW_COLS = (
 TEXT_RANK_LIMIT = 1000
 CONCEPT_LIMIT = 500
 EXPANSION_ROWS = 500
+EXPANSION_CACHE_SIZE = 2000  # ranked lists of ≤ 500 ids: ≤ ~40 MB
+_expansion_cache: dict[tuple, list[int]] = {}
+_expansion_lock = threading.Lock()
 WEIGHTS = {"text": 1.0, "expansion": 0.8, "occupation_text": 0.6, "concept": 1.0, "occupation": 2.0, "embedding": 0.8}
 
 
@@ -159,7 +163,9 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
     backend = backend_for(session)
     cols = columns(session)
     browse = not req.q.strip()
-    pq = parse(session, req.q, req.lang, settings.default_languages, typo=req.typo)
+    # concept labels are searched in the configured languages that courses are actually in
+    langs = [lang for lang in settings.default_languages if lang in cols.languages]
+    pq = parse(session, req.q, req.lang, langs, typo=req.typo)
     mask = cols.filter_mask(req.filters, today)  # None: no filter
     match = backend.match_sql(pq.clauses) if pq.clauses else None
 
@@ -227,13 +233,25 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
 
     # 2. the other retrieval paths
     def ids_only(clauses, limit: int) -> list[int]:
+        """The best matches of concept phrases (the same few concepts recur: remembered per index generation)."""
         m = backend.match_sql(clauses) if clauses else None
         if m is None:
             return []
+        key = (str(session.get_bind().url), cols.generation, m.where_sql, tuple(sorted(m.params.items())), limit,
+               repr(req.filters) if mask is not None else None, today if req.filters.starts_within_weeks else None)
+        hit = _expansion_cache.get(key)
+        if hit is not None:
+            return hit
         if mask is None:
-            return best(m, limit)
-        pos, sc = filtered(*matches(m))
-        return _ranked(cols.ids[pos], [-sc], limit)
+            out = best(m, limit)
+        else:
+            pos, sc = filtered(*matches(m))
+            out = _ranked(cols.ids[pos], [-sc], limit)
+        with _expansion_lock:
+            if len(_expansion_cache) >= EXPANSION_CACHE_SIZE:
+                _expansion_cache.pop(next(iter(_expansion_cache)))
+            _expansion_cache[key] = out
+        return out
 
     exp_rank = ids_only(pq.expansions, EXPANSION_ROWS)
     occ_text_rank = ids_only(pq.skill_expansions, EXPANSION_ROWS)
