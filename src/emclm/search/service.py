@@ -212,6 +212,21 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
         sql = f"SELECT {id_col} FROM {src} WHERE {m.where_sql} ORDER BY {m.score_sql} DESC, {id_col} LIMIT {int(limit)}"
         return list(session.execute(text(sql), m.params).scalars())
 
+    def best_filtered(m, limit: int, share: float) -> list[int]:
+        """The ``limit`` best matches that pass the filters. The engine ranks enough matches for
+        ``share`` (the expected fraction passing) to leave ``limit`` of them; when it does not, or
+        the share is small, every match comes with its score and is ranked here."""
+        if share > 0.05:
+            k = int(limit / share * 1.3) + 50
+            ranked = np.array(best(m, k), dtype=np.int64)
+            pos = cols.locate(ranked)
+            keep = (pos >= 0) & mask[pos]
+            out = ranked[keep][:limit]
+            if len(out) >= limit or len(ranked) < k:  # enough, or every match was ranked: exact
+                return out.tolist()
+        pos, sc = filtered(*matches(m))
+        return _ranked(cols.ids[pos], [-sc], limit)
+
     def filtered(pos: np.ndarray, *rest: np.ndarray):
         if mask is None:
             return (pos, *rest)
@@ -224,10 +239,18 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
     text_rank: list[int] | None = None
     if match is not None and mask is None and req.sort == "relevance":
         # the common case: the engine ranks (as cheaply as its own top-k query), the set comes unscored
+        # (a page-2 request asks for the same 1,000: the fused order must not depend on the page)
         text_pos = matched_positions(match)
         text_hit[text_pos] = True
         ranked = np.array(best(match, TEXT_RANK_LIMIT), dtype=np.int64)
         text_rank = ranked[cols.locate(ranked) >= 0].tolist()
+        scores = np.zeros(0)
+    elif match is not None and req.sort == "relevance":
+        all_pos = matched_positions(match)
+        text_hit[all_pos] = True
+        text_pos = filtered(all_pos)[0]
+        share = len(text_pos) / len(all_pos) if len(all_pos) else 0.0
+        text_rank = best_filtered(match, TEXT_RANK_LIMIT, share) if len(text_pos) else []
         scores = np.zeros(0)
     elif match is not None:
         all_pos, scores = matches(match)
@@ -264,8 +287,7 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
         if mask is None:
             out = best(m, limit)
         else:
-            pos, sc = filtered(*matches(m))
-            out = _ranked(cols.ids[pos], [-sc], limit)
+            out = best_filtered(m, limit, float(np.count_nonzero(mask)) / max(1, len(mask)))
         with _expansion_lock:
             if len(_expansion_cache) >= EXPANSION_CACHE_SIZE:
                 _expansion_cache.pop(next(iter(_expansion_cache)))
