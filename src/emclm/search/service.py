@@ -177,9 +177,14 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
         raise SearchError(f"sort must be one of {', '.join(SORTS)}, not {req.sort!r}")
     if req.page < 1 or not (1 <= req.per_page <= 100):
         raise SearchError("page must be ≥ 1 and per_page between 1 and 100")
+    backend = backend_for(session)
+    with backend.planning(session):
+        return _search(session, req, backend)
+
+
+def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     today = req.today or date.today()
     settings = get_settings()
-    backend = backend_for(session)
     cols = columns(session)
     browse = not req.q.strip()
     # concept labels are searched in the configured languages that courses are actually in
@@ -237,7 +242,8 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
     page_end = req.page * req.per_page
     text_hit = np.zeros(len(cols), dtype=bool)  # matched by the user's words, before filters
     text_rank: list[int] | None = None
-    if match is not None and mask is None and req.sort == "relevance":
+    engine_ranks = req.sort == "relevance" and not backend.score_in_one_pass
+    if match is not None and mask is None and engine_ranks:
         # the common case: the engine ranks (as cheaply as its own top-k query), the set comes unscored
         # (a page-2 request asks for the same 1,000: the fused order must not depend on the page)
         text_pos = matched_positions(match)
@@ -245,7 +251,7 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
         ranked = np.array(best(match, TEXT_RANK_LIMIT), dtype=np.int64)
         text_rank = ranked[cols.locate(ranked) >= 0].tolist()
         scores = np.zeros(0)
-    elif match is not None and req.sort == "relevance":
+    elif match is not None and engine_ranks:
         all_pos = matched_positions(match)
         text_hit[all_pos] = True
         text_pos = filtered(all_pos)[0]
