@@ -180,3 +180,23 @@ def test_filtered_rankings_match_the_sql_order(varied_db):
         ).scalars())
         by_wl = search(session, SearchRequest(q="", sort="workload", embeddings=False, today=TODAY, per_page=100))
         assert [h.id for h in by_wl.results] == ids_sql
+
+
+def test_remembered_concept_rankings_follow_index_changes(varied_db):
+    """The concept-phrase rankings are kept per index generation: a course that gains the Spanish
+    label of the skill is found through it at once, with and without filters."""
+    url, ids, _ = varied_db
+
+    def found(f=None):
+        with session_scope(url) as session:
+            res = search(session, SearchRequest(q="analyse de données", lang="fr", embeddings=False, today=TODAY,
+                                                per_page=50, filters=f or Filters()))
+            return {h.id: h.matched_by for h in res.results}
+
+    assert ids["dibujo"] not in found() and ids["dibujo"] not in found(Filters(language=["es"]))
+    with session_scope(url) as session:
+        session.get(Course, ids["dibujo"]).description = "Curso de análisis de datos para artistas."
+        session.flush()
+        index_courses(session, [ids["dibujo"]])
+    assert "concept_text" in found()[ids["dibujo"]]
+    assert "concept_text" in found(Filters(language=["es"]))[ids["dibujo"]]
