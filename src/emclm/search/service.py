@@ -324,7 +324,7 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     else:
         facets = {}
 
-    # 5. fusion and order
+    # 4. fusion and order
     keep = in_text | extra_keep
     lists = [(text_rank, WEIGHTS["text"]),
              ([c for c in exp_rank if c in keep], WEIGHTS["expansion"]),
@@ -355,7 +355,7 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
             if cid in paths:
                 paths[cid].append(name)
 
-    # 6. the page
+    # 5. the page
     details: dict[int, dict] = {}
     if page_ids:
         sql = f"SELECT {ROW_COLS}, c.title AS course_title, d.url FROM search_document d JOIN catalogue_course c" \
