@@ -29,8 +29,8 @@ ROW_COLS = (
 TEXT_RANK_LIMIT = 1000
 CONCEPT_LIMIT = 500
 EXPANSION_ROWS = 500
-EXPANSION_CACHE_SIZE = 2000  # ranked lists of ≤ 500 ids: ≤ ~40 MB
-_expansion_cache: dict[tuple, list[int]] = {}
+EXPANSION_CACHE_POSITIONS = 5_000_000  # int32 positions of ranked expansion matches: ≤ 20 MB
+_expansion_cache: dict[tuple, np.ndarray] = {}
 _expansion_lock = threading.Lock()
 WEIGHTS = {"text": 1.0, "expansion": 0.8, "occupation_text": 0.6, "concept": 1.0, "occupation": 2.0, "embedding": 0.8}
 
@@ -281,24 +281,25 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
 
     # 2. the other retrieval paths
     def ids_only(clauses, limit: int) -> list[int]:
-        """The best matches of concept phrases (the same few concepts recur: remembered per index generation)."""
+        """The best matches of concept phrases that pass the filters. Every match's position, in
+        rank order, is remembered per index generation and expression (the same few concepts
+        recur): another page, filter or sort is then a mask over it."""
         m = backend.match_sql(clauses) if clauses else None
         if m is None:
             return []
-        key = (str(session.get_bind().url), cols.generation, m.where_sql, tuple(sorted(m.params.items())), limit,
-               repr(req.filters) if mask is not None else None, today if req.filters.starts_within_weeks else None)
-        hit = _expansion_cache.get(key)
-        if hit is not None:
-            return hit
-        if mask is None:
-            out = best(m, limit)
-        else:
-            out = best_filtered(m, limit, float(np.count_nonzero(mask)) / max(1, len(mask)))
-        with _expansion_lock:
-            if len(_expansion_cache) >= EXPANSION_CACHE_SIZE:
-                _expansion_cache.pop(next(iter(_expansion_cache)))
-            _expansion_cache[key] = out
-        return out
+        key = (str(session.get_bind().url), cols.generation, m.where_sql, tuple(sorted(m.params.items())))
+        ranked = _expansion_cache.get(key)
+        if ranked is None:
+            pos, sc = matches(m)
+            ranked = pos[np.lexsort((cols.ids[pos], -sc))].astype(np.int32) if len(pos) else np.zeros(0, np.int32)
+            with _expansion_lock:
+                _expansion_cache[key] = ranked
+                held = sum(len(v) for v in _expansion_cache.values())
+                while held > EXPANSION_CACHE_POSITIONS and len(_expansion_cache) > 1:
+                    held -= len(_expansion_cache.pop(next(iter(_expansion_cache))))
+        if mask is not None:
+            ranked = ranked[mask[ranked]]
+        return cols.ids[ranked[:limit]].tolist()
 
     exp_rank = ids_only(pq.expansions, EXPANSION_ROWS)
     occ_text_rank = ids_only(pq.skill_expansions, EXPANSION_ROWS)
