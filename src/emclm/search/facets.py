@@ -1,7 +1,11 @@
-"""Filters (SQL over ``search_document d``) and facet counts (over the filtered result set).
+"""Filters and facet counts (over the filtered result set).
 
 Facet counts are computed over the results of the query with all filters applied (conjunctive
 facets): a count is what the user gets by also selecting that value.
+
+Searches filter and count with the facet columns cached per process (``emclm.search.columns``);
+``filter_sql`` and ``facet_union_sql`` state the same semantics in SQL over ``search_document d``
+and are the reference the tests compare the columns with, on both engines.
 """
 
 from __future__ import annotations
@@ -112,53 +116,6 @@ def band(value: float | None, bands) -> str | None:
         if value >= lo and (hi is None or value < hi):
             return name
     return None
-
-
-def count_facets(rows: list[dict], today: date, names: tuple[str, ...] = FACETS) -> dict[str, list[dict]]:
-    """``{facet: [{"value", "label", "count"}, …]}`` most frequent first (value order for bands)."""
-    counters: dict[str, Counter] = {n: Counter() for n in names}
-    labels: dict[tuple[str, str], str] = {}
-    for r in rows:
-        if "language" in counters and r["language"]:
-            counters["language"][r["language"]] += 1
-        if "provider" in counters and r["provider"]:
-            counters["provider"][r["provider"]] += 1
-            labels[("provider", r["provider"])] = r["provider_name"] or r["provider"]
-        if "organisation" in counters and r["organisation"]:
-            counters["organisation"][r["organisation"]] += 1
-        if "subject" in counters and r["subject"]:
-            counters["subject"][r["subject"]] += 1
-        if "eqf_level" in counters and r["eqf_level"] is not None:
-            counters["eqf_level"][str(r["eqf_level"])] += 1
-        if "price" in counters and r["is_free"] is not None:
-            counters["price"]["free" if r["is_free"] else "paid"] += 1
-        if "certificate_type" in counters and r["certificate_type"]:
-            counters["certificate_type"][r["certificate_type"]] += 1
-        if "ects" in counters:
-            b = band(r["ects_credits"], ECTS_BANDS) if (r["ects_credits"] or 0) > 0 else None
-            if b:
-                counters["ects"][b] += 1
-        if "pace" in counters and r["pace"]:
-            counters["pace"][r["pace"]] += 1
-        if "starts_within" in counters:
-            ns = r.get("next_start")
-            for w in START_WEEKS:
-                if r["pace"] == "self_paced" or (ns is not None and ns <= today + timedelta(weeks=w)):
-                    counters["starts_within"][str(w)] += 1
-        if "workload" in counters:
-            b = band(r["workload_hours"], WORKLOAD_BANDS)
-            if b:
-                counters["workload"][b] += 1
-    out: dict[str, list[dict]] = {}
-    ordered = {"workload": [b[0] for b in WORKLOAD_BANDS], "ects": [b[0] for b in ECTS_BANDS],
-               "starts_within": [str(w) for w in START_WEEKS]}
-    for name, counter in counters.items():
-        if name in ordered:
-            items = [(v, counter[v]) for v in ordered[name] if counter[v]]
-        else:
-            items = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:50]
-        out[name] = [{"value": v, "label": labels.get((name, v), v), "count": c} for v, c in items]
-    return out
 
 
 def _case_bands(col: str, bands, prefix: str, params: dict) -> str:

@@ -124,8 +124,10 @@ def index_courses(session: Session, course_ids: Iterable[int] | None = None) -> 
         backend.delete(session, chunk)
         backend.write(session, docs)
         written += len(docs)
+    from emclm.search.columns import bump_generation
     from emclm.search.query import invalidate_caches
 
+    bump_generation(session)
     invalidate_caches(session)
     return written
 
@@ -135,8 +137,10 @@ def remove_courses(session: Session, course_ids: Iterable[int]) -> None:
     ids = sorted({int(i) for i in course_ids})
     if ids:
         backend_for(session).delete(session, ids)
+        from emclm.search.columns import bump_generation
         from emclm.search.query import invalidate_caches
 
+        bump_generation(session)
         invalidate_caches(session)
 
 

@@ -30,7 +30,6 @@ DEFAULT_QUERY_LANGS = ("en", "fr", "es", "de", "it")
 MAX_CONCEPTS = 6
 MAX_OCCUPATION_SKILLS = 12
 RRF_K = 60
-VOCAB_TTL_S = 60.0
 
 
 @dataclass
@@ -55,7 +54,7 @@ class ParsedQuery:
         return [c for c in self.concepts if c.concept_type == "skill"]
 
 
-_vocab: dict[str, tuple[float, set[str], list[str]]] = {}
+_vocab: dict[str, tuple[str, set[str], list[str]]] = {}  # db → (index generation, words, words by frequency)
 _lock = threading.Lock()
 
 
@@ -115,16 +114,19 @@ def essential_skill_ids(session: Session, occupation_ids: list[int]) -> list[int
 
 
 def _vocabulary(session: Session) -> tuple[set[str], list[str]]:
+    """Title words of the index, rebuilt when the index generation changes (in any process)."""
+    from emclm.search.columns import generation
+
     key = _db_key(session)
-    now = time.monotonic()
+    gen = generation(session)
     with _lock:
         entry = _vocab.get(key)
-    if entry is None or now - entry[0] > VOCAB_TTL_S:
+    if entry is None or entry[0] != gen:
         counts: Counter = Counter()
         for (title,) in session.execute(select(search_document.c.title)):
             counts.update(t for t in tokens(title) if len(t) >= 4 and not t.isdigit())
         words = [w for w, _ in counts.most_common(200_000)]
-        entry = (now, set(words), words)
+        entry = (gen, set(words), words)
         with _lock:
             _vocab[key] = entry
     return entry[1], entry[2]
@@ -156,7 +158,10 @@ _parsed: dict[tuple, tuple[float, ParsedQuery]] = {}
 
 def parse(session: Session, q: str, lang: str | None, catalogue_langs: list[str], typo: bool = True) -> ParsedQuery:
     """``_parse`` with a small per-process cache (60 s): popular queries skip the ESCO look-ups."""
-    key = (_db_key(session), q, lang, tuple(catalogue_langs), typo)
+    from emclm.search.columns import generation
+
+    # typo corrections depend on the index: entries of an older index generation are not reused
+    key = (_db_key(session), generation(session), q, lang, tuple(catalogue_langs), typo)
     now = time.monotonic()
     with _lock:
         hit = _parsed.get(key)

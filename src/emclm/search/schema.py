@@ -56,3 +56,12 @@ search_label_key = sa.Table(
     sa.Column("concept_id", sa.Integer, nullable=False),
     sa.Column("preferred", sa.Boolean, nullable=False),
 )
+
+# One row (id 1): ``generation`` is replaced by a random token in every transaction that writes the
+# index (``emclm.search.columns.bump_generation``); per-process caches compare it per query.
+search_state = sa.Table(
+    "search_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("generation", sa.String(32), nullable=False),
+)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import re
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+import numpy as np
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from emclm.config import get_settings
 from emclm.search.backends import backend_for
-from emclm.search.facets import SORTS, Filters, count_facets, facet_union_sql, filter_sql, merge_facets
+from emclm.search.columns import NO_START, columns
+from emclm.search.facets import SORTS, Filters, merge_facets
 from emclm.search.query import ParsedQuery, parse, rrf
 from emclm.skills.models import CourseSkill
 from emclm.taxonomy.models import OccupationSkill
@@ -23,12 +27,11 @@ ROW_COLS = (
     " d.certificate_type, d.ects_credits, d.pace, d.workload_hours, d.run_starts"
 )
 TEXT_RANK_LIMIT = 1000
-NEXT_START_SQL = (
-    "(SELECT min(r.start_date) FROM catalogue_course_run r WHERE r.course_id = d.course_id"
-    " AND r.withdrawn_at IS NULL AND r.start_date >= :today)"
-)
 CONCEPT_LIMIT = 500
 EXPANSION_ROWS = 500
+EXPANSION_CACHE_POSITIONS = 5_000_000  # int32 positions of ranked expansion matches: ≤ 20 MB
+_expansion_cache: dict[tuple, np.ndarray] = {}
+_expansion_lock = threading.Lock()
 WEIGHTS = {"text": 1.0, "expansion": 0.8, "occupation_text": 0.6, "concept": 1.0, "occupation": 2.0, "embedding": 0.8}
 
 
@@ -93,27 +96,6 @@ def _next_start(run_starts: str | None, today_iso: str) -> date | None:
     return None
 
 
-def _as_date(v) -> date | None:
-    if v is None or isinstance(v, date):
-        return v
-    return date.fromisoformat(str(v)[:10])
-
-
-def _rows(session: Session, sql: str, params: dict, expanding: list) -> list[dict]:
-    stmt = text(sql)
-    if expanding:
-        stmt = stmt.bindparams(*expanding)
-    today_iso = params["today"].isoformat()
-    result = session.execute(stmt, params)
-    keys = list(result.keys())
-    out = []
-    for r in result:
-        row = dict(zip(keys, r))
-        row["next_start"] = _next_start(row.pop("run_starts"), today_iso)
-        out.append(row)
-    return out
-
-
 def concept_ranking(session: Session, pq: ParsedQuery) -> tuple[list[int], list[int], dict[int, float]]:
     """(skill-tag ranking, occupation-coverage ranking, coverage per course)."""
     skill_ids = [c.concept_id for c in pq.skills]
@@ -156,98 +138,168 @@ def concept_ranking(session: Session, pq: ParsedQuery) -> tuple[list[int], list[
     return skill_rank, occ_rank, coverage
 
 
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def _raw_rows(session: Session, sql: str, params: dict) -> list[tuple]:
+    """Rows as plain tuples from the driver, in the session's transaction: SQLAlchemy's Row objects
+    cost about a microsecond each (30 ms for the 30k matches of a broad query). ``:name``
+    parameters only (no expanding ones); they become ``%(name)s`` for psycopg."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        sql = _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute(sql, params)
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
+def _ranked(ids: np.ndarray, keys: list[np.ndarray], limit: int) -> list[int]:
+    """``ids`` ordered by ``keys`` (most significant first, ascending), the first ``limit``."""
+    if len(ids) == 0:
+        return []
+    order = np.lexsort([ids, *reversed(keys)])
+    return ids[order[:limit]].tolist()
+
+
 def search(session: Session, req: SearchRequest) -> SearchResult:
     """Full text (the user's words), concept expansions, skill tags, occupation coverage and
     embeddings, each a ranked list, fused by reciprocal rank; filters apply to every list.
 
     ``total`` and the facet counts cover every full-text match plus the courses only the other
-    paths found; ranking considers the best ``TEXT_RANK_LIMIT`` full-text matches.
+    paths found; ranking considers the best ``TEXT_RANK_LIMIT`` full-text matches. Filters, sort
+    keys and facet counts come from the per-process facet columns (``emclm.search.columns``); the
+    engine is asked only for the matches and their scores, and for the page's details.
     """
     if req.sort not in SORTS:
         raise SearchError(f"sort must be one of {', '.join(SORTS)}, not {req.sort!r}")
     if req.page < 1 or not (1 <= req.per_page <= 100):
         raise SearchError("page must be ≥ 1 and per_page between 1 and 100")
+    backend = backend_for(session)
+    with backend.planning(session):
+        return _search(session, req, backend)
+
+
+def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     today = req.today or date.today()
     settings = get_settings()
-    backend = backend_for(session)
+    cols = columns(session)
     browse = not req.q.strip()
-    pq = parse(session, req.q, req.lang, settings.default_languages, typo=req.typo)
-
-    where, params, expanding = filter_sql(req.filters, today)
-    params["today"] = today
+    # concept labels are searched in the configured languages that courses are actually in
+    langs = [lang for lang in settings.default_languages if lang in cols.languages]
+    pq = parse(session, req.q, req.lang, langs, typo=req.typo)
+    mask = cols.filter_mask(req.filters, today)  # None: no filter
     match = backend.match_sql(pq.clauses) if pq.clauses else None
-    if match is not None:
-        base_from, base_where, score = match.from_sql, [match.where_sql] + where, match.score_sql
-        params.update(match.params)
-    elif browse:
-        base_from, base_where, score = "search_document d", list(where), "0.0"
-    else:
-        base_from = None  # nothing to match in full text (a URI, or only function words)
-    where_sql = (" WHERE " + " AND ".join(base_where)) if base_from and base_where else ""
 
-    def execute(sql: str, p: dict, extra_bind: list | None = None):
-        stmt = text(sql)
-        binds = [*expanding, *(extra_bind or [])]
-        if binds:
-            stmt = stmt.bindparams(*binds)
-        return session.execute(stmt, p)
+    def matches(m) -> tuple[np.ndarray, np.ndarray]:
+        """Every indexed course the match finds, as (positions, scores); filters not applied."""
+        src, id_col = m.index_only or (m.from_sql, "d.course_id")
+        rows = _raw_rows(session, f"SELECT {id_col}, {m.score_sql} FROM {src} WHERE {m.where_sql}", m.params)
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids, sc = zip(*rows)
+        pos = cols.locate(np.fromiter(ids, dtype=np.int64, count=len(ids)))
+        found = pos >= 0
+        return pos[found], np.fromiter(sc, dtype=np.float64, count=len(sc))[found]
 
-    # 1. the full-text ranking (ids and sort keys only)
+    def matched_positions(m) -> np.ndarray:
+        """Every indexed course the match finds, unscored (the engine skips bm25 / ts_rank)."""
+        src, id_col = m.index_only or (m.from_sql, "d.course_id")
+        rows = _raw_rows(session, f"SELECT {id_col} FROM {src} WHERE {m.where_sql}", m.params)
+        pos = cols.locate(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+        return pos[pos >= 0]
+
+    def best(m, limit: int) -> list[int]:
+        """The ``limit`` best-scored matches, ranked by the engine (no filters)."""
+        src, id_col = m.index_only or (m.from_sql, "d.course_id")
+        sql = f"SELECT {id_col} FROM {src} WHERE {m.where_sql} ORDER BY {m.score_sql} DESC, {id_col} LIMIT {int(limit)}"
+        return list(session.execute(text(sql), m.params).scalars())
+
+    def best_filtered(m, limit: int, share: float) -> list[int]:
+        """The ``limit`` best matches that pass the filters. The engine ranks enough matches for
+        ``share`` (the expected fraction passing) to leave ``limit`` of them; when it does not, or
+        the share is small, every match comes with its score and is ranked here."""
+        if share > 0.05:
+            k = int(limit / share * 1.3) + 50
+            ranked = np.array(best(m, k), dtype=np.int64)
+            pos = cols.locate(ranked)
+            keep = (pos >= 0) & mask[pos]
+            out = ranked[keep][:limit]
+            if len(out) >= limit or len(ranked) < k:  # enough, or every match was ranked: exact
+                return out.tolist()
+        pos, sc = filtered(*matches(m))
+        return _ranked(cols.ids[pos], [-sc], limit)
+
+    def filtered(pos: np.ndarray, *rest: np.ndarray):
+        if mask is None:
+            return (pos, *rest)
+        keep = mask[pos]
+        return (pos[keep], *(r[keep] for r in rest))
+
+    # 1. the full-text matches: total, ranking and (below) facet counts
     page_end = req.page * req.per_page
-    text_rank: list[int] = []
-    sort_keys: dict[int, tuple] = {}
-    if base_from:
-        if req.sort == "relevance":
-            order, limit = "score DESC, d.course_id", TEXT_RANK_LIMIT if not browse else page_end
-            if browse:
-                order = "d.course_id"
-        elif req.sort == "start_date":
-            order, limit = f"{NEXT_START_SQL} IS NULL, {NEXT_START_SQL}, score DESC, d.course_id", page_end
-        else:
-            order, limit = "d.workload_hours IS NULL, d.workload_hours, score DESC, d.course_id", page_end
-        if req.sort == "relevance" and not where and match is not None and match.index_only:
-            idx_from, idx_id = match.index_only  # no filters: rank on the full-text index alone
-            sql = (f"SELECT {idx_id} AS course_id, {score} AS score FROM {idx_from} WHERE {match.where_sql}"
-                   f" ORDER BY score DESC, course_id LIMIT {int(limit)}")
-            for cid, _score in execute(sql, params):
-                text_rank.append(cid)
-        else:
-            ns_sql = NEXT_START_SQL if req.sort == "start_date" else "NULL"
-            sql = (
-                f"SELECT d.course_id, {score} AS score, d.workload_hours, {ns_sql} AS next_start"
-                f" FROM {base_from}{where_sql} ORDER BY {order} LIMIT {int(limit)}"
-            )
-            for cid, _score, wl, ns in execute(sql, params):
-                text_rank.append(cid)
-                sort_keys[cid] = (_as_date(ns), wl)
+    text_hit = np.zeros(len(cols), dtype=bool)  # matched by the user's words, before filters
+    text_rank: list[int] | None = None
+    engine_ranks = req.sort == "relevance" and not backend.score_in_one_pass
+    if match is not None and mask is None and engine_ranks:
+        # the common case: the engine ranks (as cheaply as its own top-k query), the set comes unscored
+        # (a page-2 request asks for the same 1,000: the fused order must not depend on the page)
+        text_pos = matched_positions(match)
+        text_hit[text_pos] = True
+        ranked = np.array(best(match, TEXT_RANK_LIMIT), dtype=np.int64)
+        text_rank = ranked[cols.locate(ranked) >= 0].tolist()
+        scores = np.zeros(0)
+    elif match is not None and engine_ranks:
+        all_pos = matched_positions(match)
+        text_hit[all_pos] = True
+        text_pos = filtered(all_pos)[0]
+        share = len(text_pos) / len(all_pos) if len(all_pos) else 0.0
+        text_rank = best_filtered(match, TEXT_RANK_LIMIT, share) if len(text_pos) else []
+        scores = np.zeros(0)
+    elif match is not None:
+        all_pos, scores = matches(match)
+        text_hit[all_pos] = True
+        text_pos, scores = filtered(all_pos, scores)
+    elif browse:
+        text_pos = np.flatnonzero(mask) if mask is not None else np.arange(len(cols))
+        scores = np.zeros(len(text_pos))
+    else:  # nothing to match in full text (a URI, or only function words)
+        text_pos, scores = np.zeros(0, dtype=np.int64), np.zeros(0)
+    text_ids = cols.ids[text_pos]
+    if text_rank is not None:
+        pass
+    elif req.sort == "relevance":
+        text_rank = _ranked(text_ids, [] if browse else [-scores], page_end if browse else TEXT_RANK_LIMIT)
+    elif req.sort == "start_date":
+        ns = cols.next_start(today)[text_pos]
+        text_rank = _ranked(text_ids, [ns == NO_START, ns, -scores], page_end)
+    else:
+        wl = cols.workload[text_pos]
+        text_rank = _ranked(text_ids, [np.isnan(wl), np.nan_to_num(wl), -scores], page_end)
 
-    # 2. total and facet counts of the full-text set, computed by the engine
-    sql_facets = []
-    total_text = 0
-    if base_from:
-        if req.facets:
-            cols, union = facet_union_sql(params, today)
-            sql = (
-                f"WITH m AS MATERIALIZED (SELECT d.language, d.provider, d.provider_name, d.organisation, d.subject,"
-                f" d.eqf_level, d.is_free, d.certificate_type, d.ects_credits, d.pace, d.workload_hours{cols}"
-                f" FROM {base_from}{where_sql}) {union}"
-            )
-            sql_facets = list(execute(sql, params))
-        else:
-            total_text = execute(f"SELECT count(*) FROM {base_from}{where_sql}", params).scalar_one()
-
-    # 3. the other retrieval paths
+    # 2. the other retrieval paths
     def ids_only(clauses, limit: int) -> list[int]:
+        """The best matches of concept phrases that pass the filters. Every match's position, in
+        rank order, is remembered per index generation and expression (the same few concepts
+        recur): another page, filter or sort is then a mask over it."""
         m = backend.match_sql(clauses) if clauses else None
         if m is None:
             return []
-        if not where and m.index_only:
-            sql = (f"SELECT {m.index_only[1]} FROM {m.index_only[0]} WHERE {m.where_sql}"
-                   f" ORDER BY {m.score_sql} DESC, {m.index_only[1]} LIMIT {int(limit)}")
-        else:
-            sql = (f"SELECT d.course_id FROM {m.from_sql} WHERE " + " AND ".join([m.where_sql] + where)
-                   + f" ORDER BY {m.score_sql} DESC, d.course_id LIMIT {int(limit)}")
-        return [r[0] for r in execute(sql, {**params, **m.params})]
+        key = (str(session.get_bind().url), cols.generation, m.where_sql, tuple(sorted(m.params.items())))
+        ranked = _expansion_cache.get(key)
+        if ranked is None:
+            pos, sc = matches(m)
+            ranked = pos[np.lexsort((cols.ids[pos], -sc))].astype(np.int32) if len(pos) else np.zeros(0, np.int32)
+            with _expansion_lock:
+                _expansion_cache[key] = ranked
+                held = sum(len(v) for v in _expansion_cache.values())
+                while held > EXPANSION_CACHE_POSITIONS and len(_expansion_cache) > 1:
+                    held -= len(_expansion_cache.pop(next(iter(_expansion_cache))))
+        if mask is not None:
+            ranked = ranked[mask[ranked]]
+        return cols.ids[ranked[:limit]].tolist()
 
     exp_rank = ids_only(pq.expansions, EXPANSION_ROWS)
     occ_text_rank = ids_only(pq.skill_expansions, EXPANSION_ROWS)
@@ -259,30 +311,22 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
         if embeddings.available(session):
             emb_rank = embeddings.nearest(session, req.q)
 
-    # 4. candidates found by those paths only: filter them, and learn whether full text matched them too
+    # 3. candidates found by those paths only: indexed, passing the filters; are they full-text matches too?
     in_text = set(text_rank)
     extra_ids = list(dict.fromkeys(c for c in exp_rank + occ_text_rank + skill_rank + occ_rank + emb_rank if c not in in_text))
-    extra_rows: dict[int, dict] = {}
-    if extra_ids:
-        flag = match.predicate_sql if match is not None else "1=0"
-        sql = (f"SELECT {ROW_COLS}, CASE WHEN {flag} THEN 1 ELSE 0 END AS in_text FROM search_document d WHERE "
-               + " AND ".join(["d.course_id IN :extra_ids"] + where))
-        result = execute(sql, {**params, "extra_ids": extra_ids}, [bindparam("extra_ids", expanding=True)])
-        keys = list(result.keys())
-        today_iso = today.isoformat()
-        for r in result:
-            row = dict(zip(keys, r))
-            row["next_start"] = _next_start(row.pop("run_starts"), today_iso)
-            extra_rows[row["course_id"]] = row
-    only_extra = [r for cid, r in extra_rows.items() if not r["in_text"]]
+    extra_pos = cols.locate(extra_ids)
+    extra_pos = extra_pos[extra_pos >= 0]
+    extra_pos = filtered(extra_pos)[0]
+    extra_keep = set(cols.ids[extra_pos].tolist())
+    only_extra_pos = extra_pos[~text_hit[extra_pos]]
+    total = len(text_pos) + len(only_extra_pos)
     if req.facets:
-        total_text, facets = merge_facets(sql_facets, count_facets(only_extra, today) if only_extra else {})
+        _, facets = merge_facets(cols.facet_rows(np.concatenate([text_pos, only_extra_pos]), today), {})
     else:
         facets = {}
-    total = total_text + len(only_extra)
 
-    # 5. fusion and order
-    keep = in_text | extra_rows.keys()
+    # 4. fusion and order
+    keep = in_text | extra_keep
     lists = [(text_rank, WEIGHTS["text"]),
              ([c for c in exp_rank if c in keep], WEIGHTS["expansion"]),
              ([c for c in occ_text_rank if c in keep], WEIGHTS["occupation_text"]),
@@ -290,9 +334,14 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
              ([c for c in occ_rank if c in keep], WEIGHTS["occupation"]),
              ([c for c in emb_rank if c in keep], WEIGHTS["embedding"])]
     fused = rrf(lists) if not browse else {cid: 0.0 for cid in text_rank}
-    for cid, row in extra_rows.items():
-        sort_keys.setdefault(cid, (row["next_start"], row["workload_hours"]))
     ids = list(fused)
+    if req.sort != "relevance" and ids:
+        pos = cols.locate(ids)
+        ns_all, wl_all = cols.next_start(today)[pos], cols.workload[pos]
+        sort_keys = {
+            cid: (None if n == NO_START else date.fromordinal(int(n)), None if np.isnan(w) else float(w))
+            for cid, n, w in zip(ids, ns_all.tolist(), wl_all.tolist())
+        }
     if req.sort == "start_date":
         ids.sort(key=lambda c: (sort_keys[c][0] is None, sort_keys[c][0] or date.max, -fused[c], c))
     elif req.sort == "workload":
@@ -307,7 +356,7 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
             if cid in paths:
                 paths[cid].append(name)
 
-    # 6. the page
+    # 5. the page
     details: dict[int, dict] = {}
     if page_ids:
         sql = f"SELECT {ROW_COLS}, c.title AS course_title, d.url FROM search_document d JOIN catalogue_course c" \
