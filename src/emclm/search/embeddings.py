@@ -11,6 +11,7 @@ import hashlib
 import logging
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 from sqlalchemy import delete, func, insert, select
@@ -123,17 +124,40 @@ def available(session: Session) -> bool:
 
 
 _qvec: dict[str, np.ndarray] = {}
+_pending: dict[str, Future] = {}
+_pool: ThreadPoolExecutor | None = None
+
+
+def _compute(q: str) -> np.ndarray:
+    v = encode([q])[0]
+    if len(_qvec) > 5000:
+        _qvec.clear()
+    _qvec[q] = v
+    return v
+
+
+def prefetch(q: str) -> None:
+    """Start the query's vector in a background thread: the model runs outside the GIL, so its
+    20–40 ms overlap with the full-text and concept queries that ``search`` runs meanwhile."""
+    global _pool
+    if q in _qvec or q in _pending:
+        return
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emclm-query-vector")
+    if len(_pending) > 100:  # futures of searches that failed before using them
+        _pending.clear()
+    _pending[q] = _pool.submit(_compute, q)
 
 
 def query_vector(q: str) -> np.ndarray:
     """The query's vector, remembered for repeated queries (the model costs 20–40 ms a query)."""
     v = _qvec.get(q)
-    if v is None:
-        v = encode([q])[0]
-        if len(_qvec) > 5000:
-            _qvec.clear()
-        _qvec[q] = v
-    return v
+    if v is not None:
+        return v
+    fut = _pending.pop(q, None)
+    if fut is not None:
+        return fut.result()
+    return _compute(q)
 
 
 def nearest(session: Session, q: str, k: int = TOP_K) -> list[int]:

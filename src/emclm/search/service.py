@@ -190,6 +190,13 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     # concept labels are searched in the configured languages that courses are actually in
     langs = [lang for lang in settings.default_languages if lang in cols.languages]
     pq = parse(session, req.q, req.lang, langs, typo=req.typo)
+    want_vectors = not browse and not pq.uri and req.embeddings is not False
+    if want_vectors:
+        from emclm.search import embeddings
+
+        want_vectors = embeddings.available(session)
+        if want_vectors:
+            embeddings.prefetch(req.q)  # the model works while the queries below run
     mask = cols.filter_mask(req.filters, today)  # None: no filter
     match = backend.match_sql(pq.clauses) if pq.clauses else None
 
@@ -305,11 +312,8 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     occ_text_rank = ids_only(pq.skill_expansions, EXPANSION_ROWS)
     skill_rank, occ_rank, coverage = concept_ranking(session, pq) if pq.concepts else ([], [], {})
     emb_rank: list[int] = []
-    if not browse and not pq.uri and req.embeddings is not False:
-        from emclm.search import embeddings
-
-        if embeddings.available(session):
-            emb_rank = embeddings.nearest(session, req.q)
+    if want_vectors:
+        emb_rank = embeddings.nearest(session, req.q)
 
     # 3. candidates found by those paths only: indexed, passing the filters; are they full-text matches too?
     in_text = set(text_rank)
