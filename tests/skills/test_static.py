@@ -62,7 +62,7 @@ def test_piece_counts_are_document_frequencies():
 def test_static_vectors_are_centred_and_frequent_pieces_weigh_less():
     rng = np.random.default_rng(0)
     raw = rng.normal(size=(4, 8)).astype(np.float32) + 5.0  # a large shared component, as in e5
-    vec = static_vectors(raw, np.array([1000, 10, 10, 10]), n_docs=1000, a=1e-3)
+    vec = static_vectors(raw, np.array([1000, 10, 10, 10]), a=1e-3)
     centred = raw - raw.mean(axis=0)
     assert np.allclose(vec[1:] / centred[1:], vec[1, 0] / centred[1, 0], rtol=1e-4)  # same weight for equal frequency
     assert np.linalg.norm(vec[0]) / np.linalg.norm(centred[0]) < 0.1 * np.linalg.norm(vec[1]) / np.linalg.norm(centred[1])

@@ -156,7 +156,7 @@ def piece_texts(tokenizer, ids: np.ndarray) -> list[str]:
     return [tokenizer.id_to_token(int(i)).replace("▁", " ").strip() or tokenizer.id_to_token(int(i)) for i in ids]
 
 
-def static_vectors(raw: np.ndarray, doc_freq: np.ndarray, n_docs: int, a: float = SIF_A) -> np.ndarray:
+def static_vectors(raw: np.ndarray, doc_freq: np.ndarray, a: float = SIF_A) -> np.ndarray:
     """Centre the pieces' e5 vectors and weigh them by smooth inverse frequency."""
     p = doc_freq.astype(np.float64) / max(float(doc_freq.sum()), 1.0)
     w = a / (a + p)
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         raw = Encoder().encode(piece_texts(tok, ids), batch_size=1000)
         log.info("embedded %d pieces in %.0f s", len(ids), time.time() - t0)
         np.save(vec_path, raw.astype(np.float16))
-    vectors = static_vectors(raw, df[ids], len(texts), args.sif_a)
+    vectors = static_vectors(raw, df[ids], args.sif_a)
     static.save(args.out or settings.data_dir, ids, vectors, {
         "corpus_texts": len(texts), "corpus_sources": sources, "min_count": args.min_count, "sif_a": args.sif_a,
         "method": "Model2Vec-style: e5 vector of each piece alone ('query: ' prefix), centred, SIF-weighted",

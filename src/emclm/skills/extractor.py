@@ -277,9 +277,7 @@ class SkillExtractor:
         self.use_labels = use_labels
         self.use_clauses = use_clauses
         self.version = TAGGER_VERSIONS[self.mode]
-        self._labels: np.ndarray | None = None
         self._priors: dict[tuple, np.ndarray] = {}
-        self._struct = None
 
     # --- construction --------------------------------------------------------------------
 
@@ -372,24 +370,20 @@ class SkillExtractor:
             budget -= b - a
         return out
 
-    def _label_matrix(self, static: bool | None = None) -> np.ndarray:
+    def _label_matrix(self, static: bool) -> np.ndarray:
         """Label vectors in the encoder's space: the shipped e5 vectors, or the same label rows
         encoded by the static encoder (its vectors are only comparable with each other)."""
-        if static is None:
-            static = self.encoder_name == "static"
         if not static:
             return self.index.embeddings
-        if self._labels is None:
-            cache = self.index.runtime_cache()
-            key = ("labels", id(self.encoder))
-            if key not in cache:
-                if len(self.index.label_texts) != len(self.index.embeddings):
-                    raise RuntimeError("skill index has no label texts: rebuild its cache")
-                cache[key] = self.encoder.encode(self.index.label_texts)
-            self._labels = cache[key]
-        return self._labels
+        cache = self.index.runtime_cache()
+        key = ("labels", id(self.encoder))
+        if key not in cache:
+            if len(self.index.label_texts) != len(self.index.embeddings):
+                raise RuntimeError("skill index has no label texts: rebuild its cache")
+            cache[key] = self.encoder.encode(self.index.label_texts)
+        return cache[key]
 
-    def _lang_view(self, lang: str | None, static: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def _lang_view(self, lang: str | None, static: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Label rows a text in ``lang`` is compared with: labels in ``lang`` and English (vectors of
         foreign labels add near-misses), or every row when ``lang`` has no embedded labels.
         Returns (matrix, segment starts within it, global segment index of each) — cached."""
@@ -430,7 +424,7 @@ class SkillExtractor:
         for static in (True, False):
             members = [n for (_, st), ms in groups.items() if st == static for n in ms]
             if members:
-                encoder = self.encoder if static or self.encoder_name == "e5" else self.fallback_encoder
+                encoder = self.encoder if static else self.fallback_encoder
                 rows = np.concatenate([np.arange(bounds[n], bounds[n + 1]) for n in members])
                 flat = [texts[n][a:b][:2000] for n in members for a, b, _ in plans[n]]
                 vecs[rows] = encoder.encode(flat)
@@ -458,9 +452,8 @@ class SkillExtractor:
 
     def _structure(self):
         """Bit-packed skill × occupation and skill × broader-group incidence (built once, ~6 MB)."""
-        if self._struct is None:
-            self._struct = self.index.runtime_cache().get("structure")
-        if self._struct is None:
+        cache = self.index.runtime_cache()
+        if "structure" not in cache:
             idx = self.index
             n = len(idx.uris)
             n_occ = max((max(o) for o in idx.skill_occ if o), default=0) + 1
@@ -474,9 +467,8 @@ class SkillExtractor:
             grp = np.zeros((n, max(len(groups), 1)), dtype=bool)
             for i, gs in enumerate(idx.skill_groups):
                 grp[i, [groups[g] for g in gs]] = True
-            self._struct = (np.packbits(occ, axis=1), occ.sum(axis=1).astype(np.float64), np.packbits(grp, axis=1))
-            self.index.runtime_cache()["structure"] = self._struct
-        return self._struct
+            cache["structure"] = (np.packbits(occ, axis=1), occ.sum(axis=1).astype(np.float64), np.packbits(grp, axis=1))
+        return cache["structure"]
 
     def _prior(self, w: Weights) -> np.ndarray:
         """Skill-type and reuse-level prior per skill for these weights (cached)."""
