@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
 
     courses = load_courses(args.courses_dir, args.courses)
     t = time.perf_counter()
-    for s in range(0, len(courses), 16):
-        ex.rank_batch(courses[s : s + 16], k=30)
+    for s in range(0, len(courses), 64):  # batches of 64, as `emclm courses tag`
+        ex.rank_batch(courses[s : s + 64], k=30)
     course_rate = len(courses) / (time.perf_counter() - t)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -33,7 +33,7 @@ from emclm.skills.text import check_text, clauses, guess_language, sentences, to
 log = logging.getLogger(__name__)
 _WORD = re.compile(r"\S+")
 
-TAGGER_VERSIONS = {"e5": "esco-fused-1", "static": "esco-fused-static-1", "auto": "esco-fused-auto-1"}
+TAGGER_VERSIONS = {"e5": "esco-fused-1", "static": "esco-fused-static-1", "auto": "esco-fused-auto-2"}
 SHORT_TEXT_WORDS = 60  # up to this many words a text is "short": whole + clauses (+ windows)
 TAGGER_VERSION = TAGGER_VERSIONS["e5"]  # the index cache key (the index does not depend on the encoder)
 CACHE_FORMAT = 3
@@ -57,6 +57,8 @@ class Weights:
     context: int = 20  # top candidates that define the "context" for coherence
     embed_chars: int = 2000  # long texts: characters of sentences embedded
     window: int = 0  # short texts: also embed every run of this many words (0 = off; cheap only with static)
+    lead: float = 0.0  # "auto", long static texts: weight of e5's similarity of the lead (title) sentence
+    lead_chars: int = 200  # characters of that lead sentence given to e5
 
 
 @dataclass
@@ -332,16 +334,17 @@ class SkillExtractor:
             out.append(self._rank_one(t, lg, k, plan, s))
         return out
 
-    def is_static(self, lang: str | None, text: str | None = None) -> bool:
-        """Whether a text goes through the static encoder. In "auto" mode: only short texts in a
-        language with ESCO skill labels. Static vectors align languages poorly, so texts in de, it,
-        nl, pl, pt … use e5, and so do long texts (course descriptions), whose e5 tags were clearly
-        better (docs/decisions/0009). "static" mode uses it for everything."""
+    def is_static(self, lang: str | None, text: str | None = None) -> bool:  # noqa: ARG002 - text kept for callers
+        """Whether a text goes through the static encoder. In "auto" mode: texts in a language with
+        ESCO skill labels (en, fr, es), short or long, since their static vectors are compared with
+        labels of the same language; texts in de, it, nl, pl, pt … use e5, whose vectors align
+        languages (static vectors align them poorly: decisions 0009 and 0010). "static" mode uses it
+        for everything, "e5" for nothing."""
         if self.mode == "static":
             return True  # the fastest mode: static everywhere, weak across languages (decision 0009)
-        if self.mode == "e5" or (lang is not None and lang not in self.index.embed_langs):
+        if self.mode == "e5":
             return False
-        return text is None or len(text.split()) <= SHORT_TEXT_WORDS
+        return lang is None or lang in self.index.embed_langs
 
     def weights_for(self, lang: str | None, text: str | None = None) -> Weights:
         return self.weights if self.mode == "e5" or self.is_static(lang, text) else self.fallback_weights
@@ -414,7 +417,6 @@ class SkillExtractor:
                       langs: list[str] | None = None) -> list[np.ndarray]:
         """Per text, a (chunks, segments) matrix: best cosine of each chunk with each skill's labels
         (−1 where the skill has no label in the text's view). One matrix product per language."""
-        n_segs = len(self.index.seg_starts)
         bounds = np.cumsum([0] + [len(p) for p in plans])
         groups: dict[tuple[str | None, bool], list[int]] = defaultdict(list)
         for n in range(len(texts)):
@@ -430,25 +432,57 @@ class SkillExtractor:
                 vecs[rows] = encoder.encode(flat)
         result: list[np.ndarray | None] = [None] * len(texts)
         for (lg, static), members in groups.items():
-            matrix, starts, seg_index = self._lang_view(lg, static)
             rows = np.concatenate([np.arange(bounds[n], bounds[n + 1]) for n in members])
-            sims = vecs[rows] @ matrix.T
-            if len(starts) == matrix.shape[0]:
-                red = sims  # one label row per skill (e.g. English only): nothing to reduce
-            elif sims.size:
-                red = np.maximum.reduceat(sims, starts, axis=1)
-            else:
-                red = np.zeros((len(rows), len(starts)), np.float32)
-            if seg_index is not None:
-                full = np.full((len(rows), n_segs), -1.0, dtype=np.float32)
-                full[:, seg_index] = red
-                red = full
+            red = self._skill_sims(vecs[rows], lg, static)
             pos = 0
             for n in members:
                 m = bounds[n + 1] - bounds[n]
                 result[n] = red[pos : pos + m]
                 pos += m
+        self._add_lead(texts, plans, langs, result)
         return result
+
+    def _skill_sims(self, vecs: np.ndarray, lang: str | None, static: bool) -> np.ndarray:
+        """(texts, segments): each vector's best cosine with each skill's labels in ``lang``'s view
+        (−1 where the skill has no label there)."""
+        matrix, starts, seg_index = self._lang_view(lang, static)
+        sims = vecs @ matrix.T
+        if len(starts) == matrix.shape[0]:
+            red = sims  # one label row per skill (e.g. English only): nothing to reduce
+        elif sims.size:
+            red = np.maximum.reduceat(sims, starts, axis=1)
+        else:
+            red = np.zeros((len(vecs), len(starts)), np.float32)
+        if seg_index is not None:
+            full = np.full((len(vecs), len(self.index.seg_starts)), -1.0, dtype=np.float32)
+            full[:, seg_index] = red
+            red = full
+        return red
+
+    def _uses_lead(self, lang: str | None, text: str) -> bool:
+        """"auto" mode, a long text through the static encoder: its lead sentence (a course's title)
+        also goes through e5, whose reading of the topic corrects static near-misses such as
+        "Roman Architecture" → "write Romani" (decision 0010). One short e5 call per text."""
+        return (self.mode == "auto" and self.weights.lead > 0 and self.is_static(lang, text)
+                and len(text.split()) > SHORT_TEXT_WORDS)
+
+    def _add_lead(self, texts, plans, langs, result) -> None:
+        members = [n for n in range(len(texts)) if plans[n] and self._uses_lead(langs[n] if langs else None, texts[n])]
+        if not members:
+            return
+        w = self.weights
+        # the first planned sentence: a course's title (course_text puts it on its own line)
+        leads = [texts[n][plans[n][0][0] : plans[n][0][1]][: w.lead_chars] for n in members]
+        vecs = self.fallback_encoder.encode(leads)
+        by_lang: dict[str | None, list[int]] = defaultdict(list)
+        for j, n in enumerate(members):
+            lg = langs[n] if langs else None
+            by_lang[lg if lg in self.index.embed_langs else None].append(j)
+        for lg, js in by_lang.items():
+            sims = self._skill_sims(vecs[js], lg, False)
+            for j, row in zip(js, sims, strict=True):
+                n = members[j]
+                result[n] = result[n] + (w.lead * (row - np.median(row)))[None, :]
 
     def _structure(self):
         """Bit-packed skill × occupation and skill × broader-group incidence (built once, ~6 MB)."""
@@ -624,8 +658,9 @@ def default_weights(mode: str) -> Weights:
 
 
 # tuned with `benchmarks/skills_eval.py --tune --encoder static` (lex, lex_ambiguity) and a
-# search over word windows (2 words, weight 0.8) on HOUSE; TECH held out (docs/benchmarks/skills.md)
-STATIC_WEIGHTS = Weights(lex=0.3, lex_ambiguity=0.0, clause=0.8, window=2)
+# search over word windows (2 words, weight 0.8) on HOUSE; TECH held out (docs/benchmarks/skills.md);
+# the lead weight on long texts from `skills_eval.py --long 8` and course tags (decision 0010)
+STATIC_WEIGHTS = Weights(lex=0.3, lex_ambiguity=0.0, clause=0.8, window=2, lead=2.0, lead_chars=200)
 
 
 def _code_name(table: dict[str, int], code: int) -> str | None:

@@ -135,7 +135,7 @@ def tag_courses(
     k: int = 30,
     force: bool = False,
     course_ids: list[int] | None = None,
-    batch: int = 16,
+    batch: int = 64,
     progress: Callable[[int, int], None] | None = None,
 ) -> TagReport:
     report = TagReport()
