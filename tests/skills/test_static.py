@@ -127,3 +127,25 @@ def test_the_e5_encoder_still_finds_the_skill(extractor, lang, text, expected):
     precise = SkillExtractor(extractor.index, encoder=make_encoder("e5"))
     assert precise.version == "esco-fused-1"
     assert expected in [m.uri for m in precise.rank(text, lang=lang, k=10)]
+
+
+def test_static_label_vectors_are_cached_next_to_the_index(tiny_esco, tmp_path):
+    """A new process reads the static label vectors from var/cache instead of encoding every label
+    again (start-up); the cached matrix is the one a fresh encoding gives, and a stale file of
+    another shape is recomputed, not used."""
+    from emclm.skills.extractor import SkillExtractor
+
+    url, _ = tiny_esco
+    first = SkillExtractor.from_database(url, cache_dir=tmp_path / "cache", mode="auto")
+    fresh = first._label_matrix(True)
+    files = list((tmp_path / "cache").glob("*/static-labels-*.npy"))
+    assert len(fresh) > 1 and not np.array_equal(fresh, fresh[::-1])
+    assert len(files) == 1 and np.array_equal(np.load(files[0]), fresh)
+    np.save(files[0], np.ones((3, 384), np.float32))  # stale: wrong shape
+    second = SkillExtractor.from_database(url, cache_dir=tmp_path / "cache", mode="auto")
+    assert second.index is not first.index
+    assert np.array_equal(second._label_matrix(True), fresh)
+    assert np.array_equal(np.load(files[0]), fresh)  # rewritten
+    np.save(files[0], fresh[::-1].copy())  # a file of the right shape is trusted: proves it is read
+    third = SkillExtractor.from_database(url, cache_dir=tmp_path / "cache", mode="auto")
+    assert np.array_equal(third._label_matrix(True), fresh[::-1])

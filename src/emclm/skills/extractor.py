@@ -307,6 +307,7 @@ class SkillExtractor:
                 index.save(directory)
             except OSError as exc:  # read-only var/: still usable, just slower next time
                 log.warning("could not cache the skill index in %s: %s", directory, exc)
+        index.runtime_cache()["dir"] = directory
         return cls(index, **_encoder_kw(kw), **kw)
 
     # --- ranking -------------------------------------------------------------------------
@@ -383,8 +384,31 @@ class SkillExtractor:
         if key not in cache:
             if len(self.index.label_texts) != len(self.index.embeddings):
                 raise RuntimeError("skill index has no label texts: rebuild its cache")
-            cache[key] = self.encoder.encode(self.index.label_texts)
+            cache[key] = self._cached_static_labels()
         return cache[key]
+
+    def _cached_static_labels(self) -> np.ndarray:
+        """The label rows encoded by the static encoder (≈ 1-3 s for 40k labels), kept next to the
+        index cache under var/ and keyed by the static model file, so a new process loads them."""
+        directory = self.index.runtime_cache().get("dir")
+        path = None
+        if directory is not None and isinstance(self.encoder, StaticEncoder):
+            path = Path(directory) / f"static-labels-{self.encoder.signature()}.npy"
+            try:
+                mat = np.load(path)
+                if mat.shape == (len(self.index.label_texts), DIM):
+                    return mat
+            except (OSError, ValueError):
+                pass
+        mat = self.encoder.encode(self.index.label_texts)
+        if path is not None:
+            try:
+                tmp = path.with_suffix(".tmp.npy")
+                np.save(tmp, mat)
+                tmp.replace(path)
+            except OSError as exc:
+                log.info("could not cache static label vectors in %s: %s", path, exc)
+        return mat
 
     def _lang_view(self, lang: str | None, static: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Label rows a text in ``lang`` is compared with: labels in ``lang`` and English (vectors of

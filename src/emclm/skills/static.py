@@ -15,6 +15,7 @@ scale) and ``static_e5.json`` (how it was made).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
@@ -90,6 +91,12 @@ class StaticEncoder:
         self._lock = threading.Lock()
         self._rows: np.ndarray | None = None
         self._matrix: np.ndarray | None = None
+
+    def signature(self) -> str:
+        """Changes when the shipped model file changes (size, modification time)."""
+        npz, _ = store_paths(self._dir)
+        st = npz.stat()
+        return hashlib.sha256(f"{npz.name}:{st.st_size}:{int(st.st_mtime)}".encode()).hexdigest()[:12]
 
     @staticmethod
     def available(data_dir: Path) -> bool:
