@@ -60,7 +60,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     service.parse = _timed("parse", service.parse)
-    service.concept_ranking = _timed("tags", service.concept_ranking)
+    service.cached_concept_ranking = _timed("tags", service.cached_concept_ranking)
     service.merge_facets = _timed("facets", service.merge_facets)
     service._raw_rows = _raw_rows_wrapper(service._raw_rows)
     reqs = query_mix(args.database_url, args.n)
