@@ -21,6 +21,7 @@ from search_latency import pct, query_mix  # noqa: E402
 
 from emclm.db.session import session_scope  # noqa: E402
 from emclm.search import service  # noqa: E402
+from emclm.search.backends import backend_for  # noqa: E402
 
 _phase: dict[str, float] = defaultdict(float)
 _info: dict = {}
@@ -58,6 +59,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--slowest", type=int, default=15)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--with-bare", action="store_true", help="run the bare engine query after each search, as search_latency.py does")
     args = ap.parse_args()
     service.parse = _timed("parse", service.parse)
     service.cached_concept_ranking = _timed("tags", service.cached_concept_ranking)
@@ -66,6 +68,7 @@ def main() -> None:
     reqs = query_mix(args.database_url, args.n)
     rows = []
     with session_scope(args.database_url) as session:
+        backend = backend_for(session)
         for req in reqs[:20]:
             req.embeddings = False
             service.search(session, req)
@@ -76,6 +79,8 @@ def main() -> None:
             t = time.perf_counter()
             res = service.search(session, req)
             total = (time.perf_counter() - t) * 1000
+            if args.with_bare:
+                backend.bare_match(session, req.q, req.lang)
             ph = dict(_phase)
             ph["other"] = total - sum(ph.values())
             rows.append({"q": req.q, "lang": req.lang, "filters": {k: v for k, v in vars(req.filters).items() if v},
