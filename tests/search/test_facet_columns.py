@@ -200,3 +200,24 @@ def test_remembered_concept_rankings_follow_index_changes(varied_db):
         index_courses(session, [ids["dibujo"]])
     assert "concept_text" in found()[ids["dibujo"]]
     assert "concept_text" in found(Filters(language=["es"]))[ids["dibujo"]]
+
+
+def test_remembered_tag_rankings_follow_index_changes(varied_db):
+    """Skill-tag and occupation-coverage rankings are kept per index generation: a course that gets
+    the skill's tag is found through it by the next search, its coverage of the occupation too."""
+    from emclm.skills.models import CourseSkill
+    from tests.search.conftest import STATISTICS
+
+    url, ids, concepts = varied_db
+
+    def tagged(q: str) -> dict[int, list[str]]:
+        with session_scope(url) as session:
+            res = search(session, SearchRequest(q=q, lang="en", embeddings=False, today=TODAY, per_page=100))
+            return {h.id: h.matched_by for h in res.results if "skill" in h.matched_by}
+
+    assert ids["dibujo"] not in tagged("statistics")
+    with session_scope(url) as session:
+        session.add(CourseSkill(course_id=ids["dibujo"], skill_id=concepts[STATISTICS], score=0.9, status="auto"))
+        session.flush()
+        index_courses(session, [ids["dibujo"]])
+    assert ids["dibujo"] in tagged("statistics")

@@ -73,6 +73,15 @@ class SearchBackend(ABC):
     def term_exists(self, session: Session, word: str, lang: str | None) -> bool:
         """Is this folded word (stemmed for ``lang``) in any indexed document?"""
 
+    def posting_match(self, session: Session, cols, clauses: list[Clause]):
+        """The clauses' candidates and scores from per-process postings (``emclm.search.postings``),
+        or None: the engine answers ``match_sql`` itself."""
+        return None
+
+    def check(self, session: Session, match: MatchSql, ids: list[int]) -> list[tuple[int, float]]:
+        """(id, score) of those of ``ids`` that ``match`` really matches (engines with postings)."""
+        raise NotImplementedError
+
     @contextmanager
     def planning(self, session: Session) -> Iterator[None]:
         """Engine settings for the statements of one search (none by default)."""
@@ -164,6 +173,13 @@ class SqliteFtsBackend(SearchBackend):
         return session.execute(text("SELECT 1 FROM search_fts WHERE search_fts MATCH :q LIMIT 1"), {"q": expr}).first() is not None
 
 
+_DOC_COLUMNS = [c.name for c in search_document.columns]
+_INSERT_SQL = (
+    f"INSERT INTO search_document ({', '.join(_DOC_COLUMNS)}, tsv) VALUES ({', '.join(':' + c for c in _DOC_COLUMNS)},"
+    " setweight(to_tsvector(CAST(:cfg AS regconfig), :t), 'A') || setweight(to_tsvector(CAST(:cfg AS regconfig), :b), 'B'))"
+)
+
+
 class PostgresFtsBackend(SearchBackend):
     """PostgreSQL ``tsvector`` per course language (weights: title A, body B); ``ts_rank`` scores."""
 
@@ -178,32 +194,21 @@ class PostgresFtsBackend(SearchBackend):
             session.execute(delete(search_document).where(search_document.c.course_id.in_(course_ids)))
 
     def write(self, session: Session, docs: list[dict]) -> None:
+        """One INSERT per document, tsvector included (not INSERT + UPDATE: no dead row per document)."""
         if not docs:
             return
-        session.execute(insert(search_document), docs)
         rows = []
         for d in docs:
             cfg, python_stem = pg_config(d["lang"])
-            rows.append(
-                {
-                    "id": d["course_id"],
-                    "cfg": cfg,
-                    "t": d["title_terms"] if python_stem else fold(d["title"]),
-                    "b": d["body_terms"] if python_stem else fold(d["body"]),
-                }
-            )
-        session.execute(
-            text(
-                "UPDATE search_document SET tsv = setweight(to_tsvector(CAST(:cfg AS regconfig), :t), 'A')"
-                " || setweight(to_tsvector(CAST(:cfg AS regconfig), :b), 'B') WHERE course_id = :id"
-            ),
-            rows,
-        )
+            rows.append({**{c: d.get(c) for c in _DOC_COLUMNS}, "cfg": cfg,
+                         "t": d["title_terms"] if python_stem else fold(d["title"]),
+                         "b": d["body_terms"] if python_stem else fold(d["body"])})
+        session.execute(text(_INSERT_SQL), rows)
 
     @staticmethod
-    def tsquery_sql(clauses: list[Clause], prefix: str = "q") -> tuple[str, dict]:
-        pieces: list[str] = []
-        params: dict = {}
+    def tsquery_pieces(clauses: list[Clause], prefix: str = "q") -> list[tuple[str, dict, bool]]:
+        """Each distinct clause as (tsquery SQL, its parameters, is a phrase)."""
+        pieces: list[tuple[str, dict, bool]] = []
         seen: set[tuple] = set()
         for i, cl in enumerate(clauses):
             toks = [t for t in cl.tokens if t]
@@ -219,18 +224,25 @@ class PostgresFtsBackend(SearchBackend):
             if key in seen:
                 continue
             seen.add(key)
-            params[f"{prefix}c{i}"] = cfg
-            if cl.phrase and len(toks) > 1 and not python_stem:
+            phrase = cl.phrase and len(toks) > 1
+            c, t = f"{prefix}c{i}", f"{prefix}t{i}"
+            if phrase and not python_stem:
                 # phraseto_tsquery keeps the distance of the configuration's stop words ("análisis de datos")
-                params[f"{prefix}t{i}"] = " ".join(toks)
-                pieces.append(f"phraseto_tsquery(CAST(:{prefix}c{i} AS regconfig), :{prefix}t{i})")
+                pieces.append((f"phraseto_tsquery(CAST(:{c} AS regconfig), :{t})", {c: cfg, t: " ".join(toks)}, True))
                 continue
-            op = " <-> " if cl.phrase and len(toks) > 1 else " | "
-            params[f"{prefix}t{i}"] = op.join(toks)
-            pieces.append(f"to_tsquery(CAST(:{prefix}c{i} AS regconfig), :{prefix}t{i})")
+            op = " <-> " if phrase else " | "
+            pieces.append((f"to_tsquery(CAST(:{c} AS regconfig), :{t})", {c: cfg, t: op.join(toks)}, phrase))
+        return pieces
+
+    @classmethod
+    def tsquery_sql(cls, clauses: list[Clause], prefix: str = "q") -> tuple[str, dict]:
+        pieces = cls.tsquery_pieces(clauses, prefix)
         if not pieces:
             return "", {}
-        return "(" + " || ".join(pieces) + ")", params
+        params: dict = {}
+        for _, p, _ in pieces:
+            params.update(p)
+        return "(" + " || ".join(sql for sql, _, _ in pieces) + ")", params
 
     def match_sql(self, clauses: list[Clause]) -> MatchSql | None:
         tsq, params = self.tsquery_sql(clauses)
@@ -243,6 +255,21 @@ class PostgresFtsBackend(SearchBackend):
             params=params,
             predicate_sql=f"d.tsv @@ {tsq}",
         )
+
+    def posting_match(self, session: Session, cols, clauses: list[Clause]):
+        from emclm.search import postings
+
+        pieces = postings.query_pieces(session, self.tsquery_pieces(clauses))
+        return postings.evaluate(session, cols, pieces) if pieces else None
+
+    def check(self, session: Session, match: MatchSql, ids: list[int]) -> list[tuple[int, float]]:
+        if not ids:
+            return []
+        from emclm.search.service import _raw_rows
+
+        sql = (f"SELECT d.course_id, {match.score_sql} FROM {match.from_sql}"
+               f" WHERE d.course_id = ANY(:check_ids) AND {match.where_sql}")
+        return _raw_rows(session, sql, {**match.params, "check_ids": list(ids)})
 
     def bare_match(self, session: Session, q: str, lang: str | None, limit: int = 20) -> list[int]:
         from emclm.search.analysis import tokens
@@ -268,12 +295,15 @@ class PostgresFtsBackend(SearchBackend):
         at one operator call per row, but each call detoasts that row's tsvector: for a query
         matching a quarter of 100k courses it picks a 500-600 ms sequential scan over a 30-60 ms
         GIN bitmap scan. ``SET LOCAL`` lasts until the transaction ends, so the previous value
-        is put back afterwards."""
+        is put back afterwards. No JIT either: a statement priced with the sequential-scan penalty
+        (10^10) would be compiled (tens of ms) on every run."""
         prev = session.execute(
-            text("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
-        ).first()[0]
+            text("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true),"
+                 " current_setting('jit'), set_config('jit', 'off', true)")
+        ).first()
         yield
-        session.execute(text("SELECT set_config('enable_seqscan', :prev, true)"), {"prev": prev})
+        session.execute(text("SELECT set_config('enable_seqscan', :seq, true), set_config('jit', :jit, true)"),
+                        {"seq": prev[0], "jit": prev[2]})
 
     def term_exists(self, session: Session, word: str, lang: str | None) -> bool:
         tsq, params = self.tsquery_sql([Clause(lang=lang, tokens=[word]), Clause(lang=None, tokens=[word])])

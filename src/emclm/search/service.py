@@ -30,7 +30,8 @@ TEXT_RANK_LIMIT = 1000
 CONCEPT_LIMIT = 500
 EXPANSION_ROWS = 500
 EXPANSION_CACHE_POSITIONS = 5_000_000  # int32 positions of ranked expansion matches: ≤ 20 MB
-_expansion_cache: dict[tuple, np.ndarray] = {}
+EXPANSION_CHECK = 2000  # postings: phrase candidates in the first batch the engine checks
+_expansion_cache: dict[tuple, object] = {}
 _expansion_lock = threading.Lock()
 WEIGHTS = {"text": 1.0, "expansion": 0.8, "occupation_text": 0.6, "concept": 1.0, "occupation": 2.0, "embedding": 0.8}
 
@@ -96,6 +97,48 @@ def _next_start(run_starts: str | None, today_iso: str) -> date | None:
     return None
 
 
+CONCEPT_CACHE_TTL_S = 60.0  # as the parsed queries: ESCO's occupation-skill relations may change elsewhere
+CONCEPT_CACHE_COURSES = 2_000_000  # coverage entries held (≈ 12 bytes each)
+_concept_cache: dict[tuple, tuple[float, list[int], list[int], np.ndarray, np.ndarray]] = {}
+
+
+def cached_concept_ranking(session: Session, pq: ParsedQuery, generation: str):
+    """``concept_ranking`` remembered per index generation (skill tags change only through index
+    writes, which change it) and for 60 s (ESCO relations): 20-150 ms a query at 100k courses."""
+    import time
+
+    key = (str(session.get_bind().url), generation, tuple(c.concept_id for c in pq.skills),
+           tuple(c.concept_id for c in pq.occupations[:3]))
+    now = time.monotonic()
+    with _expansion_lock:
+        hit = _concept_cache.get(key)
+    if hit is None or now - hit[0] > CONCEPT_CACHE_TTL_S:
+        skill_rank, occ_rank, coverage = concept_ranking(session, pq)
+        cov_ids = np.fromiter(coverage.keys(), dtype=np.int64, count=len(coverage))
+        cov_val = np.fromiter(coverage.values(), dtype=np.float64, count=len(coverage))
+        order = np.argsort(cov_ids)
+        hit = (now, skill_rank, occ_rank, cov_ids[order], cov_val[order])
+        with _expansion_lock:
+            _concept_cache[key] = hit
+            held = sum(len(v[3]) + len(v[1]) + len(v[2]) for v in _concept_cache.values())
+            while held > CONCEPT_CACHE_COURSES and len(_concept_cache) > 1:
+                old = _concept_cache.pop(next(iter(_concept_cache)))
+                held -= len(old[3]) + len(old[1]) + len(old[2])
+    _, skill_rank, occ_rank, cov_ids, cov_val = hit
+    return skill_rank, occ_rank, _Coverage(cov_ids, cov_val)
+
+
+class _Coverage:
+    """Occupation coverage per course id (sorted arrays; ``get`` as a dict's)."""
+
+    def __init__(self, ids: np.ndarray, values: np.ndarray):
+        self.ids, self.values = ids, values
+
+    def get(self, cid: int, default=None):
+        i = int(np.searchsorted(self.ids, cid))
+        return float(self.values[i]) if i < len(self.ids) and self.ids[i] == cid else default
+
+
 def concept_ranking(session: Session, pq: ParsedQuery) -> tuple[list[int], list[int], dict[int, float]]:
     """(skill-tag ranking, occupation-coverage ranking, coverage per course)."""
     skill_ids = [c.concept_id for c in pq.skills]
@@ -154,6 +197,57 @@ def _raw_rows(session: Session, sql: str, params: dict) -> list[tuple]:
         return cur.fetchall()
     finally:
         cur.close()
+
+
+class _Checked:
+    """A concept-phrase ranking from postings (``emclm.search.postings``), checked as far as needed.
+
+    The candidates are in score order; those no plain lexeme decides (phrase-only candidates) are
+    checked by the engine in consecutive batches (``EXPANSION_CHECK`` × 1, 2, 4 … candidates) when a
+    search needs more matches than the batches so far gave. The scores are the engine's, so the
+    matches come in the engine's order whatever the batches (when the query is a single phrase, the
+    engine's own score orders the matches within each batch)."""
+
+    def __init__(self, pm):
+        self.pm = pm
+        self.checked = 0
+        self.parts: list[np.ndarray] = []
+        self.lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.pm.candidates) + sum(len(p) for p in self.parts)
+
+    def take(self, mask: np.ndarray | None, limit: int, check, cols) -> np.ndarray:
+        cand, known = self.pm.candidates, self.pm.known
+        with self.lock:
+            while True:
+                got = np.concatenate(self.parts) if self.parts else np.zeros(0, np.int32)
+                if mask is not None:
+                    got = got[mask[got]]
+                if len(got) >= limit or self.checked >= len(cand):
+                    return got[:limit]
+                end = self.checked + (EXPANSION_CHECK << len(self.parts))
+                chunk, keep = cand[self.checked : end], known[self.checked : end].copy()
+                self.checked = end
+                unknown = np.flatnonzero(~keep)
+                if len(unknown):
+                    scores = dict(check(cols.ids[chunk[unknown]].tolist()))
+                    ids = cols.ids[chunk].tolist()
+                    keep[unknown] = [ids[i] in scores for i in unknown.tolist()]
+                    if not self.pm.exact_scores:  # a single phrase: the engine's score orders the batch
+                        kept = [i for i in np.flatnonzero(keep).tolist()]
+                        kept.sort(key=lambda i: (-scores.get(ids[i], 0.0), ids[i]))
+                        self.parts.append(chunk[kept])
+                        continue
+                self.parts.append(chunk[keep])
+
+
+def _remember(key: tuple, value) -> None:
+    with _expansion_lock:
+        _expansion_cache[key] = value
+        held = sum(len(v) for v in _expansion_cache.values())
+        while held > EXPANSION_CACHE_POSITIONS and len(_expansion_cache) > 1:
+            held -= len(_expansion_cache.pop(next(iter(_expansion_cache))))
 
 
 def _ranked(ids: np.ndarray, keys: list[np.ndarray], limit: int) -> list[int]:
@@ -239,6 +333,19 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         pos, sc = filtered(*matches(m))
         return _ranked(cols.ids[pos], [-sc], limit)
 
+    def settled(m, pm) -> tuple[np.ndarray, np.ndarray]:
+        """Every match of a posting match (the engine checks the candidates postings cannot decide)."""
+        pos, sc = pm.candidates, pm.scores
+        unknown = ~pm.known
+        if not unknown.any():
+            return pos, sc
+        checked = dict(backend.check(session, m, cols.ids[pos[unknown]].tolist()))
+        true = np.array([c in checked for c in cols.ids[pos].tolist()]) | pm.known
+        sc = sc.copy()
+        if not pm.exact_scores:
+            sc[unknown] = [checked.get(c, 0.0) for c in cols.ids[pos[unknown]].tolist()]
+        return pos[true], sc[true]
+
     def filtered(pos: np.ndarray, *rest: np.ndarray):
         if mask is None:
             return (pos, *rest)
@@ -266,7 +373,8 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         text_rank = best_filtered(match, TEXT_RANK_LIMIT, share) if len(text_pos) else []
         scores = np.zeros(0)
     elif match is not None:
-        all_pos, scores = matches(match)
+        pm = backend.posting_match(session, cols, pq.clauses)
+        all_pos, scores = settled(match, pm) if pm is not None else matches(match)
         text_hit[all_pos] = True
         text_pos, scores = filtered(all_pos, scores)
     elif browse:
@@ -295,22 +403,26 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         if m is None:
             return []
         key = (str(session.get_bind().url), cols.generation, m.where_sql, tuple(sorted(m.params.items())))
-        ranked = _expansion_cache.get(key)
+        entry = _expansion_cache.get(key)
+        if entry is None:
+            pm = backend.posting_match(session, cols, clauses)
+            if pm is not None:
+                entry = _Checked(pm)
+                _remember(key, entry)
+        if isinstance(entry, _Checked):
+            return cols.ids[entry.take(mask, limit, lambda ids: backend.check(session, m, ids), cols)].tolist()
+        ranked = entry
         if ranked is None:
             pos, sc = matches(m)
             ranked = pos[np.lexsort((cols.ids[pos], -sc))].astype(np.int32) if len(pos) else np.zeros(0, np.int32)
-            with _expansion_lock:
-                _expansion_cache[key] = ranked
-                held = sum(len(v) for v in _expansion_cache.values())
-                while held > EXPANSION_CACHE_POSITIONS and len(_expansion_cache) > 1:
-                    held -= len(_expansion_cache.pop(next(iter(_expansion_cache))))
+            _remember(key, ranked)
         if mask is not None:
             ranked = ranked[mask[ranked]]
         return cols.ids[ranked[:limit]].tolist()
 
     exp_rank = ids_only(pq.expansions, EXPANSION_ROWS)
     occ_text_rank = ids_only(pq.skill_expansions, EXPANSION_ROWS)
-    skill_rank, occ_rank, coverage = concept_ranking(session, pq) if pq.concepts else ([], [], {})
+    skill_rank, occ_rank, coverage = cached_concept_ranking(session, pq, cols.generation) if pq.concepts else ([], [], {})
     emb_rank: list[int] = []
     if want_vectors:
         emb_rank = embeddings.nearest(session, req.q)

@@ -1,0 +1,217 @@
+"""PostgreSQL full-text matches and ``ts_rank`` scores from per-process lexeme postings.
+
+A search's tsquery is an OR of clauses (the user's words in several configurations, concept
+phrases). PostgreSQL answers it by reading every match's row and ranking it: at 100k courses a
+broad query (20-60k matches) costs 100-500 ms, a concept expansion with 30-70 phrases up to
+1.5 s, and the same words come back query after query. So each *lexeme* is looked up once per
+index generation and kept: its postings, as (course position, ``ts_rank(tsv, 'lexeme', 1)``).
+
+- Matches of an OR of lexemes: the union of their postings.
+- A phrase ("data analysis"): the intersection of its lexemes' postings is a superset of its
+  matches; the candidates that no plain lexeme of the query matches already are checked by
+  PostgreSQL (``tsv @@ query`` by primary key: positions are only read for those).
+- Scores: for a query whose top operator is OR (or a single lexeme), ``ts_rank(tsv, q, 1)`` is
+  ``sum over the query's distinct lexemes u of ts_rank(tsv, u, 1) / their number`` (``calc_rank_or``
+  scores each distinct operand independently and ignores the operators; normalisation 1 divides
+  by the same document length for every term), so the scores are the engine's own, to float
+  rounding. A query that is a single phrase is ranked ``calc_rank_and`` by the engine: its checked
+  matches get the engine's score and are only *ordered for checking* by the sum.
+
+Consistency: postings are keyed by the index generation (``search_state``), like the facet
+columns: an index write in any process makes every process fetch anew. Memory: 8 bytes a posting,
+at most ``CACHE_POSTINGS`` (64 MB), least recently used dropped first.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+CACHE_POSTINGS = 8_000_000
+_TOKEN = re.compile(r"'((?:[^'\\]|''|\\.)*)'(:[*A-D]+)?|(<->|<\d+>|\||&|!|\(|\))|(\s+)")
+
+_postings: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_held = 0
+_generation: dict[str, str] = {}  # database → the index generation its postings belong to
+_pieces: dict[tuple, list | None] = {}
+_lock = threading.Lock()
+
+
+@dataclass
+class Piece:
+    lexemes: list[str]
+    phrase: bool  # every lexeme, in order (positions checked by the engine); else any of them
+
+
+def parse_tsquery(text: str, phrase: bool) -> Piece | None:
+    """A tsquery's text (as PostgreSQL prints it) as a Piece, or None if it is anything but a plain
+    OR of lexemes (``phrase=False``) or a plain phrase (``phrase=True``: ``<->`` / ``<N>`` only)."""
+    lexemes: list[str] = []
+    ops: set[str] = set()
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            return None
+        pos = m.end()
+        if m.group(4):
+            continue
+        if m.group(1) is not None or m.group(0).startswith("'"):
+            if m.group(2):  # prefix or weight-restricted operand
+                return None
+            lexemes.append(re.sub(r"\\(.)", r"\1", m.group(1).replace("''", "'")))
+        else:
+            ops.add("phrase" if m.group(3).startswith("<") else m.group(3))
+    if not lexemes:
+        return Piece([], False)
+    if len(lexemes) == 1 and not ops:
+        return Piece(lexemes, False)
+    if not phrase and ops == {"|"}:
+        return Piece(list(dict.fromkeys(lexemes)), False)
+    if phrase and ops == {"phrase"}:
+        return Piece(lexemes, True)
+    return None
+
+
+def _literal(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def query_pieces(session: Session, pieces_sql: list[tuple[str, dict, bool]]) -> list[Piece] | None:
+    """The analysed lexemes of each clause (the engine's own parser and dictionaries), cached per
+    process (analysis does not depend on the index). None: not a query postings can answer."""
+    from emclm.search.service import _raw_rows
+
+    key = tuple((sql, tuple(sorted(p.items())), ph) for sql, p, ph in pieces_sql)
+    with _lock:
+        if key in _pieces:
+            return _pieces[key]
+    params: dict = {}
+    for _, p, _ in pieces_sql:
+        params.update(p)
+    row = _raw_rows(session, "SELECT " + ", ".join(f"CAST({sql} AS text)" for sql, _, _ in pieces_sql), params)[0]
+    out: list[Piece] | None = []
+    for text, (_, _, phrase) in zip(row, pieces_sql):
+        piece = parse_tsquery(text or "", phrase)
+        if piece is None:
+            out = None
+            break
+        if piece.lexemes:
+            out.append(piece)
+    with _lock:
+        if len(_pieces) > 20_000:
+            _pieces.clear()
+        _pieces[key] = out
+    return out
+
+
+def postings(session: Session, cols, lexemes: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """lexeme → (course positions ascending, ``ts_rank(tsv, lexeme, 1)`` as float32), fetching
+    the ones this process does not hold for the current index generation in one statement."""
+    global _held
+    from emclm.search.service import _raw_rows
+
+    db = str(session.get_bind().url)
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    missing: list[str] = []
+    with _lock:
+        if _generation.get(db) != cols.generation:  # the index changed: older postings are never used again
+            for key in [k for k in _postings if k[0] == db]:
+                _held -= len(_postings.pop(key)[0])
+            _generation[db] = cols.generation
+        for lx in dict.fromkeys(lexemes):
+            hit = _postings.get((db, cols.generation, lx))
+            if hit is None:
+                missing.append(lx)
+            else:
+                _postings.move_to_end((db, cols.generation, lx))
+                out[lx] = hit
+    if missing:
+        # one row per lexeme, its postings as text (not one Python tuple per posting: 5-10x cheaper here)
+        rows = _raw_rows(
+            session,
+            "SELECT l.i, string_agg(CAST(d.course_id AS text), ' '), string_agg(CAST(ts_rank(d.tsv, l.q, 1) AS text), ' ')"
+            " FROM (SELECT u.i, CAST(u.lit AS tsquery) AS q FROM unnest(CAST(:lits AS text[])) WITH ORDINALITY AS u(lit, i)) AS l"
+            " JOIN search_document d ON d.tsv @@ l.q GROUP BY l.i",
+            {"lits": [_literal(lx) for lx in missing]},
+        )
+        found = {int(i) - 1: (ids, sc) for i, ids, sc in rows}
+        entries = []
+        for i in range(len(missing)):
+            if i not in found:
+                entries.append((np.zeros(0, np.int32), np.zeros(0, np.float32)))
+                continue
+            ids = np.fromstring(found[i][0], dtype=np.int64, sep=" ")
+            sc = np.fromstring(found[i][1], dtype=np.float32, sep=" ")
+            pos = cols.locate(ids)
+            keep = pos >= 0
+            pos, sc = pos[keep], sc[keep]
+            order = np.argsort(pos, kind="stable")
+            entries.append((pos[order].astype(np.int32), sc[order]))
+        with _lock:
+            for lx, entry in zip(missing, entries):
+                out[lx] = entry
+                _postings[(db, cols.generation, lx)] = entry
+                _held += len(entry[0])
+            while _held > CACHE_POSTINGS and len(_postings) > 1:
+                old = _postings.popitem(last=False)[1]
+                _held -= len(old[0])
+    return out
+
+
+def clear() -> None:
+    global _held
+    with _lock:
+        _postings.clear()
+        _pieces.clear()
+        _generation.clear()
+        _held = 0
+
+
+@dataclass
+class PostingMatch:
+    """Candidates of a query with their scores; ``known`` marks the ones that certainly match."""
+
+    n: int  # courses in the columns
+    candidates: np.ndarray  # int32 positions, best score first (then course id)
+    known: np.ndarray  # bool per candidate
+    scores: np.ndarray  # float64 per candidate
+    exact_scores: bool  # the scores are the engine's ts_rank (top operator OR / one lexeme)
+
+
+def evaluate(session: Session, cols, pieces: list[Piece]) -> PostingMatch:
+    lexemes = list(dict.fromkeys(lx for p in pieces for lx in p.lexemes))
+    post = postings(session, cols, lexemes)
+    n = len(cols)
+    if lexemes:
+        all_pos = np.concatenate([post[lx][0] for lx in lexemes])
+        all_sc = np.concatenate([post[lx][1] for lx in lexemes]).astype(np.float64)
+        score = np.bincount(all_pos, weights=all_sc, minlength=n) / len(lexemes)
+    else:
+        score = np.zeros(n)
+    known = np.zeros(n, dtype=bool)
+    for p in pieces:
+        if not p.phrase:
+            for lx in p.lexemes:
+                known[post[lx][0]] = True
+    cand = known.copy()
+    for p in pieces:
+        if p.phrase:
+            arrays = sorted((post[lx][0] for lx in dict.fromkeys(p.lexemes)), key=len)
+            inter = arrays[0]
+            for a in arrays[1:]:
+                if len(inter) == 0:
+                    break
+                inter = np.intersect1d(inter, a, assume_unique=True)
+            cand[inter] = True
+    pos = np.flatnonzero(cand)
+    sc = score[pos]
+    order = np.lexsort((cols.ids[pos], -sc))
+    pos = pos[order]
+    exact = len(pieces) > 1 or not pieces[0].phrase
+    return PostingMatch(n=n, candidates=pos.astype(np.int32), known=known[pos], scores=sc[order], exact_scores=exact)
