@@ -40,15 +40,19 @@ def _from_postings(session, backend, cols, match, clauses) -> dict[int, float]:
     return out
 
 
+# postings are the PostgreSQL backend's: these tests take only the PostgreSQL case of ``db_url``
+on_postgresql = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+
+
 @pytest.fixture
 def pg_search_db(search_db):
     url, ids, concepts = search_db
-    if not url.startswith("postgresql"):
-        pytest.skip("postings are the PostgreSQL backend's")
+    assert url.startswith("postgresql")
     postings.clear()
     return url, ids, concepts
 
 
+@on_postgresql
 @pytest.mark.parametrize("q,lang", QUERIES)
 def test_postings_give_the_engines_matches_and_scores(pg_search_db, q, lang):
     url, _, _ = pg_search_db
@@ -70,6 +74,7 @@ def test_postings_give_the_engines_matches_and_scores(pg_search_db, q, lang):
         assert compared > 0, q
 
 
+@on_postgresql
 def test_a_phrase_needs_its_words_in_order(pg_search_db):
     """Candidates with both words elsewhere are checked by the engine, and only real phrases stay."""
     url, _, _ = pg_search_db
@@ -86,6 +91,7 @@ def test_a_phrase_needs_its_words_in_order(pg_search_db):
         assert len(pm.candidates) > len(want)  # courses with both words, not as a phrase, were candidates
 
 
+@on_postgresql
 def test_postings_follow_index_changes(pg_search_db):
     """A word's postings fetched before an index change are not used after it (any process)."""
     url, ids, _ = pg_search_db
