@@ -20,6 +20,9 @@ index generation and kept: its postings, as (course position, ``ts_rank(tsv, 'le
 Consistency: postings are keyed by the index generation (``search_state``), like the facet
 columns: an index write in any process makes every process fetch anew. Memory: 8 bytes a posting,
 at most ``CACHE_POSTINGS`` (64 MB), least recently used dropped first.
+
+Warm-up (setting ``search_warm_postings``): after a process's first search on a database, and after
+each index change, one background thread fetches the most frequent lexemes' postings (see below).
 """
 
 from __future__ import annotations
