@@ -3,11 +3,16 @@ engine query (FTS5 MATCH ordered by bm25 / tsquery ordered by ts_rank) on the sa
 query words, in the same run. Optionally expands the catalogue synthetically first (copies of the
 demo courses with varied titles, descriptions and run dates) and times the index build.
 
-    PYTHONPATH=src python benchmarks/search_latency.py --database-url URL [--expand-to 100000] [--n 1000]
+    PYTHONPATH=src python benchmarks/search_latency.py --database-url URL [--expand-to 100000] [--n 1000] \
+        [--no-warm | --wait-warm]
 
 The query mix (seeded): the judged queries (42, five languages, cross-lingual and occupation
 ones), one- and two-word queries drawn from course titles, 25 % with facet filters, 10 % sorted by
 start date, 10 % asking for page 2. Every search computes all facet counts.
+
+PostgreSQL: the postings warm-up (``emclm.search.postings``, setting ``search_warm_postings``) starts
+with the first search and runs during the measured queries; ``--no-warm`` turns it off,
+``--wait-warm`` waits for it to finish before the measured queries (and reports its time and size).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from sqlalchemy import func, insert, select
 
 from emclm.catalogue.models import Course, CourseRun
 from emclm.db.session import session_scope
-from emclm.search import Filters, SearchRequest, index_courses, search
+from emclm.search import Filters, SearchRequest, index_courses, postings, search
 from emclm.search.backends import backend_for
 from emclm.search.schema import search_embedding
 from emclm.taxonomy.text import fold
@@ -125,7 +130,7 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def measure(url: str, n: int, embeddings: bool | None) -> dict:
+def measure(url: str, n: int, embeddings: bool | None, wait_warm: bool = False) -> dict:
     reqs = query_mix(url, n)
     ours, bare = [], []
     with session_scope(url) as session:
@@ -135,6 +140,13 @@ def measure(url: str, n: int, embeddings: bool | None) -> dict:
             req.embeddings = embeddings
             search(session, req)
             backend.bare_match(session, req.q, req.lang)
+        warm = None
+        if wait_warm:
+            w = postings.warm_state(url)
+            if w is not None:
+                w.done.wait()
+                warm = {"seconds": round(w.seconds, 1), "lexemes": w.lexemes, "postings": w.postings, "ended": w.ended,
+                        "held_postings": postings._held}
         used_embeddings = False
         for req in reqs:
             req.embeddings = embeddings
@@ -150,6 +162,9 @@ def measure(url: str, n: int, embeddings: bool | None) -> dict:
         "p50_ms": round(statistics.median(ours), 1), "p95_ms": round(pct(ours, 95), 1),
         "bare_p50_ms": round(statistics.median(bare), 1), "bare_p95_ms": round(pct(bare, 95), 1),
     }
+    w = postings.warm_state(url)
+    out["warm"] = warm or ({"ended": w.ended or "running", "seconds": round(w.seconds, 1), "lexemes": w.lexemes,
+                            "postings": w.postings} if w is not None else None)
     out["ratio_p50"] = round(out["p50_ms"] / max(0.01, out["bare_p50_ms"]), 1)
     out["ratio_p95"] = round(out["p95_ms"] / max(0.01, out["bare_p95_ms"]), 1)
     return out
@@ -162,12 +177,21 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--no-embeddings", action="store_true")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--no-warm", action="store_true", help="PostgreSQL: no postings warm-up")
+    ap.add_argument("--wait-warm", action="store_true", help="PostgreSQL: wait for the postings warm-up first")
     args = ap.parse_args()
+    if args.no_warm:
+        import os
+
+        from emclm.config import get_settings
+
+        os.environ["EMCLM_SEARCH_WARM_POSTINGS"] = "false"
+        get_settings.cache_clear()
     result: dict = {}
     if args.expand_to:
         result["expansion"] = expand(args.database_url, args.expand_to)
         print("expansion:", result["expansion"], flush=True)
-    result["latency"] = measure(args.database_url, args.n, False if args.no_embeddings else None)
+    result["latency"] = measure(args.database_url, args.n, False if args.no_embeddings else None, args.wait_warm)
     print(json.dumps(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         "languages), 'static' (static wherever it applies: fastest) or 'e5' (the transformer only: "
         "most precise, slowest). See docs/decisions/0009.",
     )
+    search_warm_postings: bool = Field(
+        default=True,
+        description="PostgreSQL: after a process's first search (and after each index change) one "
+        "background thread fetches the postings of the index's most frequent lexemes, so that first "
+        "look-ups of broad words do not pay for them (emclm.search.postings). No effect on SQLite.",
+    )
     default_languages: list[str] = Field(default_factory=lambda: ["en", "fr", "es", "de", "it", "nl", "pl", "pt"])
 
     @property

@@ -112,3 +112,122 @@ def test_parse_tsquery():
     assert postings.parse_tsquery("'a':* | 'b'", False) is None  # prefix: the engine answers
     assert postings.parse_tsquery("'a' & 'b'", False) is None
     assert postings.parse_tsquery("", False).lexemes == []
+
+
+def _held(url) -> dict[str, tuple]:
+    from emclm.db.session import get_engine
+
+    db = str(get_engine(url).url)
+    return {k[2]: v for k, v in postings._postings.items() if k[0] == db}
+
+
+def _wait_warm(url) -> postings.Warm:
+    w = postings.warm_state(url)
+    assert w is not None, "a search on PostgreSQL starts the warm-up"
+    assert w.done.wait(60)
+    return w
+
+
+def test_warm_up_holds_the_postings_a_search_would_fetch(pg_search_db):
+    """After a first search the background warm-up fetches the index's lexemes, most frequent first
+    (all of them here: the small index fits), each posting list equal to a search's own fetch."""
+    url, _, _ = pg_search_db
+    with session_scope(url) as session:
+        search(session, SearchRequest(q="statistics", lang="en", embeddings=False, typo=False))
+    w = _wait_warm(url)
+    assert w.ended == "all" and w.lexemes > 0 and w.postings > 0
+    held = _held(url)
+    with session_scope(url) as session:
+        cols = facet_columns.columns(session)
+        assert w.generation == cols.generation
+        vocabulary = [lx for lx, _ in postings.frequent_lexemes(session)]
+        assert set(held) >= set(vocabulary)
+        fresh = postings._fetch(session, cols, vocabulary)
+    for lx, (pos, sc) in zip(vocabulary, fresh):
+        assert held[lx][0].tolist() == pos.tolist(), lx
+        assert held[lx][1].tolist() == sc.tolist(), lx
+        assert len(pos) > 0
+
+
+def test_warm_up_keeps_within_its_share_of_the_cap(pg_search_db, monkeypatch):
+    url, _, _ = pg_search_db
+    with session_scope(url) as session:
+        freq = postings.frequent_lexemes(session)
+    # room for the three most frequent lexemes only
+    monkeypatch.setattr(postings, "CACHE_POSTINGS", sum(n for _, n in freq[:3]))
+    monkeypatch.setattr(postings, "WARM_SHARE", 1.0)
+    with session_scope(url) as session:
+        search(session, SearchRequest(q="zyxwv", lang="en", embeddings=False, typo=False))  # holds nothing
+    w = _wait_warm(url)
+    assert w.ended == "budget"
+    assert set(_held(url)) - {"zyxwv"} == {lx for lx, _ in freq[:3]}
+
+
+def test_warm_up_stops_when_the_index_changes_and_restarts_for_the_new_one(pg_search_db, monkeypatch):
+    url, ids, _ = pg_search_db
+    with session_scope(url) as session:
+        search(session, SearchRequest(q="statistics", lang="en", embeddings=False, typo=False))
+    first = _wait_warm(url)
+    # mid-way: the generation changes while a chunk is being fetched → nothing of it is kept, it stops
+    monkeypatch.setattr(postings, "WARM_CHUNK", 2)
+    real_fetch = postings._fetch
+    calls = []
+
+    def fetch_then_change(session, cols, lexemes):
+        calls.append(lexemes)
+        out = real_fetch(session, cols, lexemes)
+        with postings._lock:
+            postings._set_generation(str(session.get_bind().url), "another")
+        return out
+
+    monkeypatch.setattr(postings, "_fetch", fetch_then_change)
+    with session_scope(url) as session:
+        engine, cols = session.get_bind(), facet_columns.columns(session)
+    db = str(engine.url)
+    postings.clear()  # forget the first warm-up's postings
+    with postings._lock:
+        postings._set_generation(db, cols.generation)
+    w = postings.Warm(generation=cols.generation, done=postings.threading.Event())
+    postings._warm[db] = w
+    postings._run_warm(engine, db, cols, w)
+    assert w.ended == "generation" and w.lexemes == 0 and len(calls) == 1 and not _held(url)
+    monkeypatch.setattr(postings, "_fetch", real_fetch)
+    # an index change: the next search starts a warm-up of the new generation
+    with session_scope(url) as session:
+        session.execute(text("UPDATE catalogue_course SET title = 'Zyxwv kursus' WHERE id = :i"), {"i": ids["stats_r"]})
+        index_courses(session, [ids["stats_r"]])
+    with session_scope(url) as session:
+        search(session, SearchRequest(q="statistics", lang="en", embeddings=False, typo=False))
+    second = _wait_warm(url)
+    assert second is not w and second.generation not in (first.generation, cols.generation)
+    assert second.ended == "all" and "zyxwv" in _held(url)
+
+
+def test_search_results_are_the_same_with_and_without_the_warm_up(pg_search_db, monkeypatch):
+    from emclm.config import get_settings
+
+    url, _, _ = pg_search_db
+    reqs = [SearchRequest(q=q, lang=lang, embeddings=False) for q, lang in QUERIES]
+    reqs += [SearchRequest(q="data", lang="en", embeddings=False, page=2, per_page=3)]
+
+    def run():
+        out = []
+        with session_scope(url) as session:
+            for req in reqs:
+                res = search(session, req)
+                out.append((res.total, [(h.id, round(h.score, 9)) for h in res.results], res.facets))
+        return out
+
+    monkeypatch.setenv("EMCLM_SEARCH_WARM_POSTINGS", "false")
+    get_settings.cache_clear()
+    try:
+        cold = run()
+        assert postings.warm_state(url) is None
+    finally:
+        monkeypatch.delenv("EMCLM_SEARCH_WARM_POSTINGS")
+        get_settings.cache_clear()
+    postings.clear()
+    with session_scope(url) as session:
+        search(session, SearchRequest(q="dibujo", lang="es", embeddings=False, typo=False))
+    assert _wait_warm(url).ended == "all"
+    assert run() == cold

@@ -20,6 +20,9 @@ index generation and kept: its postings, as (course position, ``ts_rank(tsv, 'le
 Consistency: postings are keyed by the index generation (``search_state``), like the facet
 columns: an index write in any process makes every process fetch anew. Memory: 8 bytes a posting,
 at most ``CACHE_POSTINGS`` (64 MB), least recently used dropped first.
+
+Warm-up (setting ``search_warm_postings``): after a process's first search on a database, and after
+each index change, one background thread fetches the most frequent lexemes' postings (see below).
 """
 
 from __future__ import annotations
@@ -113,17 +116,11 @@ def query_pieces(session: Session, pieces_sql: list[tuple[str, dict, bool]]) -> 
 def postings(session: Session, cols, lexemes: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """lexeme → (course positions ascending, ``ts_rank(tsv, lexeme, 1)`` as float32), fetching
     the ones this process does not hold for the current index generation in one statement."""
-    global _held
-    from emclm.search.service import _raw_rows
-
     db = str(session.get_bind().url)
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     missing: list[str] = []
     with _lock:
-        if _generation.get(db) != cols.generation:  # the index changed: older postings are never used again
-            for key in [k for k in _postings if k[0] == db]:
-                _held -= len(_postings.pop(key)[0])
-            _generation[db] = cols.generation
+        _set_generation(db, cols.generation)
         for lx in dict.fromkeys(lexemes):
             hit = _postings.get((db, cols.generation, lx))
             if hit is None:
@@ -131,42 +128,189 @@ def postings(session: Session, cols, lexemes: list[str]) -> dict[str, tuple[np.n
             else:
                 _postings.move_to_end((db, cols.generation, lx))
                 out[lx] = hit
+    _start_warm(session, cols)
     if missing:
-        # one row per lexeme, its postings as text (not one Python tuple per posting: 5-10x cheaper here)
-        rows = _raw_rows(
-            session,
-            "SELECT l.i, string_agg(CAST(d.course_id AS text), ' '), string_agg(CAST(ts_rank(d.tsv, l.q, 1) AS text), ' ')"
-            " FROM (SELECT u.i, CAST(u.lit AS tsquery) AS q FROM unnest(CAST(:lits AS text[])) WITH ORDINALITY AS u(lit, i)) AS l"
-            " JOIN search_document d ON d.tsv @@ l.q GROUP BY l.i",
-            {"lits": [_literal(lx) for lx in missing]},
-        )
-        found = {int(i) - 1: (ids, sc) for i, ids, sc in rows}
-        entries = []
-        for i in range(len(missing)):
-            if i not in found:
-                entries.append((np.zeros(0, np.int32), np.zeros(0, np.float32)))
-                continue
-            ids = np.fromstring(found[i][0], dtype=np.int64, sep=" ")
-            sc = np.fromstring(found[i][1], dtype=np.float32, sep=" ")
-            pos = cols.locate(ids)
-            keep = pos >= 0
-            pos, sc = pos[keep], sc[keep]
-            order = np.argsort(pos, kind="stable")
-            entries.append((pos[order].astype(np.int32), sc[order]))
+        entries = _fetch(session, cols, missing)
         with _lock:
             for lx, entry in zip(missing, entries):
                 out[lx] = entry
-                _postings[(db, cols.generation, lx)] = entry
-                _held += len(entry[0])
-            while _held > CACHE_POSTINGS and len(_postings) > 1:
-                old = _postings.popitem(last=False)[1]
-                _held -= len(old[0])
+                _store((db, cols.generation, lx), entry)
+            _evict()
     return out
 
 
+def _set_generation(db: str, generation: str) -> None:
+    """(under ``_lock``) Drop this database's postings of older index generations."""
+    global _held
+    if _generation.get(db) != generation:  # the index changed: older postings are never used again
+        for key in [k for k in _postings if k[0] == db]:
+            _held -= len(_postings.pop(key)[0])
+        _generation[db] = generation
+
+
+def _store(key: tuple, entry: tuple[np.ndarray, np.ndarray]) -> None:
+    """(under ``_lock``) Keep a lexeme's postings (replacing an equal entry fetched meanwhile)."""
+    global _held
+    old = _postings.pop(key, None)
+    if old is not None:
+        _held -= len(old[0])
+    _postings[key] = entry
+    _held += len(entry[0])
+
+
+def _evict() -> None:
+    global _held
+    while _held > CACHE_POSTINGS and len(_postings) > 1:
+        old = _postings.popitem(last=False)[1]
+        _held -= len(old[0])
+
+
+def _fetch(session: Session, cols, lexemes: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The postings of these lexemes, in their order, in one statement."""
+    from emclm.search.service import _raw_rows
+
+    # one row per lexeme, its postings as text (not one Python tuple per posting: 5-10x cheaper here)
+    rows = _raw_rows(
+        session,
+        "SELECT l.i, string_agg(CAST(d.course_id AS text), ' '), string_agg(CAST(ts_rank(d.tsv, l.q, 1) AS text), ' ')"
+        " FROM (SELECT u.i, CAST(u.lit AS tsquery) AS q FROM unnest(CAST(:lits AS text[])) WITH ORDINALITY AS u(lit, i)) AS l"
+        " JOIN search_document d ON d.tsv @@ l.q GROUP BY l.i",
+        {"lits": [_literal(lx) for lx in lexemes]},
+    )
+    found = {int(i) - 1: (ids, sc) for i, ids, sc in rows}
+    entries = []
+    for i in range(len(lexemes)):
+        if i not in found:
+            entries.append((np.zeros(0, np.int32), np.zeros(0, np.float32)))
+            continue
+        ids = np.fromstring(found[i][0], dtype=np.int64, sep=" ")
+        sc = np.fromstring(found[i][1], dtype=np.float32, sep=" ")
+        pos = cols.locate(ids)
+        keep = pos >= 0
+        pos, sc = pos[keep], sc[keep]
+        order = np.argsort(pos, kind="stable")
+        entries.append((pos[order].astype(np.int32), sc[order]))
+    return entries
+
+
+# --- warm-up -------------------------------------------------------------------------------------
+# A process's first look-ups of broad lexemes cost 2-3 us a posting (row visits): most of a fresh
+# process's slow searches. After its first search on a database, and after every index change, one
+# daemon thread (its own connection) fetches the postings of the index's most frequent lexemes,
+# most frequent first, WARM_CHUNK lexemes a statement, until the cache holds WARM_SHARE of
+# CACHE_POSTINGS (headroom for the searches' own look-ups); searches proceed meanwhile (the lock
+# is only held to store a chunk). It stops when the index generation changes.
+
+WARM_SHARE = 0.75
+WARM_CHUNK = 40
+
+
+@dataclass
+class Warm:
+    generation: str
+    done: threading.Event
+    thread: threading.Thread | None = None
+    lexemes: int = 0  # fetched by the warm-up (those a search had fetched already are skipped)
+    postings: int = 0
+    seconds: float = 0.0
+    ended: str = ""  # "budget", "all", "generation", "error: …"
+
+
+_warm: dict[str, Warm] = {}  # database → the warm-up of the generation it was started for
+
+
+def _start_warm(session: Session, cols) -> None:
+    db = str(session.get_bind().url)
+    w = _warm.get(db)
+    if w is not None and w.generation == cols.generation:
+        return
+    from emclm.config import get_settings
+
+    if not get_settings().search_warm_postings:
+        return
+    with _lock:
+        w = _warm.get(db)
+        if w is not None and w.generation == cols.generation:
+            return
+        w = Warm(generation=cols.generation, done=threading.Event())
+        w.thread = threading.Thread(target=_run_warm, args=(session.get_bind(), db, cols, w), daemon=True,
+                                    name="emclm-postings-warm")
+        _warm[db] = w
+    w.thread.start()
+
+
+def warm_state(url: str) -> Warm | None:
+    """The warm-up of this database's current (last seen) index generation, if one started."""
+    from emclm.db.session import get_engine
+
+    return _warm.get(str(get_engine(url).url))
+
+
+def frequent_lexemes(session: Session) -> list[tuple[str, int]]:
+    """(lexeme, number of documents), most frequent first, from ``ts_stat`` over the whole index."""
+    from emclm.search.service import _raw_rows
+
+    return [(w, int(n)) for w, n in _raw_rows(
+        session, "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_document') ORDER BY ndoc DESC, word", {})]
+
+
+def _run_warm(engine, db: str, cols, w: Warm) -> None:
+    import logging
+    import time
+
+    t0 = time.perf_counter()
+    budget = int(CACHE_POSTINGS * WARM_SHARE)
+    try:
+        with Session(engine) as session:
+            todo = frequent_lexemes(session)
+            session.rollback()  # no long-lived snapshot while fetching
+            i = 0
+            while i < len(todo):
+                with _lock:
+                    if _generation.get(db) != w.generation or _warm.get(db) is not w:
+                        w.ended = "generation"
+                        return
+                    chunk, planned = [], _held
+                    while i < len(todo) and len(chunk) < WARM_CHUNK:
+                        lx, ndoc = todo[i]
+                        if planned + ndoc > budget:
+                            break
+                        i += 1
+                        if (db, w.generation, lx) not in _postings:
+                            chunk.append(lx)
+                            planned += ndoc
+                    if not chunk and (i >= len(todo) or planned + todo[i][1] > budget):
+                        w.ended = "all" if i >= len(todo) else "budget"
+                        return
+                if not chunk:
+                    continue
+                entries = _fetch(session, cols, chunk)
+                session.rollback()
+                with _lock:
+                    if _generation.get(db) != w.generation or _warm.get(db) is not w:
+                        w.ended = "generation"
+                        return
+                    for lx, entry in zip(chunk, entries):
+                        key = (db, w.generation, lx)
+                        if key not in _postings:  # a search may have fetched it meanwhile
+                            _store(key, entry)
+                            w.lexemes += 1
+                            w.postings += len(entry[0])
+                    _evict()
+            w.ended = "all"
+    except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation: searches fetch what they need
+        w.ended = f"error: {exc.__class__.__name__}"
+        logging.getLogger(__name__).debug("postings warm-up stopped", exc_info=True)
+    finally:
+        w.seconds = time.perf_counter() - t0
+        w.done.set()
+
+
 def clear() -> None:
+    """Forget everything (a running warm-up stops at its next chunk)."""
     global _held
     with _lock:
+        _warm.clear()
         _postings.clear()
         _pieces.clear()
         _generation.clear()
