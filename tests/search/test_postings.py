@@ -128,6 +128,7 @@ def _wait_warm(url) -> postings.Warm:
     return w
 
 
+@on_postgresql
 def test_warm_up_holds_the_postings_a_search_would_fetch(pg_search_db):
     """After a first search the background warm-up fetches the index's lexemes, most frequent first
     (all of them here: the small index fits), each posting list equal to a search's own fetch."""
@@ -149,6 +150,7 @@ def test_warm_up_holds_the_postings_a_search_would_fetch(pg_search_db):
         assert len(pos) > 0
 
 
+@on_postgresql
 def test_warm_up_keeps_within_its_share_of_the_cap(pg_search_db, monkeypatch):
     url, _, _ = pg_search_db
     with session_scope(url) as session:
@@ -163,6 +165,7 @@ def test_warm_up_keeps_within_its_share_of_the_cap(pg_search_db, monkeypatch):
     assert set(_held(url)) - {"zyxwv"} == {lx for lx, _ in freq[:3]}
 
 
+@on_postgresql
 def test_warm_up_stops_when_the_index_changes_and_restarts_for_the_new_one(pg_search_db, monkeypatch):
     url, ids, _ = pg_search_db
     with session_scope(url) as session:
@@ -203,6 +206,7 @@ def test_warm_up_stops_when_the_index_changes_and_restarts_for_the_new_one(pg_se
     assert second.ended == "all" and "zyxwv" in _held(url)
 
 
+@on_postgresql
 def test_search_results_are_the_same_with_and_without_the_warm_up(pg_search_db, monkeypatch):
     from emclm.config import get_settings
 
