@@ -235,3 +235,25 @@ def test_search_results_are_the_same_with_and_without_the_warm_up(pg_search_db, 
         search(session, SearchRequest(q="dibujo", lang="es", embeddings=False, typo=False))
     assert _wait_warm(url).ended == "all"
     assert run() == cold
+
+
+def test_check_keeps_exactly_the_ids_the_engine_matches_with_its_scores(search_db, monkeypatch):
+    """``SearchBackend.check`` on both engines (PostgreSQL's array override and the chunked
+    default): the ids it returns are those of the asked ones the match really finds, each with the
+    engine's score; chunking does not change the answer."""
+    from emclm.search import backends as backends_mod
+    from emclm.search.backends import SearchBackend
+
+    url, _, _ = search_db
+    with session_scope(url) as session:
+        backend = backend_for(session)
+        match = backend.match_sql([Clause(lang="en", tokens=["data"]), Clause(lang=None, tokens=["data"])])
+        expected = _engine(session, match)
+        every = [cid for (cid,) in session.execute(text("SELECT course_id FROM search_document")).all()]
+        assert expected and len(expected) < len(every)
+        monkeypatch.setattr(backends_mod, "CHECK_CHUNK", 2)
+        for check in (backend.check, lambda s, m, ids: SearchBackend.check(backend, s, m, ids)):
+            got = dict(check(session, match, every))
+            assert got.keys() == expected.keys()
+            assert all(abs(got[c] - expected[c]) < 1e-6 for c in got)
+            assert check(session, match, []) == []

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, text
+from sqlalchemy import bindparam, delete, insert, text
 from sqlalchemy.orm import Session
 
 from emclm.taxonomy.text import fold
@@ -43,6 +43,9 @@ class MatchSql:
     predicate_sql: str = ""  # the same match as a condition on ``d`` alone
     # without filters the ranking needs no join: (FROM, id column) of the index alone, if the engine has one
     index_only: tuple[str, str] | None = None
+
+
+CHECK_CHUNK = 500  # ids per statement in SearchBackend.check
 
 
 class SearchBackend(ABC):
@@ -79,8 +82,16 @@ class SearchBackend(ABC):
         return None
 
     def check(self, session: Session, match: MatchSql, ids: list[int]) -> list[tuple[int, float]]:
-        """(id, score) of those of ``ids`` that ``match`` really matches (engines with postings)."""
-        raise NotImplementedError
+        """(id, score) of those of ``ids`` that ``match`` really matches, in chunks that keep under
+        every engine's bound-parameter limit (PostgreSQL overrides it with one array parameter)."""
+        stmt = text(
+            f"SELECT d.course_id, {match.score_sql} FROM {match.from_sql}"
+            f" WHERE d.course_id IN :check_ids AND {match.where_sql}"
+        ).bindparams(bindparam("check_ids", expanding=True))
+        out: list[tuple[int, float]] = []
+        for s in range(0, len(ids), CHECK_CHUNK):
+            out.extend(tuple(r) for r in session.execute(stmt, {**match.params, "check_ids": ids[s : s + CHECK_CHUNK]}))
+        return out
 
     @contextmanager
     def planning(self, session: Session) -> Iterator[None]:
