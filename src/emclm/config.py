@@ -39,9 +39,9 @@ class Settings(BaseSettings):
         default="auto",
         pattern="^(auto|static|e5)$",
         description="Sentence encoder of the skill extractor: 'auto' (static piece vectors built "
-        "from multilingual-e5-small for short texts in en/fr/es, e5 itself for long texts and other "
-        "languages), 'static' (static wherever it applies: fastest) or 'e5' (the transformer only: "
-        "most precise, slowest). See docs/decisions/0009.",
+        "from multilingual-e5-small for texts in en/fr/es, plus e5 on a long text's lead sentence; "
+        "e5 itself for other languages), 'static' (static everywhere: fastest) or 'e5' (the "
+        "transformer only: slowest). See docs/decisions/0009 and 0010.",
     )
     search_warm_postings: bool = Field(
         default=True,

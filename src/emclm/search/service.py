@@ -118,12 +118,7 @@ def cached_concept_ranking(session: Session, pq: ParsedQuery, generation: str):
         cov_val = np.fromiter(coverage.values(), dtype=np.float64, count=len(coverage))
         order = np.argsort(cov_ids)
         hit = (now, skill_rank, occ_rank, cov_ids[order], cov_val[order])
-        with _expansion_lock:
-            _concept_cache[key] = hit
-            held = sum(len(v[3]) + len(v[1]) + len(v[2]) for v in _concept_cache.values())
-            while held > CONCEPT_CACHE_COURSES and len(_concept_cache) > 1:
-                old = _concept_cache.pop(next(iter(_concept_cache)))
-                held -= len(old[3]) + len(old[1]) + len(old[2])
+        _put_bounded(_concept_cache, key, hit, lambda v: len(v[1]) + len(v[2]) + len(v[3]), CONCEPT_CACHE_COURSES)
     _, skill_rank, occ_rank, cov_ids, cov_val = hit
     return skill_rank, occ_rank, _Coverage(cov_ids, cov_val)
 
@@ -235,19 +230,24 @@ class _Checked:
                     ids = cols.ids[chunk].tolist()
                     keep[unknown] = [ids[i] in scores for i in unknown.tolist()]
                     if not self.pm.exact_scores:  # a single phrase: the engine's score orders the batch
-                        kept = [i for i in np.flatnonzero(keep).tolist()]
+                        kept = np.flatnonzero(keep).tolist()
                         kept.sort(key=lambda i: (-scores.get(ids[i], 0.0), ids[i]))
                         self.parts.append(chunk[kept])
                         continue
                 self.parts.append(chunk[keep])
 
 
-def _remember(key: tuple, value) -> None:
+def _put_bounded(cache: dict, key: tuple, value, size, cap: int) -> None:
+    """Store ``value``, then drop the oldest entries while the sizes add up to more than ``cap``."""
     with _expansion_lock:
-        _expansion_cache[key] = value
-        held = sum(len(v) for v in _expansion_cache.values())
-        while held > EXPANSION_CACHE_POSITIONS and len(_expansion_cache) > 1:
-            held -= len(_expansion_cache.pop(next(iter(_expansion_cache))))
+        cache[key] = value
+        held = sum(size(v) for v in cache.values())
+        while held > cap and len(cache) > 1:
+            held -= size(cache.pop(next(iter(cache))))
+
+
+def _remember(key: tuple, value) -> None:
+    _put_bounded(_expansion_cache, key, value, len, EXPANSION_CACHE_POSITIONS)
 
 
 def _ranked(ids: np.ndarray, keys: list[np.ndarray], limit: int) -> list[int]:

@@ -255,9 +255,10 @@ class SkillExtractor:
     def __init__(self, index: SkillIndex, encoder: Encoder | StaticEncoder | None = None,
                  weights: Weights | None = None, use_embeddings: bool = True, use_labels: bool = True,
                  use_clauses: bool = True, mode: str | None = None) -> None:
-        """``mode``: "auto" (static encoder for short texts in languages with skill labels, e5 for
-        the rest), "static" (static wherever it applies) or "e5"; default ``Settings.skills_encoder``
-        or, when only ``encoder`` is given, what that encoder is."""
+        """``mode``: "auto" (static encoder for texts in languages with skill labels, plus e5 on a
+        long text's lead sentence; e5 for the other languages), "static" (static everywhere) or
+        "e5"; default ``Settings.skills_encoder`` or, when only ``encoder`` is given, what that
+        encoder is (decisions 0009, 0010)."""
         self.index = index
         if mode is None:
             if encoder is None:
