@@ -10,7 +10,7 @@ The query mix (seeded): the judged queries (42, five languages, cross-lingual an
 ones), one- and two-word queries drawn from course titles, 25 % with facet filters, 10 % sorted by
 start date, 10 % asking for page 2. Every search computes all facet counts.
 
-PostgreSQL: the postings warm-up (``emclm.search.postings``, setting ``search_warm_postings``) starts
+Both engines: the postings warm-up (``emclm.search.postings``, setting ``search_warm_postings``) starts
 with the first search and runs during the measured queries; ``--no-warm`` turns it off,
 ``--wait-warm`` waits for it to finish before the measured queries (and reports its time and size).
 """
@@ -177,8 +177,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--no-embeddings", action="store_true")
     ap.add_argument("--json", type=Path)
-    ap.add_argument("--no-warm", action="store_true", help="PostgreSQL: no postings warm-up")
-    ap.add_argument("--wait-warm", action="store_true", help="PostgreSQL: wait for the postings warm-up first")
+    ap.add_argument("--no-warm", action="store_true", help="no postings warm-up")
+    ap.add_argument("--wait-warm", action="store_true", help="wait for the postings warm-up first")
     args = ap.parse_args()
     if args.no_warm:
         import os

@@ -45,9 +45,9 @@ class Settings(BaseSettings):
     )
     search_warm_postings: bool = Field(
         default=True,
-        description="PostgreSQL: after a process's first search (and after each index change) one "
-        "background thread fetches the postings of the index's most frequent lexemes, so that first "
-        "look-ups of broad words do not pay for them (emclm.search.postings). No effect on SQLite.",
+        description="After a process's first search (and after each index change) one background "
+        "thread fetches the postings of the index's most frequent terms, so that first look-ups of "
+        "broad words do not pay for them (emclm.search.postings). Both engines.",
     )
     default_languages: list[str] = Field(default_factory=lambda: ["en", "fr", "es", "de", "it", "nl", "pl", "pt"])
 

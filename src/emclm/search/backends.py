@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numpy as np
 from sqlalchemy import bindparam, delete, insert, text
 from sqlalchemy.orm import Session
 
 from emclm.taxonomy.text import fold
-from emclm.search.analysis import pg_config, stem_tokens
+from emclm.search.analysis import ANY_STOP, pg_config, stem_tokens
 from emclm.search.schema import search_document
 
 
@@ -52,9 +53,7 @@ class SearchBackend(ABC):
     """One engine's index: implemented by ``SqliteFtsBackend`` and ``PostgresFtsBackend``."""
 
     name = "base"
-    # True: one statement returning every match with its score is cheaper than the unscored set plus
-    # the engine's own top-k (PostgreSQL: each score detoasts the row's tsvector, so one pass, not two)
-    score_in_one_pass = False
+    posting_bytes = 8  # memory of one cached posting (``emclm.search.postings``): position + score
 
     @abstractmethod
     def clear(self, session: Session) -> None: ...
@@ -76,10 +75,19 @@ class SearchBackend(ABC):
     def term_exists(self, session: Session, word: str, lang: str | None) -> bool:
         """Is this folded word (stemmed for ``lang``) in any indexed document?"""
 
+    @abstractmethod
     def posting_match(self, session: Session, cols, clauses: list[Clause]):
         """The clauses' candidates and scores from per-process postings (``emclm.search.postings``),
         or None: the engine answers ``match_sql`` itself."""
-        return None
+
+    @abstractmethod
+    def posting_lists(self, session: Session, keys: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per posting key (a lexeme or phrase as ``emclm.search.postings`` keys them on this
+        engine): (course ids, the engine's score for that key alone), in the keys' order."""
+
+    @abstractmethod
+    def frequent_keys(self, session: Session) -> list[tuple[str, int]]:
+        """(posting key, number of documents) of every indexed term, most frequent first."""
 
     def check(self, session: Session, match: MatchSql, ids: list[int]) -> list[tuple[int, float]]:
         """(id, score) of those of ``ids`` that ``match`` really matches, in chunks that keep under
@@ -107,6 +115,7 @@ class SqliteFtsBackend(SearchBackend):
     """SQLite FTS5 over text folded and stemmed in Python; bm25 with titles weighted 3×."""
 
     name = "sqlite-fts5"
+    posting_bytes = 12  # bm25 is a double
 
     def clear(self, session: Session) -> None:
         session.execute(text("DELETE FROM search_fts"))
@@ -132,6 +141,11 @@ class SqliteFtsBackend(SearchBackend):
 
     @staticmethod
     def expression(clauses: list[Clause]) -> str:
+        return " OR ".join(SqliteFtsBackend.phrases(clauses))
+
+    @staticmethod
+    def phrases(clauses: list[Clause]) -> list[str]:
+        """The distinct FTS5 phrases (``"stem"`` or ``"stem stem …"``) the clauses OR together, in order."""
         parts: list[str] = []
         seen: set[str] = set()
         for cl in clauses:
@@ -150,7 +164,7 @@ class SqliteFtsBackend(SearchBackend):
                     if piece not in seen:
                         seen.add(piece)
                         parts.append(piece)
-        return " OR ".join(parts)
+        return parts
 
     def match_sql(self, clauses: list[Clause]) -> MatchSql | None:
         expr = self.expression(clauses)
@@ -164,6 +178,36 @@ class SqliteFtsBackend(SearchBackend):
             predicate_sql="d.course_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_q)",
             index_only=("search_fts", "search_fts.rowid"),
         )
+
+    def posting_match(self, session: Session, cols, clauses: list[Clause]):
+        """bm25 of an OR of phrases is the sum of each phrase's bm25 alone (FTS5 adds one term per
+        phrase, zero where a phrase does not occur, with the phrase's own IDF and frequency): every
+        candidate is a match and its score is exactly the engine's (``emclm.search.postings``)."""
+        from emclm.search import postings
+
+        keys = self.phrases(clauses)
+        return postings.evaluate_sum(session, cols, keys) if keys else None
+
+    def posting_lists(self, session: Session, keys: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        from emclm.search.service import _raw_rows
+
+        out = []
+        for key in keys:  # one FTS5 cursor a phrase: rows come in rowid order
+            rows = _raw_rows(session, "SELECT rowid, bm25(search_fts, 3.0, 1.0) FROM search_fts WHERE search_fts MATCH :q",
+                             {"q": key})
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            # FTS5 returns -1.0 * score: negating gives the phrase's term of the sum bit for bit
+            out.append((ids, -np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))))
+        return out
+
+    def frequent_keys(self, session: Session) -> list[tuple[str, int]]:
+        from emclm.search.service import _raw_rows
+
+        # fts5vocab reads the index's term dictionary; a temp table is private to this connection
+        _raw_rows(session, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_fts_terms USING fts5vocab(main, search_fts, row)", {})
+        rows = _raw_rows(session, "SELECT term, doc FROM temp.search_fts_terms ORDER BY doc DESC, term", {})
+        # the index keeps function words (phrases need them); the user's words never include them alone
+        return [(_fts5_token(t), int(n)) for t, n in rows if t not in ANY_STOP]
 
     def bare_match(self, session: Session, q: str, lang: str | None, limit: int = 20) -> list[int]:
         from emclm.search.analysis import tokens
@@ -195,7 +239,6 @@ class PostgresFtsBackend(SearchBackend):
     """PostgreSQL ``tsvector`` per course language (weights: title A, body B); ``ts_rank`` scores."""
 
     name = "postgres-fts"
-    score_in_one_pass = True
 
     def clear(self, session: Session) -> None:
         session.execute(delete(search_document))
@@ -273,6 +316,29 @@ class PostgresFtsBackend(SearchBackend):
         pieces = postings.query_pieces(session, self.tsquery_pieces(clauses))
         return postings.evaluate(session, cols, pieces) if pieces else None
 
+    def posting_lists(self, session: Session, keys: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Every lexeme's postings in one statement, one row per lexeme with its postings as text
+        (not one Python tuple per posting: 5-10x cheaper here); ``ts_rank`` is a float4."""
+        from emclm.search.service import _raw_rows
+
+        rows = _raw_rows(
+            session,
+            "SELECT l.i, string_agg(CAST(d.course_id AS text), ' '), string_agg(CAST(ts_rank(d.tsv, l.q, 1) AS text), ' ')"
+            " FROM (SELECT u.i, CAST(u.lit AS tsquery) AS q FROM unnest(CAST(:lits AS text[])) WITH ORDINALITY AS u(lit, i)) AS l"
+            " JOIN search_document d ON d.tsv @@ l.q GROUP BY l.i",
+            {"lits": [_tsquery_literal(lx) for lx in keys]},
+        )
+        found = {int(i) - 1: (ids, sc) for i, ids, sc in rows}
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
+        return [(np.fromstring(found[i][0], dtype=np.int64, sep=" "), np.fromstring(found[i][1], dtype=np.float32, sep=" "))
+                if i in found else empty for i in range(len(keys))]
+
+    def frequent_keys(self, session: Session) -> list[tuple[str, int]]:
+        from emclm.search.service import _raw_rows
+
+        return [(w, int(n)) for w, n in _raw_rows(
+            session, "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_document') ORDER BY ndoc DESC, word", {})]
+
     def check(self, session: Session, match: MatchSql, ids: list[int]) -> list[tuple[int, float]]:
         if not ids:
             return []
@@ -321,6 +387,10 @@ class PostgresFtsBackend(SearchBackend):
         if not tsq:
             return False
         return session.execute(text(f"SELECT 1 FROM search_document WHERE tsv @@ {tsq} LIMIT 1"), params).first() is not None
+
+
+def _tsquery_literal(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def backend_for(session: Session) -> SearchBackend:

@@ -1,11 +1,12 @@
-"""PostgreSQL full-text matches and ``ts_rank`` scores from per-process lexeme postings.
+"""Full-text matches and scores from per-process postings, on both engines.
 
-A search's tsquery is an OR of clauses (the user's words in several configurations, concept
-phrases). PostgreSQL answers it by reading every match's row and ranking it: at 100k courses a
-broad query (20-60k matches) costs 100-500 ms, a concept expansion with 30-70 phrases up to
-1.5 s, and the same words come back query after query. So each *lexeme* is looked up once per
-index generation and kept: its postings, as (course position, ``ts_rank(tsv, 'lexeme', 1)``).
+A search's full-text query is an OR of clauses (the user's words in several languages, concept
+phrases). The engine answers it by visiting and scoring every match: at 100k courses a broad query
+(20-60k matches) costs 100-500 ms, a concept expansion with 30-70 phrases up to 1.5 s, and the same
+words come back query after query. So each *posting key* is looked up once per index generation
+and kept: its postings, as (course position, the engine's score for that key alone).
 
+PostgreSQL (keys: lexemes):
 - Matches of an OR of lexemes: the union of their postings.
 - A phrase ("data analysis"): the intersection of its lexemes' postings is a superset of its
   matches; the candidates that no plain lexeme of the query matches already are checked by
@@ -17,12 +18,20 @@ index generation and kept: its postings, as (course position, ``ts_rank(tsv, 'le
   rounding. A query that is a single phrase is ranked ``calc_rank_and`` by the engine: its checked
   matches get the engine's score and are only *ordered for checking* by the sum.
 
+SQLite FTS5 (keys: FTS5 phrases, ``"stem"`` or ``"stem stem"``; ``evaluate_sum``):
+- FTS5's ``bm25`` of an OR of phrases is ``-(sum over the phrases of idf(p) * f(p, d) * (k1 + 1) /
+  (f(p, d) + k1 * (1 - b + b * |d| / avgdl)))``, summed in the query's phrase order, where a phrase
+  absent from the document adds exactly 0; each phrase's IDF counts the rows matching that
+  phrase. A phrase queried alone gives the same term, so the union of the phrases' postings is
+  the match set and their sum, in the same order, is the engine's score bit for bit. No check.
+
 Consistency: postings are keyed by the index generation (``search_state``), like the facet
-columns: an index write in any process makes every process fetch anew. Memory: 8 bytes a posting,
-at most ``CACHE_POSTINGS`` (64 MB), least recently used dropped first.
+columns: an index write in any process makes every process fetch anew. Memory: 8 bytes a posting
+on PostgreSQL (float4 ranks), 12 on SQLite (bm25 is a double), at most ``CACHE_BYTES``, least
+recently used dropped first.
 
 Warm-up (setting ``search_warm_postings``): after a process's first search on a database, and after
-each index change, one background thread fetches the most frequent lexemes' postings (see below).
+each index change, one background thread fetches the most frequent terms' postings (see below).
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy.orm import Session
 
-CACHE_POSTINGS = 8_000_000
+CACHE_BYTES = 96 * 1024 * 1024
 _TOKEN = re.compile(r"'((?:[^'\\]|''|\\.)*)'(:[*A-D]+)?|(<->|<\d+>|\||&|!|\(|\))|(\s+)")
 
 _postings: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
@@ -81,10 +90,6 @@ def parse_tsquery(text: str, phrase: bool) -> Piece | None:
     return None
 
 
-def _literal(lexeme: str) -> str:
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
 def query_pieces(session: Session, pieces_sql: list[tuple[str, dict, bool]]) -> list[Piece] | None:
     """The analysed lexemes of each clause (the engine's own parser and dictionaries), cached per
     process (analysis does not depend on the index). None: not a query postings can answer."""
@@ -114,8 +119,9 @@ def query_pieces(session: Session, pieces_sql: list[tuple[str, dict, bool]]) -> 
 
 
 def postings(session: Session, cols, lexemes: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """lexeme → (course positions ascending, ``ts_rank(tsv, lexeme, 1)`` as float32), fetching
-    the ones this process does not hold for the current index generation in one statement."""
+    """posting key → (course positions ascending, the engine's score for the key alone: ``ts_rank``
+    as float32 on PostgreSQL, ``-bm25`` as float64 on SQLite), fetching the ones this process does
+    not hold for the current index generation."""
     db = str(session.get_bind().url)
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     missing: list[str] = []
@@ -144,47 +150,36 @@ def _set_generation(db: str, generation: str) -> None:
     global _held
     if _generation.get(db) != generation:  # the index changed: older postings are never used again
         for key in [k for k in _postings if k[0] == db]:
-            _held -= len(_postings.pop(key)[0])
+            _held -= _nbytes(_postings.pop(key))
         _generation[db] = generation
 
 
 def _store(key: tuple, entry: tuple[np.ndarray, np.ndarray]) -> None:
-    """(under ``_lock``) Keep a lexeme's postings (replacing an equal entry fetched meanwhile)."""
+    """(under ``_lock``) Keep a key's postings (replacing an equal entry fetched meanwhile)."""
     global _held
     old = _postings.pop(key, None)
     if old is not None:
-        _held -= len(old[0])
+        _held -= _nbytes(old)
     _postings[key] = entry
-    _held += len(entry[0])
+    _held += _nbytes(entry)
+
+
+def _nbytes(entry: tuple[np.ndarray, np.ndarray]) -> int:
+    return entry[0].nbytes + entry[1].nbytes
 
 
 def _evict() -> None:
     global _held
-    while _held > CACHE_POSTINGS and len(_postings) > 1:
-        old = _postings.popitem(last=False)[1]
-        _held -= len(old[0])
+    while _held > CACHE_BYTES and len(_postings) > 1:
+        _held -= _nbytes(_postings.popitem(last=False)[1])
 
 
-def _fetch(session: Session, cols, lexemes: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The postings of these lexemes, in their order, in one statement."""
-    from emclm.search.service import _raw_rows
+def _fetch(session: Session, cols, keys: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The postings of these keys, in their order, as course positions (ascending) and scores."""
+    from emclm.search.backends import backend_for
 
-    # one row per lexeme, its postings as text (not one Python tuple per posting: 5-10x cheaper here)
-    rows = _raw_rows(
-        session,
-        "SELECT l.i, string_agg(CAST(d.course_id AS text), ' '), string_agg(CAST(ts_rank(d.tsv, l.q, 1) AS text), ' ')"
-        " FROM (SELECT u.i, CAST(u.lit AS tsquery) AS q FROM unnest(CAST(:lits AS text[])) WITH ORDINALITY AS u(lit, i)) AS l"
-        " JOIN search_document d ON d.tsv @@ l.q GROUP BY l.i",
-        {"lits": [_literal(lx) for lx in lexemes]},
-    )
-    found = {int(i) - 1: (ids, sc) for i, ids, sc in rows}
     entries = []
-    for i in range(len(lexemes)):
-        if i not in found:
-            entries.append((np.zeros(0, np.int32), np.zeros(0, np.float32)))
-            continue
-        ids = np.fromstring(found[i][0], dtype=np.int64, sep=" ")
-        sc = np.fromstring(found[i][1], dtype=np.float32, sep=" ")
+    for ids, sc in backend_for(session).posting_lists(session, keys):
         pos = cols.locate(ids)
         keep = pos >= 0
         pos, sc = pos[keep], sc[keep]
@@ -194,12 +189,13 @@ def _fetch(session: Session, cols, lexemes: list[str]) -> list[tuple[np.ndarray,
 
 
 # --- warm-up -------------------------------------------------------------------------------------
-# A process's first look-ups of broad lexemes cost 2-3 us a posting (row visits): most of a fresh
-# process's slow searches. After its first search on a database, and after every index change, one
-# daemon thread (its own connection) fetches the postings of the index's most frequent lexemes,
-# most frequent first, WARM_CHUNK lexemes a statement, until the cache holds WARM_SHARE of
-# CACHE_POSTINGS (headroom for the searches' own look-ups); searches proceed meanwhile (the lock
-# is only held to store a chunk). It stops when the index generation changes.
+# A process's first look-ups of broad terms cost 2-3 us a posting (row visits and scores): most of a
+# fresh process's slow searches. After its first search on a database, and after every index change,
+# one daemon thread (its own connection) fetches the postings of the index's most frequent terms
+# (PostgreSQL's ``ts_stat``, SQLite's ``fts5vocab``), most frequent first, WARM_CHUNK terms at a time,
+# until the cache holds WARM_SHARE of CACHE_BYTES (headroom for the searches' own look-ups);
+# searches proceed meanwhile (the lock is only held to store a chunk). It stops when the index
+# generation changes.
 
 WARM_SHARE = 0.75
 WARM_CHUNK = 40
@@ -246,12 +242,11 @@ def warm_state(url: str) -> Warm | None:
     return _warm.get(str(get_engine(url).url))
 
 
-def frequent_lexemes(session: Session) -> list[tuple[str, int]]:
-    """(lexeme, number of documents), most frequent first, from ``ts_stat`` over the whole index."""
-    from emclm.search.service import _raw_rows
+def frequent_terms(session: Session) -> list[tuple[str, int]]:
+    """(posting key, number of documents) of every indexed term, most frequent first."""
+    from emclm.search.backends import backend_for
 
-    return [(w, int(n)) for w, n in _raw_rows(
-        session, "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_document') ORDER BY ndoc DESC, word", {})]
+    return backend_for(session).frequent_keys(session)
 
 
 def _run_warm(engine, db: str, cols, w: Warm) -> None:
@@ -259,10 +254,13 @@ def _run_warm(engine, db: str, cols, w: Warm) -> None:
     import time
 
     t0 = time.perf_counter()
-    budget = int(CACHE_POSTINGS * WARM_SHARE)
+    budget = int(CACHE_BYTES * WARM_SHARE)
     try:
         with Session(engine) as session:
-            todo = frequent_lexemes(session)
+            from emclm.search.backends import backend_for
+
+            backend = backend_for(session)
+            todo = frequent_terms(session)
             session.rollback()  # no long-lived snapshot while fetching
             i = 0
             while i < len(todo):
@@ -273,13 +271,13 @@ def _run_warm(engine, db: str, cols, w: Warm) -> None:
                     chunk, planned = [], _held
                     while i < len(todo) and len(chunk) < WARM_CHUNK:
                         lx, ndoc = todo[i]
-                        if planned + ndoc > budget:
+                        if planned + ndoc * backend.posting_bytes > budget:
                             break
                         i += 1
                         if (db, w.generation, lx) not in _postings:
                             chunk.append(lx)
-                            planned += ndoc
-                    if not chunk and (i >= len(todo) or planned + todo[i][1] > budget):
+                            planned += ndoc * backend.posting_bytes
+                    if not chunk and (i >= len(todo) or planned + todo[i][1] * backend.posting_bytes > budget):
                         w.ended = "all" if i >= len(todo) else "budget"
                         return
                 if not chunk:
@@ -359,3 +357,20 @@ def evaluate(session: Session, cols, pieces: list[Piece]) -> PostingMatch:
     pos = pos[order]
     exact = len(pieces) > 1 or not pieces[0].phrase
     return PostingMatch(n=n, candidates=pos.astype(np.int32), known=known[pos], scores=sc[order], exact_scores=exact)
+
+
+def evaluate_sum(session: Session, cols, keys: list[str]) -> PostingMatch:
+    """SQLite: the matches of an OR of distinct FTS5 phrases (``keys``, in the query's order) and
+    their ``-bm25``: each match's score is the sum of its phrases' scores, added in the keys' order
+    as FTS5 adds them, so equal to the engine's bit for bit. Every candidate is a match."""
+    post = postings(session, cols, keys)
+    n = len(cols)
+    all_pos = np.concatenate([post[k][0] for k in keys])
+    score = np.bincount(all_pos, weights=np.concatenate([post[k][1] for k in keys]), minlength=n)
+    hit = np.zeros(n, dtype=bool)
+    hit[all_pos] = True
+    pos = np.flatnonzero(hit)
+    sc = score[pos]
+    order = np.lexsort((cols.ids[pos], -sc))
+    return PostingMatch(n=n, candidates=pos[order].astype(np.int32), known=np.ones(len(pos), dtype=bool),
+                        scores=sc[order], exact_scores=True)

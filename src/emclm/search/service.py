@@ -305,34 +305,6 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         found = pos >= 0
         return pos[found], np.fromiter(sc, dtype=np.float64, count=len(sc))[found]
 
-    def matched_positions(m) -> np.ndarray:
-        """Every indexed course the match finds, unscored (the engine skips bm25 / ts_rank)."""
-        src, id_col = m.index_only or (m.from_sql, "d.course_id")
-        rows = _raw_rows(session, f"SELECT {id_col} FROM {src} WHERE {m.where_sql}", m.params)
-        pos = cols.locate(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
-        return pos[pos >= 0]
-
-    def best(m, limit: int) -> list[int]:
-        """The ``limit`` best-scored matches, ranked by the engine (no filters)."""
-        src, id_col = m.index_only or (m.from_sql, "d.course_id")
-        sql = f"SELECT {id_col} FROM {src} WHERE {m.where_sql} ORDER BY {m.score_sql} DESC, {id_col} LIMIT {int(limit)}"
-        return list(session.execute(text(sql), m.params).scalars())
-
-    def best_filtered(m, limit: int, share: float) -> list[int]:
-        """The ``limit`` best matches that pass the filters. The engine ranks enough matches for
-        ``share`` (the expected fraction passing) to leave ``limit`` of them; when it does not, or
-        the share is small, every match comes with its score and is ranked here."""
-        if share > 0.05:
-            k = int(limit / share * 1.3) + 50
-            ranked = np.array(best(m, k), dtype=np.int64)
-            pos = cols.locate(ranked)
-            keep = (pos >= 0) & mask[pos]
-            out = ranked[keep][:limit]
-            if len(out) >= limit or len(ranked) < k:  # enough, or every match was ranked: exact
-                return out.tolist()
-        pos, sc = filtered(*matches(m))
-        return _ranked(cols.ids[pos], [-sc], limit)
-
     def settled(m, pm) -> tuple[np.ndarray, np.ndarray]:
         """Every match of a posting match (the engine checks the candidates postings cannot decide)."""
         pos, sc = pm.candidates, pm.scores
@@ -355,26 +327,11 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     # 1. the full-text matches: total, ranking and (below) facet counts
     page_end = req.page * req.per_page
     text_hit = np.zeros(len(cols), dtype=bool)  # matched by the user's words, before filters
-    text_rank: list[int] | None = None
-    engine_ranks = req.sort == "relevance" and not backend.score_in_one_pass
-    if match is not None and mask is None and engine_ranks:
-        # the common case: the engine ranks (as cheaply as its own top-k query), the set comes unscored
-        # (a page-2 request asks for the same 1,000: the fused order must not depend on the page)
-        text_pos = matched_positions(match)
-        text_hit[text_pos] = True
-        ranked = np.array(best(match, TEXT_RANK_LIMIT), dtype=np.int64)
-        text_rank = ranked[cols.locate(ranked) >= 0].tolist()
-        scores = np.zeros(0)
-    elif match is not None and engine_ranks:
-        all_pos = matched_positions(match)
-        text_hit[all_pos] = True
-        text_pos = filtered(all_pos)[0]
-        share = len(text_pos) / len(all_pos) if len(all_pos) else 0.0
-        text_rank = best_filtered(match, TEXT_RANK_LIMIT, share) if len(text_pos) else []
-        scores = np.zeros(0)
-    elif match is not None:
+    ordered = False  # text_pos already in (score desc, id) order
+    if match is not None:
         pm = backend.posting_match(session, cols, pq.clauses)
         all_pos, scores = settled(match, pm) if pm is not None else matches(match)
+        ordered = pm is not None and (pm.exact_scores or bool(pm.known.all()))
         text_hit[all_pos] = True
         text_pos, scores = filtered(all_pos, scores)
     elif browse:
@@ -383,8 +340,8 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     else:  # nothing to match in full text (a URI, or only function words)
         text_pos, scores = np.zeros(0, dtype=np.int64), np.zeros(0)
     text_ids = cols.ids[text_pos]
-    if text_rank is not None:
-        pass
+    if req.sort == "relevance" and ordered:
+        text_rank = text_ids[:TEXT_RANK_LIMIT].tolist()
     elif req.sort == "relevance":
         text_rank = _ranked(text_ids, [] if browse else [-scores], page_end if browse else TEXT_RANK_LIMIT)
     elif req.sort == "start_date":
@@ -407,7 +364,7 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         if entry is None:
             pm = backend.posting_match(session, cols, clauses)
             if pm is not None:
-                entry = _Checked(pm)
+                entry = pm.candidates if pm.known.all() else _Checked(pm)
                 _remember(key, entry)
         if isinstance(entry, _Checked):
             return cols.ids[entry.take(mask, limit, lambda ids: backend.check(session, m, ids), cols)].tolist()
