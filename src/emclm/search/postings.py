@@ -249,12 +249,24 @@ def frequent_terms(session: Session) -> list[tuple[str, int]]:
     return backend_for(session).frequent_keys(session)
 
 
+def _lowest_priority() -> None:
+    """Run this thread at nice 19 (Linux: a thread's nice value is its own): the warm-up takes
+    the cores the searches leave idle instead of competing with them on a small machine."""
+    import os
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the warm-up runs at normal priority
+        pass
+
+
 def _run_warm(engine, db: str, cols, w: Warm) -> None:
     import logging
     import time
 
     t0 = time.perf_counter()
     budget = int(CACHE_BYTES * WARM_SHARE)
+    _lowest_priority()
     try:
         with Session(engine) as session:
             from emclm.search.backends import backend_for

