@@ -58,3 +58,25 @@ def test_nearest_courses_are_computed_once_per_query_until_the_vectors_change(se
         res = _search(session, "graph theory", embeddings=True)
         assert calls == ["graph theory", "graph theory"]
         assert res.results[0].id == ids["graphen"]
+
+
+def test_equal_similarities_are_ranked_by_course_id_whatever_the_row_order():
+    """Copies of a course have equal vectors: which of them make the top k, and in which order,
+    must not depend on the order the engine returned the rows in (PostgreSQL's synchronised
+    sequential scans start mid-table)."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(5, embeddings.DIM)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    mat = np.repeat(base, 40, axis=0)  # 5 courses × 40 copies
+    ids = np.arange(1000, 1200, dtype=np.int64)
+    embeddings._qvec["copies"] = base[0] * 0.9 + base[1] * 0.1
+    try:
+        want = embeddings._rank(ids, mat, "copies", k=20)
+        assert want == list(range(1000, 1020))  # 20 of the 40 equal copies of course 0: the lowest ids
+        for seed in range(3):
+            order = np.random.default_rng(seed).permutation(len(ids))
+            assert embeddings._rank(ids[order], mat[order], "copies", k=20) == want
+    finally:
+        embeddings._qvec.pop("copies", None)

@@ -98,6 +98,7 @@ def _matrix(session: Session) -> tuple[np.ndarray, np.ndarray]:
         else:
             rows = session.execute(
                 select(search_embedding.c.course_id, search_embedding.c.vector).where(search_embedding.c.model == MODEL)
+                .order_by(search_embedding.c.course_id)
             ).all()
             ids = np.array([r[0] for r in rows], dtype=np.int64)
             # float32 once here (400 MB per million courses), not per query
@@ -150,8 +151,11 @@ def _rank(ids: np.ndarray, mat: np.ndarray, q: str, k: int = TOP_K) -> list[int]
     qv = query_vector(q)
     sims = mat @ qv
     k = min(k, len(ids))
-    top = np.argpartition(-sims, k - 1)[:k]
-    top = top[np.argsort(-sims[top])]
+    # the k best, ties (copies of a course have equal vectors) broken by course id, whatever
+    # order the rows came in: every course as similar as the k-th one is a candidate
+    kth = sims[np.argpartition(-sims, k - 1)[k - 1]]
+    cand = np.flatnonzero(sims >= kth)
+    top = cand[np.lexsort((ids[cand], -sims[cand]))][:k]
     best = float(sims[top[0]])
     floor = max(MIN_SIM, best - REL_MARGIN)
     return [int(ids[i]) for i in top if sims[i] >= floor]
