@@ -41,8 +41,11 @@ def _from_postings(session, backend, cols, match, clauses) -> dict[int, float]:
 
 
 @pytest.fixture
-def fresh_search_db(search_db):
+def fresh_search_db(search_db, monkeypatch):
+    from emclm.search.backends import SqliteFtsBackend
+
     postings.clear()
+    monkeypatch.setattr(SqliteFtsBackend, "warm_min_docs", 1)  # the small index: every term is rare
     return search_db
 
 
@@ -260,3 +263,21 @@ def test_check_keeps_exactly_the_ids_the_engine_matches_with_its_scores(search_d
             assert got.keys() == expected.keys()
             assert all(abs(got[c] - expected[c]) < 1e-6 for c in got)
             assert check(session, match, []) == []
+
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sqlite_warm_up_leaves_rare_terms_to_the_searches(search_db, monkeypatch):
+    """SQLite fetches one phrase a statement: terms in fewer rows than ``warm_min_docs`` are not
+    worth fetching ahead (a search fetches one in well under a millisecond)."""
+    from emclm.search.backends import SqliteFtsBackend
+
+    url, _, _ = search_db
+    with session_scope(url) as session:
+        monkeypatch.setattr(SqliteFtsBackend, "warm_min_docs", 1)
+        every = postings.frequent_terms(session)
+        threshold = every[2][1]
+        assert threshold > every[-1][1]
+        monkeypatch.setattr(SqliteFtsBackend, "warm_min_docs", threshold)
+        kept = postings.frequent_terms(session)
+    assert kept == [(k, n) for k, n in every if n >= threshold] and 3 <= len(kept) < len(every)

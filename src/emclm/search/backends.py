@@ -87,7 +87,8 @@ class SearchBackend(ABC):
 
     @abstractmethod
     def frequent_keys(self, session: Session) -> list[tuple[str, int]]:
-        """(posting key, number of documents) of every indexed term, most frequent first."""
+        """(posting key, number of documents) of the indexed terms worth fetching ahead (the
+        warm-up's list), most frequent first."""
 
     def check(self, session: Session, match: MatchSql, ids: list[int]) -> list[tuple[int, float]]:
         """(id, score) of those of ``ids`` that ``match`` really matches, in chunks that keep under
@@ -116,6 +117,7 @@ class SqliteFtsBackend(SearchBackend):
 
     name = "sqlite-fts5"
     posting_bytes = 12  # bm25 is a double
+    warm_min_docs = 200
 
     def clear(self, session: Session) -> None:
         session.execute(text("DELETE FROM search_fts"))
@@ -205,7 +207,10 @@ class SqliteFtsBackend(SearchBackend):
 
         # fts5vocab reads the index's term dictionary; a temp table is private to this connection
         _raw_rows(session, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_fts_terms USING fts5vocab(main, search_fts, row)", {})
-        rows = _raw_rows(session, "SELECT term, doc FROM temp.search_fts_terms ORDER BY doc DESC, term", {})
+        # terms in fewer than ``warm_min_docs`` rows cost a search well under a millisecond to fetch:
+        # on a small index, fetching each of them ahead (one statement a phrase here) only takes CPU
+        rows = _raw_rows(session, "SELECT term, doc FROM temp.search_fts_terms WHERE doc >= :m ORDER BY doc DESC, term",
+                         {"m": self.warm_min_docs})
         # the index keeps function words (phrases need them); the user's words never include them alone
         return [(_fts5_token(t), int(n)) for t, n in rows if t not in ANY_STOP]
 

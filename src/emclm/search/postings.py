@@ -243,7 +243,7 @@ def warm_state(url: str) -> Warm | None:
 
 
 def frequent_terms(session: Session) -> list[tuple[str, int]]:
-    """(posting key, number of documents) of every indexed term, most frequent first."""
+    """(posting key, number of documents) of the indexed terms the warm-up fetches, most frequent first."""
     from emclm.search.backends import backend_for
 
     return backend_for(session).frequent_keys(session)
