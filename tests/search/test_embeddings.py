@@ -80,3 +80,30 @@ def test_equal_similarities_are_ranked_by_course_id_whatever_the_row_order():
             assert embeddings._rank(ids[order], mat[order], "copies", k=20) == want
     finally:
         embeddings._qvec.pop("copies", None)
+
+
+def test_vectors_rebuilt_by_another_process_are_used_after_the_refresh_interval(search_db, monkeypatch):
+    """Another process re-embeds a course (same number of vectors): this process's matrix is
+    reloaded once its refresh interval has passed, because the write changed the index generation."""
+    import numpy as np
+
+    from emclm.search.columns import bump_generation
+
+    url, ids, _ = search_db
+    with session_scope(url) as session:
+        embeddings.build_embeddings(session)
+    with session_scope(url) as session:
+        assert _search(session, "learn to draw", embeddings=True).results[0].id == ids["dibujo"]
+    # "another process": the graph-theory course gets the drawing course's vector, written directly
+    # (this process's caches are not told), with the generation bump build_embeddings makes
+    with session_scope(url) as session:
+        vec = session.execute(text("SELECT vector FROM search_embedding WHERE course_id = :i"), {"i": ids["dibujo"]}).scalar_one()
+        session.execute(text("UPDATE search_embedding SET vector = :v WHERE course_id = :i"), {"v": vec, "i": ids["graphen"]})
+        bump_generation(session)
+    monkeypatch.setattr(embeddings, "CACHE_TTL_S", 0.0)
+    with session_scope(url) as session:
+        near = embeddings.nearest(session, "learn to draw")
+        mat_ids, mat = embeddings._matrix(session)
+        row = {int(c): i for i, c in enumerate(mat_ids)}
+        assert np.array_equal(mat[row[ids["graphen"]]], mat[row[ids["dibujo"]]])
+        assert near.index(ids["graphen"]) <= 1 and near.index(ids["dibujo"]) <= 1

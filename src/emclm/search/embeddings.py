@@ -30,7 +30,7 @@ CACHE_TTL_S = 30.0
 
 _model = None
 _model_lock = threading.Lock()
-_cache: dict[str, tuple[float, int, np.ndarray, np.ndarray]] = {}
+_cache: dict[str, tuple[float, tuple[int, str], np.ndarray, np.ndarray]] = {}
 
 
 def _encoder():
@@ -82,6 +82,10 @@ def build_embeddings(session: Session, limit: int | None = None, batch: int = 32
             [{"course_id": c, "model": MODEL, "text_hash": h, "vector": q[i].tobytes()} for i, (c, _, h) in enumerate(chunk)],
         )
         written += len(chunk)
+    if written:
+        from emclm.search.columns import bump_generation
+
+        bump_generation(session)  # other processes reload their matrices
     _cache.clear()
     _nearest_memo.clear()
     return written
@@ -92,7 +96,11 @@ def _matrix(session: Session) -> tuple[np.ndarray, np.ndarray]:
     now = time.monotonic()
     entry = _cache.get(key)
     if entry is None or now - entry[0] > CACHE_TTL_S:
-        n = session.execute(select(func.count()).select_from(search_embedding)).scalar_one()
+        from emclm.search.columns import generation
+
+        # the index generation changes with every vector write (``build_embeddings`` bumps it), the
+        # count with deletions: a vector rebuilt in another process is seen within CACHE_TTL_S
+        n = (session.execute(select(func.count()).select_from(search_embedding)).scalar_one(), generation(session))
         if entry is not None and entry[1] == n:
             entry = (now, n, entry[2], entry[3])
         else:
