@@ -22,6 +22,7 @@ from search_latency import pct, query_mix  # noqa: E402
 
 from emclm.db.session import session_scope  # noqa: E402
 from emclm.search import service  # noqa: E402
+from emclm.search import backends, postings  # noqa: E402
 from emclm.search.backends import backend_for  # noqa: E402
 
 _phase: dict[str, float] = defaultdict(float)
@@ -67,7 +68,8 @@ def main() -> None:
     service.parse = _timed("parse", service.parse)
     service.cached_concept_ranking = _timed("tags", service.cached_concept_ranking)
     service.merge_facets = _timed("facets", service.merge_facets)
-    service._raw_rows = _raw_rows_wrapper(service._raw_rows)
+    # service, the backends (postings, checks) and postings each hold a reference to the one helper
+    service._raw_rows = backends._raw_rows = postings._raw_rows = _raw_rows_wrapper(backends._raw_rows)
     reqs = query_mix(args.database_url, args.n)
     rows = []
     with session_scope(args.database_url) as session:

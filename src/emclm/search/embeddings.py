@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from emclm.search.columns import bump_generation, generation
 from emclm.search.schema import search_document, search_embedding
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,6 @@ def build_embeddings(session: Session, limit: int | None = None, batch: int = 32
         )
         written += len(chunk)
     if written:
-        from emclm.search.columns import bump_generation
-
         bump_generation(session)  # other processes reload their matrices
     _cache.clear()
     _nearest_memo.clear()
@@ -96,13 +95,11 @@ def _matrix(session: Session) -> tuple[np.ndarray, np.ndarray]:
     now = time.monotonic()
     entry = _cache.get(key)
     if entry is None or now - entry[0] > CACHE_TTL_S:
-        from emclm.search.columns import generation
-
         # the index generation changes with every vector write (``build_embeddings`` bumps it), the
         # count with deletions: a vector rebuilt in another process is seen within CACHE_TTL_S
-        n = (session.execute(select(func.count()).select_from(search_embedding)).scalar_one(), generation(session))
-        if entry is not None and entry[1] == n:
-            entry = (now, n, entry[2], entry[3])
+        token = (session.execute(select(func.count()).select_from(search_embedding)).scalar_one(), generation(session))
+        if entry is not None and entry[1] == token:
+            entry = (now, token, entry[2], entry[3])
         else:
             rows = session.execute(
                 select(search_embedding.c.course_id, search_embedding.c.vector).where(search_embedding.c.model == MODEL)
@@ -114,7 +111,7 @@ def _matrix(session: Session) -> tuple[np.ndarray, np.ndarray]:
                 np.frombuffer(b"".join(r[1] for r in rows), dtype=np.int8).reshape(len(rows), DIM).astype(np.float32) / 127.0
                 if rows else np.zeros((0, DIM), dtype=np.float32)
             )
-            entry = (now, n, ids, mat)
+            entry = (now, token, ids, mat)
             _nearest_memo.clear()
         _cache[key] = entry
     return entry[2], entry[3]

@@ -44,6 +44,8 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy.orm import Session
 
+from emclm.search.backends import _raw_rows, backend_for
+
 CACHE_BYTES = 96 * 1024 * 1024
 _TOKEN = re.compile(r"'((?:[^'\\]|''|\\.)*)'(:[*A-D]+)?|(<->|<\d+>|\||&|!|\(|\))|(\s+)")
 
@@ -93,8 +95,6 @@ def parse_tsquery(text: str, phrase: bool) -> Piece | None:
 def query_pieces(session: Session, pieces_sql: list[tuple[str, dict, bool]]) -> list[Piece] | None:
     """The analysed lexemes of each clause (the engine's own parser and dictionaries), cached per
     process (analysis does not depend on the index). None: not a query postings can answer."""
-    from emclm.search.service import _raw_rows
-
     key = tuple((sql, tuple(sorted(p.items())), ph) for sql, p, ph in pieces_sql)
     with _lock:
         if key in _pieces:
@@ -176,8 +176,6 @@ def _evict() -> None:
 
 def _fetch(session: Session, cols, keys: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
     """The postings of these keys, in their order, as course positions (ascending) and scores."""
-    from emclm.search.backends import backend_for
-
     entries = []
     for ids, sc in backend_for(session).posting_lists(session, keys):
         pos = cols.locate(ids)
@@ -244,8 +242,6 @@ def warm_state(url: str) -> Warm | None:
 
 def frequent_terms(session: Session) -> list[tuple[str, int]]:
     """(posting key, number of documents) of the indexed terms the warm-up fetches, most frequent first."""
-    from emclm.search.backends import backend_for
-
     return backend_for(session).frequent_keys(session)
 
 
@@ -269,8 +265,6 @@ def _run_warm(engine, db: str, cols, w: Warm) -> None:
     _lowest_priority()
     try:
         with Session(engine) as session:
-            from emclm.search.backends import backend_for
-
             backend = backend_for(session)
             todo = frequent_terms(session)
             session.rollback()  # no long-lived snapshot while fetching

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -13,7 +12,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from emclm.config import get_settings
-from emclm.search.backends import backend_for
+from emclm.search.backends import _raw_rows, backend_for
 from emclm.search.columns import NO_START, columns
 from emclm.search.facets import SORTS, Filters, merge_facets
 from emclm.search.query import ParsedQuery, parse, rrf
@@ -174,24 +173,6 @@ def concept_ranking(session: Session, pq: ParsedQuery) -> tuple[list[int], list[
                 scored[cid] = cov + 0.25 * len(opt.get(cid, ())) / max(1, len(optional) or 1)
             occ_rank = sorted(scored, key=lambda c: (-scored[c], c))[:CONCEPT_LIMIT]
     return skill_rank, occ_rank, coverage
-
-
-_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-
-
-def _raw_rows(session: Session, sql: str, params: dict) -> list[tuple]:
-    """Rows as plain tuples from the driver, in the session's transaction: SQLAlchemy's Row objects
-    cost about a microsecond each (30 ms for the 30k matches of a broad query). ``:name``
-    parameters only (no expanding ones); they become ``%(name)s`` for psycopg."""
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        sql = _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
-    cur = conn.connection.driver_connection.cursor()
-    try:
-        cur.execute(sql, params)
-        return cur.fetchall()
-    finally:
-        cur.close()
 
 
 class _Checked:
