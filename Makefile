@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test install build bench clean browser-deps screenshots
+.PHONY: run test lint install build bench clean browser-deps screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,13 @@ build: install
 run: build
 	$(BIN)/emclm serve
 
-test: build browser-deps
+test: lint build browser-deps
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Style and layering, checked before any test runs: ruff (lint + format) over the code.
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 # What the browser tests need beyond Python (not `make run`): Debian's Chromium (Playwright's own
 # browser download does not work here) and axe-core from npm (package.json / package-lock.json).

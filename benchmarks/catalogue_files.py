@@ -67,7 +67,9 @@ def main() -> None:
             [sys.executable, "-c", PRELUDE + code + "\n" + POSTLUDE], capture_output=True, text=True, check=True
         )
         result = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{name:40s} {result['seconds']:8.3f} s  peak RSS {result['peak_rss_mb']:7.1f} MB  items {result['items']}")
+        print(
+            f"{name:40s} {result['seconds']:8.3f} s  peak RSS {result['peak_rss_mb']:7.1f} MB  items {result['items']}"
+        )
 
 
 if __name__ == "__main__":

@@ -61,26 +61,64 @@ class MemorySource(Source):
 
 def synthetic_records(n: int, seed: int = 7) -> list[SourceItem]:
     rnd = random.Random(seed)
-    words = ("data", "learning", "design", "education", "mathematics", "history", "health", "climate", "art",
-             "management", "teaching", "statistics", "programming", "ethics", "europe", "language")
-    providers = [("futurelearn", "FutureLearn"), ("fun-mooc", "FUN MOOC"), ("openhpi", "openHPI"),
-                 ("miriadax", "Miríadax"), ("eduopen", "EduOpen"), ("iversity", "iversity")]
+    words = (
+        "data",
+        "learning",
+        "design",
+        "education",
+        "mathematics",
+        "history",
+        "health",
+        "climate",
+        "art",
+        "management",
+        "teaching",
+        "statistics",
+        "programming",
+        "ethics",
+        "europe",
+        "language",
+    )
+    providers = [
+        ("futurelearn", "FutureLearn"),
+        ("fun-mooc", "FUN MOOC"),
+        ("openhpi", "openHPI"),
+        ("miriadax", "Miríadax"),
+        ("eduopen", "EduOpen"),
+        ("iversity", "iversity"),
+    ]
     items = []
     for i in range(n):
         code, pname = providers[i % len(providers)]
         title = " ".join(rnd.choice(words) for _ in range(4)).capitalize()
         desc = " ".join(rnd.choice(words) for _ in range(160))
         runs = [
-            CourseRunRecord(run_key=f"{i}-{j}", start_date=date(2026, 1, 1) + timedelta(days=60 * j),
-                            end_date=date(2026, 3, 1) + timedelta(days=60 * j), pace="scheduled", language="en")
+            CourseRunRecord(
+                run_key=f"{i}-{j}",
+                start_date=date(2026, 1, 1) + timedelta(days=60 * j),
+                end_date=date(2026, 3, 1) + timedelta(days=60 * j),
+                pace="scheduled",
+                language="en",
+            )
             for j in range(rnd.randint(1, 4))
         ]
         rec = CourseRecord(
-            source_record_id=f"syn-{i}", provider_code=code, provider_name=pname, platform_course_id=f"c{i}",
-            title=title, description=desc, organisation_name=f"University {i % 400}", language=rnd.choice("en fr es de it".split()),
-            keywords=[rnd.choice(words) for _ in range(5)], workload_hours=float(rnd.randint(4, 80)), pace="scheduled",
-            price=Decimal("0"), certificate_type="paid", certificate_price=Decimal("49"),
-            url=f"https://{code}.example/courses/{i}", runs=runs,
+            source_record_id=f"syn-{i}",
+            provider_code=code,
+            provider_name=pname,
+            platform_course_id=f"c{i}",
+            title=title,
+            description=desc,
+            organisation_name=f"University {i % 400}",
+            language=rnd.choice("en fr es de it".split()),
+            keywords=[rnd.choice(words) for _ in range(5)],
+            workload_hours=float(rnd.randint(4, 80)),
+            pace="scheduled",
+            price=Decimal("0"),
+            certificate_type="paid",
+            certificate_price=Decimal("49"),
+            url=f"https://{code}.example/courses/{i}",
+            runs=runs,
         )
         items.append(SourceItem(record=rec))
     return items
@@ -125,8 +163,13 @@ def normalise(source_names: list[str] | None) -> tuple[list[SourceItem], dict]:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     n = sum(1 for it in items if it.record is not None)
     return items, {
-        "phase": "normalise", "sources": per_source, "records": n, "errors": len(items) - n,
-        "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "records_per_s": round(n / wall) if wall else None,
+        "phase": "normalise",
+        "sources": per_source,
+        "records": n,
+        "errors": len(items) - n,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "records_per_s": round(n / wall) if wall else None,
     }
 
 
@@ -138,8 +181,12 @@ def store_runs(items: list[SourceItem], url: str, engine_name: str, label: str, 
         report = harvest(MemorySource("bench", items), url, batch_size=batch_size)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         results[run] = {
-            "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "records_per_s": round(len(items) / wall),
-            "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+            "wall_s": round(wall, 2),
+            "cpu_s": round(cpu, 2),
+            "records_per_s": round(len(items) / wall),
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
             "failed": report.failed,
         }
     results["speedup"] = round(results["first"]["wall_s"] / max(results["unchanged"]["wall_s"], 1e-9), 1)
@@ -169,10 +216,14 @@ class Postgres:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--source", action="append", help="configured source name (repeatable); default: enabled file sources")
+    parser.add_argument(
+        "--source", action="append", help="configured source name (repeatable); default: enabled file sources"
+    )
     parser.add_argument("--synthetic", type=int, help="generate this many records instead of reading sources")
     parser.add_argument("--expand", type=int, default=0, help="also run the store over this many cloned records")
-    parser.add_argument("--postgres", help="admin URL of a PostgreSQL server (scratch databases are created and dropped)")
+    parser.add_argument(
+        "--postgres", help="admin URL of a PostgreSQL server (scratch databases are created and dropped)"
+    )
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--batch-size", type=int, default=200)
     args = parser.parse_args()
@@ -214,8 +265,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for r in rows:
         f, u = r["first"], r["unchanged"]
-        print(f"| {r['data']} | {r['engine']} | {r['records']:,} | {f['wall_s']} s ({f['records_per_s']:,}/s) "
-              f"| {u['wall_s']} s ({u['records_per_s']:,}/s) | {r['speedup']}× |")
+        print(
+            f"| {r['data']} | {r['engine']} | {r['records']:,} | {f['wall_s']} s ({f['records_per_s']:,}/s) "
+            f"| {u['wall_s']} s ({u['records_per_s']:,}/s) | {r['speedup']}× |"
+        )
 
 
 if __name__ == "__main__":

@@ -39,7 +39,9 @@ def main(n: int) -> None:
     body = (FIX / "oaipmh" / "listrecords_page1.xml").read_bytes()
     record = parse_xml(body).find("oai:ListRecords/oai:record", NS)
     xml = etree.tostring(record)
-    many = b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><ListRecords>' + xml * n + b"</ListRecords></OAI-PMH>"
+    many = (
+        b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><ListRecords>' + xml * n + b"</ListRecords></OAI-PMH>"
+    )
     oai = OAIPMHSource(SourceConfig(name="b", kind="oaipmh", url="http://x"))
 
     def run_oai():

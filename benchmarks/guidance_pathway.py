@@ -61,11 +61,18 @@ def synthesise(n: int, occ_skills: dict[str, list[str]], transversal: list[str],
         free = rng.random() < 0.6
         courses.append(
             CandidateCourse(
-                course_id=cid, covers=frozenset(covers), title=f"course {cid}", workload_hours=hours,
-                hours_per_week=round(hours / rng.randint(2, 10), 1), price=None if free else float(rng.randint(20, 500)),
-                free_audit=free, certificate_type=rng.choice(["verified", "none", "free"]),
-                language=rng.choice(["en", "en", "en", "fr", "es", "de"]), eqf_level=rng.choice([None, 4, 5, 6]),
-                pace="self_paced", provider=rng.choice(["edx", "fun", "futurelearn", "miriadax"]),
+                course_id=cid,
+                covers=frozenset(covers),
+                title=f"course {cid}",
+                workload_hours=hours,
+                hours_per_week=round(hours / rng.randint(2, 10), 1),
+                price=None if free else float(rng.randint(20, 500)),
+                free_audit=free,
+                certificate_type=rng.choice(["verified", "none", "free"]),
+                language=rng.choice(["en", "en", "en", "fr", "es", "de"]),
+                eqf_level=rng.choice([None, 4, 5, 6]),
+                pace="self_paced",
+                provider=rng.choice(["edx", "fun", "futurelearn", "miriadax"]),
             )
         )
     return courses
@@ -120,17 +127,35 @@ def sql_setup(url: str, courses: list[CandidateCourse], skill_uris: set[str]) ->
             s.add(p)
             s.flush()
             providers[code] = p.id
-        s.execute(insert(Course), [
-            {"id": c.course_id, "key": f"bench:{c.course_id}", "provider_id": providers[c.provider], "title": c.title,
-             "workload_hours": c.workload_hours, "hours_per_week": c.hours_per_week, "price": c.price,
-             "free_audit": c.free_audit, "certificate_type": c.certificate_type, "language": c.language,
-             "languages": [c.language], "eqf_level": c.eqf_level, "pace": c.pace}
-            for c in courses
-        ])
-        s.execute(insert(CourseSkill), [
-            {"course_id": c.course_id, "skill_id": ids[u], "score": 0.9, "status": "auto", "evidence": []}
-            for c in courses for u in c.covers
-        ])
+        s.execute(
+            insert(Course),
+            [
+                {
+                    "id": c.course_id,
+                    "key": f"bench:{c.course_id}",
+                    "provider_id": providers[c.provider],
+                    "title": c.title,
+                    "workload_hours": c.workload_hours,
+                    "hours_per_week": c.hours_per_week,
+                    "price": c.price,
+                    "free_audit": c.free_audit,
+                    "certificate_type": c.certificate_type,
+                    "language": c.language,
+                    "languages": [c.language],
+                    "eqf_level": c.eqf_level,
+                    "pace": c.pace,
+                }
+                for c in courses
+            ],
+        )
+        s.execute(
+            insert(CourseSkill),
+            [
+                {"course_id": c.course_id, "skill_id": ids[u], "score": 0.9, "status": "auto", "evidence": []}
+                for c in courses
+                for u in c.covers
+            ],
+        )
 
 
 def main() -> None:
@@ -142,8 +167,10 @@ def main() -> None:
 
     occ_skills, transversal = load_esco()
     gap_sets = gaps(occ_skills)
-    print("| catalogue | gap | candidates | MILP solve (ms) | optimal | MILP cost | greedy (ms) | greedy cost | "
-          "greedy / optimal | greedy bound |")
+    print(
+        "| catalogue | gap | candidates | MILP solve (ms) | optimal | MILP cost | greedy (ms) | greedy cost | "
+        "greedy / optimal | greedy bound |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     catalogues = {}
     for name, n in SIZES.items():
@@ -170,8 +197,10 @@ def main() -> None:
         cands = candidates_for(gap, courses, index)
         constraints = Constraints(languages=["en"], free_only=True, max_total_hours=200)
         t_c, res = timed(lambda: plan_pathway(gap, cands, constraints), args.repeat)
-        print(f"| {name} | 60, en+free+≤200 h | {len(cands)} | {t_c * 1000:.1f} | {res.solution.optimal} | "
-              f"{res.solution.objective:.1f} ({len(res.solution.covered)} covered) | | | | |")
+        print(
+            f"| {name} | 60, en+free+≤200 h | {len(cands)} | {t_c * 1000:.1f} | {res.solution.optimal} | "
+            f"{res.solution.objective:.1f} ({len(res.solution.covered)} covered) | | | | |"
+        )
 
     urls = []
     if args.db:
@@ -192,6 +221,7 @@ def main() -> None:
             sql_setup(url, courses, skills)
             print(f"<!-- {engine}: 100k courses inserted in {time.perf_counter() - t:.1f} s -->")
             for size, gap in gap_sets.items():
+
                 def load():
                     with session_scope(url) as s:
                         return repository.load_candidates(s, gap)

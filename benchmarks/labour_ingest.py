@@ -33,13 +33,37 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-TITLES = ["Magazynier", "Kierowca kat. C+E", "Sprzedawca", "Programista Java", "Księgowa", "Pomoc kuchenna",
-          "Sjuksköterska", "Lagerarbetare", "Barnskötare", "Elektryk", "Spawacz MIG/MAG", "Data analyst",
-          "Przedstawiciel handlowy", "Specjalista ds. rekrutacji", "Mechanik samochodowy", "Kucharz"]
-REGIONS = [("PL", "Kraków, małopolskie"), ("PL", "Lublin, lubelskie"), ("PL", "Piaseczno, piaseczyński, mazowieckie"),
-           ("PL", "Gdańsk (Pomorskie)"), ("SE", "Stockholms län"), ("SE", "Uppsala län"), ("PL", "Atlantyda")]
-WORDS = ("praca zespół doświadczenie obsługa klienta magazyn dokumentacja umowa o pracę wynagrodzenie "
-         "komunikacja planowanie jakość bezpieczeństwo język angielski prawo jazdy excel").split()
+TITLES = [
+    "Magazynier",
+    "Kierowca kat. C+E",
+    "Sprzedawca",
+    "Programista Java",
+    "Księgowa",
+    "Pomoc kuchenna",
+    "Sjuksköterska",
+    "Lagerarbetare",
+    "Barnskötare",
+    "Elektryk",
+    "Spawacz MIG/MAG",
+    "Data analyst",
+    "Przedstawiciel handlowy",
+    "Specjalista ds. rekrutacji",
+    "Mechanik samochodowy",
+    "Kucharz",
+]
+REGIONS = [
+    ("PL", "Kraków, małopolskie"),
+    ("PL", "Lublin, lubelskie"),
+    ("PL", "Piaseczno, piaseczyński, mazowieckie"),
+    ("PL", "Gdańsk (Pomorskie)"),
+    ("SE", "Stockholms län"),
+    ("SE", "Uppsala län"),
+    ("PL", "Atlantyda"),
+]
+WORDS = (
+    "praca zespół doświadczenie obsługa klienta magazyn dokumentacja umowa o pracę wynagrodzenie "
+    "komunikacja planowanie jakość bezpieczeństwo język angielski prawo jazdy excel"
+).split()
 
 
 def rss_mb() -> float:
@@ -53,7 +77,9 @@ def write_synthetic(path: Path, n: int, seed: int = 7) -> None:
         for i in range(n):
             country, region = rnd.choice(REGIONS)
             ad = {
-                "@type": "JobPosting", "identifier": f"syn-{i}", "title": rnd.choice(TITLES),
+                "@type": "JobPosting",
+                "identifier": f"syn-{i}",
+                "title": rnd.choice(TITLES),
                 "description": " ".join(rnd.choice(WORDS) for _ in range(120)),
                 "datePosted": f"2021-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
                 "inLanguage": "sv" if country == "SE" else "pl",
@@ -87,15 +113,27 @@ def run_import(url: str, source, batch_size: int) -> dict:
     setup_s = time.perf_counter() - t0
     samples: list[tuple[int, float]] = []
     c0, w0 = time.process_time(), time.perf_counter()
-    report = import_vacancies(url, source, batch_size=batch_size, normaliser=normaliser, tagger=tagger,
-                              progress=lambda r: samples.append((r.seen, round(rss_mb(), 1))))
+    report = import_vacancies(
+        url,
+        source,
+        batch_size=batch_size,
+        normaliser=normaliser,
+        tagger=tagger,
+        progress=lambda r: samples.append((r.seen, round(rss_mb(), 1))),
+    )
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     return {
-        "ads": report.seen, "stored": report.created + report.updated + report.unchanged, "bad_rows": report.errors,
-        "setup_s": round(setup_s, 1), "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-        "ads_per_s_wall": round(report.seen / wall, 1), "ads_per_s_cpu": round(report.seen / cpu, 1),
+        "ads": report.seen,
+        "stored": report.created + report.updated + report.unchanged,
+        "bad_rows": report.errors,
+        "setup_s": round(setup_s, 1),
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "ads_per_s_wall": round(report.seen / wall, 1),
+        "ads_per_s_cpu": round(report.seen / cpu, 1),
         "skill_tagger": report.skill_tagger,
-        "rss_mb_first_batch": samples[0][1] if samples else None, "rss_mb_last_batch": samples[-1][1] if samples else None,
+        "rss_mb_first_batch": samples[0][1] if samples else None,
+        "rss_mb_last_batch": samples[-1][1] if samples else None,
         "rss_mb_samples": samples[:: max(1, len(samples) // 10)],
     }
 
@@ -118,8 +156,14 @@ def main() -> None:
         tmp = Path(d)
         if args.mode == "real":
             url = fresh_db(Path(args.db_copy_of), tmp)
-            src = make_source(SourceConfig(name="pl-ojalab-2021", kind="tabular",
-                                           path=str(REPO / "data/labour/demo/pl-ojalab-2021.csv.gz"), options={"preset": "ojalab"}))
+            src = make_source(
+                SourceConfig(
+                    name="pl-ojalab-2021",
+                    kind="tabular",
+                    path=str(REPO / "data/labour/demo/pl-ojalab-2021.csv.gz"),
+                    options={"preset": "ojalab"},
+                )
+            )
             out = {"mode": "real", **run_import(url, src, args.batch_size)}
         else:
             path = tmp / "synthetic.jsonl.gz"
@@ -148,9 +192,16 @@ def main() -> None:
                     if n % max(1, args.ads // 20) == 0:
                         samples.append((n, round(rss_mb(), 1)))
                 wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-                out = {"mode": "synthetic-parse+place", "ads": n, "bad_rows": bad, "generate_s": gen_s,
-                       "wall_s": round(wall, 1), "ads_per_s_wall": round(n / wall, 1), "ads_per_s_cpu": round(n / cpu, 1),
-                       "rss_mb_samples": samples}
+                out = {
+                    "mode": "synthetic-parse+place",
+                    "ads": n,
+                    "bad_rows": bad,
+                    "generate_s": gen_s,
+                    "wall_s": round(wall, 1),
+                    "ads_per_s_wall": round(n / wall, 1),
+                    "ads_per_s_cpu": round(n / cpu, 1),
+                    "rss_mb_samples": samples,
+                }
             else:
                 url = fresh_db(Path(args.db_copy_of), tmp)
                 out = {"mode": "synthetic", "generate_s": gen_s, **run_import(url, src, args.batch_size)}

@@ -56,23 +56,39 @@ def main() -> None:
 
         con = sqlite3.connect(demo)
         con.execute("ATTACH ? AS o", (str(args.embeddings_from),))
-        con.execute("INSERT INTO search_embedding SELECT e.* FROM o.search_embedding e JOIN o.catalogue_course oc"
-                    " ON oc.id = e.course_id JOIN catalogue_course c ON c.id = e.course_id AND c.url = oc.url")
+        con.execute(
+            "INSERT INTO search_embedding SELECT e.* FROM o.search_embedding e JOIN o.catalogue_course oc"
+            " ON oc.id = e.course_id JOIN catalogue_course c ON c.id = e.course_id AND c.url = oc.url"
+        )
         con.commit()
         con.close()
     elif not args.no_embed:
         t = time.perf_counter()
-        run("-c", "from emclm.db.session import session_scope\nfrom emclm.search.embeddings import build_embeddings\n"
-            f"with session_scope({sqlite!r}) as s: print(build_embeddings(s))")
+        run(
+            "-c",
+            "from emclm.db.session import session_scope\nfrom emclm.search.embeddings import build_embeddings\n"
+            f"with session_scope({sqlite!r}) as s: print(build_embeddings(s))",
+        )
         res["embed_s"] = round(time.perf_counter() - t, 1)
     pg_demo = f"{args.pg}/emclm_search_demo"
     res["pg_setup"] = run(str(HERE / "search_pg_setup.py"), "--from", sqlite, "--to", pg_demo).strip().splitlines()
     for name, url in (("sqlite", sqlite), ("postgresql", pg_demo)):
         for emb in (False, True):
             f = args.work / f"eval-{name}-{'emb' if emb else 'noemb'}.json"
-            run(str(HERE / "search_eval.py"), "--database-url", url, "--json", str(f), *([] if emb else ["--no-embeddings"]))
-            res[f"eval_{name}_{'emb' if emb else 'noemb'}"] = {k: v for k, v in json.loads(f.read_text()).items() if k != "per_query"}
-            res.setdefault("per_query", {})[f"{name}_{'emb' if emb else 'noemb'}"] = json.loads(f.read_text())["per_query"]
+            run(
+                str(HERE / "search_eval.py"),
+                "--database-url",
+                url,
+                "--json",
+                str(f),
+                *([] if emb else ["--no-embeddings"]),
+            )
+            res[f"eval_{name}_{'emb' if emb else 'noemb'}"] = {
+                k: v for k, v in json.loads(f.read_text()).items() if k != "per_query"
+            }
+            res.setdefault("per_query", {})[f"{name}_{'emb' if emb else 'noemb'}"] = json.loads(f.read_text())[
+                "per_query"
+            ]
         f = args.work / f"lat-{name}-demo.json"
         run(str(HERE / "search_latency.py"), "--database-url", url, "--json", str(f))
         res[f"latency_{name}_demo"] = json.loads(f.read_text())

@@ -25,10 +25,30 @@ from emclm.taxonomy.text import fold
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "courses"
 LANGS = {
-    "english": "en", "spanish": "es", "español": "es", "french": "fr", "français": "fr", "italian": "it",
-    "italiano": "it", "german": "de", "deutsch": "de", "portuguese": "pt", "português": "pt", "dutch": "nl",
-    "russian": "ru", "chinese": "zh", "中文": "zh", "arabic": "ar", "thai": "th", "japanese": "ja",
-    "turkish": "tr", "hindi": "hi", "czech": "cs", "swedish": "sv", "hebrew": "he", "polish": "pl",
+    "english": "en",
+    "spanish": "es",
+    "español": "es",
+    "french": "fr",
+    "français": "fr",
+    "italian": "it",
+    "italiano": "it",
+    "german": "de",
+    "deutsch": "de",
+    "portuguese": "pt",
+    "português": "pt",
+    "dutch": "nl",
+    "russian": "ru",
+    "chinese": "zh",
+    "中文": "zh",
+    "arabic": "ar",
+    "thai": "th",
+    "japanese": "ja",
+    "turkish": "tr",
+    "hindi": "hi",
+    "czech": "cs",
+    "swedish": "sv",
+    "hebrew": "he",
+    "polish": "pl",
 }
 _NUM = re.compile(r"(\d+(?:\.\d+)?)")
 
@@ -97,7 +117,11 @@ def iter_records():
             cert = det.get("certificate") or ""
             starts = [d for d in (_cc_date(s) for s in (det.get("start date") or []) if isinstance(s, str)) if d]
             hpw, weeks = _hours_per_week(det.get("effort")), _weeks(det.get("duration"))
-            price = Decimal(0) if cost.startswith("Free") else (Decimal(_NUM.search(cost).group(1)) if _NUM.search(cost) else None)
+            price = (
+                Decimal(0)
+                if cost.startswith("Free")
+                else (Decimal(_NUM.search(cost).group(1)) if _NUM.search(cost) else None)
+            )
             yield {
                 "key": f"classcentral:{cid}",
                 "url": v.get("link"),
@@ -125,7 +149,9 @@ def iter_records():
                 "key": f"edx:{row['course_url']}",
                 "url": row["course_url"],
                 "title": row["title"],
-                "description": "\n".join(x for x in (row["summary"], row["course_description"], row["course_syllabus"]) if x),
+                "description": "\n".join(
+                    x for x in (row["summary"], row["course_description"], row["course_syllabus"]) if x
+                ),
                 "language": LANGS.get(row["language"].lower()),
                 "provider": "edX",
                 "organisation": row["institution"],
@@ -211,7 +237,11 @@ def canonical_url(url: str | None) -> str:
     parts = urlsplit(url)
     qs = parse_qs(parts.query)
     for key in ("RD_PARM1", "p", "murl", "url"):
-        if key in qs and qs[key][0].startswith("http") and parts.netloc.split(".")[-2] in ("linksynergy", "awin1", "dpbolvw", "anrdoezrs", "pjatr"):
+        if (
+            key in qs
+            and qs[key][0].startswith("http")
+            and parts.netloc.split(".")[-2] in ("linksynergy", "awin1", "dpbolvw", "anrdoezrs", "pjatr")
+        ):
             return canonical_url(qs[key][0])
     host = parts.netloc.lower().removeprefix("www.")
     return f"{host}{parts.path.rstrip('/')}"

@@ -12,11 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-
-import sys
 
 from emclm.db.session import session_scope
 from emclm.search import SearchRequest, search
@@ -43,14 +42,24 @@ def evaluate(url: str, embeddings: bool | None, k: int = 10) -> dict:
         backend = None
         for j in rows:
             t = time.perf_counter()
-            res = search(session, SearchRequest(q=j["query"], lang=j["lang"], per_page=k, facets=False,
-                                                embeddings=embeddings))
+            res = search(
+                session, SearchRequest(q=j["query"], lang=j["lang"], per_page=k, facets=False, embeddings=embeddings)
+            )
             ms = (time.perf_counter() - t) * 1000
             backend = res.query["backend"]
             rel = {canonical_url(u): g for u, g in j["relevant"].items()}
             score = ndcg_at([canonical_url(h.url) for h in res.results], rel, k)
-            out.append({"query": j["query"], "lang": j["lang"], "kind": j["kind"], "ndcg": round(score, 4),
-                        "total": res.total, "ms": round(ms, 1), "embeddings": res.query["embeddings"]})
+            out.append(
+                {
+                    "query": j["query"],
+                    "lang": j["lang"],
+                    "kind": j["kind"],
+                    "ndcg": round(score, 4),
+                    "total": res.total,
+                    "ms": round(ms, 1),
+                    "embeddings": res.query["embeddings"],
+                }
+            )
     by_kind = defaultdict(list)
     for r in out:
         by_kind[r["kind"]].append(r["ndcg"])
@@ -72,8 +81,12 @@ def main() -> None:
     args = ap.parse_args()
     res = evaluate(args.database_url, False if args.no_embeddings else None)
     for r in res["per_query"]:
-        print(f"{r['ndcg']:.3f}  {r['kind']:13} {r['lang'] or '-':3} {r['query'][:60]}  (total {r['total']}, {r['ms']:.0f} ms)")
-    print(f"backend={res['backend']} embeddings={res['embeddings']} mean nDCG@10={res['mean_ndcg10']} by kind={res['by_kind']}")
+        print(
+            f"{r['ndcg']:.3f}  {r['kind']:13} {r['lang'] or '-':3} {r['query'][:60]}  (total {r['total']}, {r['ms']:.0f} ms)"
+        )
+    print(
+        f"backend={res['backend']} embeddings={res['embeddings']} mean nDCG@10={res['mean_ndcg10']} by kind={res['by_kind']}"
+    )
     if args.json:
         args.json.write_text(json.dumps(res, ensure_ascii=False, indent=1))
 

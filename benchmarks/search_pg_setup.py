@@ -17,8 +17,16 @@ from emclm.db.models import metadata
 from emclm.db.session import get_engine, normalise_url, session_scope
 from emclm.search.schema import search_embedding
 
-TABLES = ["catalogue_provider", "catalogue_organisation", "esco_concept", "esco_label", "esco_occupation_skill",
-          "catalogue_course", "catalogue_course_run", "course_skill"]
+TABLES = [
+    "catalogue_provider",
+    "catalogue_organisation",
+    "esco_concept",
+    "esco_label",
+    "esco_occupation_skill",
+    "catalogue_course",
+    "catalogue_course_run",
+    "course_skill",
+]
 
 
 def copy_table(src, dst, table, chunk: int = 5000) -> int:
@@ -32,8 +40,12 @@ def copy_table(src, dst, table, chunk: int = 5000) -> int:
             d.execute(insert(table), [dict(r._mapping) for r in rows])
             n += len(rows)
         if "id" in table.c:
-            d.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                           f"GREATEST((SELECT max(id) FROM {table.name}), 1))"))
+            d.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"GREATEST((SELECT max(id) FROM {table.name}), 1))"
+                )
+            )
     return n
 
 
@@ -68,7 +80,10 @@ def main() -> None:
     print(f"label keys (PostgreSQL): {k} in {time.perf_counter() - t:.1f}s")
     with session_scope(args.dst) as session:
         session.execute(text("ANALYZE"))
-        print("courses:", session.execute(select(func.count()).select_from(metadata.tables["catalogue_course"])).scalar_one())
+        print(
+            "courses:",
+            session.execute(select(func.count()).select_from(metadata.tables["catalogue_course"])).scalar_one(),
+        )
 
 
 if __name__ == "__main__":

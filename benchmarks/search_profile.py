@@ -18,12 +18,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from search_latency import pct, query_mix  # noqa: E402
-
 from emclm.db.session import session_scope  # noqa: E402
-from emclm.search import service  # noqa: E402
-from emclm.search import backends, postings  # noqa: E402
+from emclm.search import (  # noqa: E402
+    backends,
+    postings,
+    service,  # noqa: E402
+)
 from emclm.search.backends import backend_for  # noqa: E402
+from search_latency import pct, query_mix  # noqa: E402
 
 _phase: dict[str, float] = defaultdict(float)
 _info: dict = {}
@@ -36,6 +38,7 @@ def _timed(name, fn):
             return fn(*a, **kw)
         finally:
             _phase[name] += (time.perf_counter() - t) * 1000
+
     return wrapper
 
 
@@ -54,6 +57,7 @@ def _raw_rows_wrapper(fn):
         _phase[name] += (time.perf_counter() - t) * 1000
         _info[name + "_rows"] = _info.get(name + "_rows", 0) + len(rows)
         return rows
+
     return wrapper
 
 
@@ -63,7 +67,11 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--slowest", type=int, default=15)
     ap.add_argument("--json", type=Path)
-    ap.add_argument("--with-bare", action="store_true", help="run the bare engine query after each search, as search_latency.py does")
+    ap.add_argument(
+        "--with-bare",
+        action="store_true",
+        help="run the bare engine query after each search, as search_latency.py does",
+    )
     args = ap.parse_args()
     service.parse = _timed("parse", service.parse)
     service.cached_concept_ranking = _timed("tags", service.cached_concept_ranking)
@@ -88,9 +96,19 @@ def main() -> None:
                 backend.bare_match(session, req.q, req.lang)
             ph = dict(_phase)
             ph["other"] = total - sum(ph.values())
-            rows.append({"q": req.q, "lang": req.lang, "filters": {k: v for k, v in vars(req.filters).items() if v},
-                         "sort": req.sort, "page": req.page, "ms": round(total, 1), "total": res.total,
-                         "phases": {k: round(v, 1) for k, v in ph.items()}, **_info})
+            rows.append(
+                {
+                    "q": req.q,
+                    "lang": req.lang,
+                    "filters": {k: v for k, v in vars(req.filters).items() if v},
+                    "sort": req.sort,
+                    "page": req.page,
+                    "ms": round(total, 1),
+                    "total": res.total,
+                    "phases": {k: round(v, 1) for k, v in ph.items()},
+                    **_info,
+                }
+            )
     times = [r["ms"] for r in rows]
     p95 = pct(times, 95)
     slow = [r for r in rows if r["ms"] >= p95]
@@ -100,13 +118,22 @@ def main() -> None:
         tot = sum(r["ms"] for r in rs)
         return {n: round(100 * sum(r["phases"].get(n, 0) for r in rs) / tot, 1) for n in names}
 
-    summary = {"queries": len(rows), "p50_ms": round(pct(times, 50), 1), "p95_ms": round(p95, 1),
-               "share_all_pct": share(rows), "share_slowest5_pct": share(slow), "slowest5_n": len(slow)}
+    summary = {
+        "queries": len(rows),
+        "p50_ms": round(pct(times, 50), 1),
+        "p95_ms": round(p95, 1),
+        "share_all_pct": share(rows),
+        "share_slowest5_pct": share(slow),
+        "slowest5_n": len(slow),
+    }
     print(json.dumps(summary, indent=1))
     for r in sorted(rows, key=lambda r: -r["ms"])[: args.slowest]:
-        print(f"{r['ms']:8.1f} ms  total={r['total']:6d}  {r['q']!r} lang={r['lang']} {r['filters'] or ''} "
-              f"{r['sort']} p{r['page']}  " + " ".join(f"{k}={v}" for k, v in r["phases"].items())
-              + f"  rows: text={r.get('text_rows', 0)} exp={r.get('expansions_rows', 0)}")
+        print(
+            f"{r['ms']:8.1f} ms  total={r['total']:6d}  {r['q']!r} lang={r['lang']} {r['filters'] or ''} "
+            f"{r['sort']} p{r['page']}  "
+            + " ".join(f"{k}={v}" for k, v in r["phases"].items())
+            + f"  rows: text={r.get('text_rows', 0)} exp={r.get('expansions_rows', 0)}"
+        )
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, "queries": rows}, indent=1))
 

@@ -32,13 +32,21 @@ def main() -> None:
     with session_scope(args.database_url) as session:
         made = build_embeddings(session, limit=args.sample)
     with session_scope(args.database_url) as session:
-        vectors = list(session.execute(select(search_embedding.c.vector).order_by(search_embedding.c.course_id)).scalars())
+        vectors = list(
+            session.execute(select(search_embedding.c.vector).order_by(search_embedding.c.course_id)).scalars()
+        )
         have = select(search_embedding.c.course_id)
-        missing = list(session.execute(
-            select(search_document.c.course_id).where(search_document.c.course_id.not_in(have)).order_by(search_document.c.course_id)
-        ).scalars())
-        rows = [{"course_id": cid, "model": MODEL, "text_hash": "copied", "vector": vectors[i % len(vectors)]}
-                for i, cid in enumerate(missing)]
+        missing = list(
+            session.execute(
+                select(search_document.c.course_id)
+                .where(search_document.c.course_id.not_in(have))
+                .order_by(search_document.c.course_id)
+            ).scalars()
+        )
+        rows = [
+            {"course_id": cid, "model": MODEL, "text_hash": "copied", "vector": vectors[i % len(vectors)]}
+            for i, cid in enumerate(missing)
+        ]
         for start in range(0, len(rows), 10_000):
             session.execute(insert(search_embedding), rows[start : start + 10_000])
         all_rows = [dict(r._mapping) for r in session.execute(select(search_embedding))]

@@ -90,8 +90,9 @@ def make_extractors(args):
         "fused": fused,
         "fused, no clause embeddings": SkillExtractor(index, encoder=enc, mode=mode, use_clauses=False),
         "label match only": SkillExtractor(index, encoder=enc, mode=mode, use_embeddings=False),
-        "embedding cosine only": SkillExtractor(index, encoder=enc, mode=mode, weights=zero, use_labels=False,
-                                                use_clauses=False),
+        "embedding cosine only": SkillExtractor(
+            index, encoder=enc, mode=mode, weights=zero, use_labels=False, use_clauses=False
+        ),
     }
 
 
@@ -161,12 +162,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--esco-dir", type=Path, default=None, help="build the taxonomy from ESCO CSVs instead")
     ap.add_argument("--i18n-dir", type=Path, default=None)
     ap.add_argument("--data-dir", type=Path, default=None, help="where skills/e5_labels.* live (default data/)")
-    ap.add_argument("--encoder", choices=("auto", "static", "e5"), default=None,
-                    help="sentence encoder (default: Settings.skills_encoder)")
+    ap.add_argument(
+        "--encoder",
+        choices=("auto", "static", "e5"),
+        default=None,
+        help="sentence encoder (default: Settings.skills_encoder)",
+    )
     ap.add_argument("--only", default="", help="comma-separated rows to run (default all)")
     ap.add_argument("--json", type=Path, default=None)
-    ap.add_argument("--long", type=int, default=0, metavar="N",
-                    help="score long texts: N consecutive sentences joined, gold = their union (RP@10, RP@20)")
+    ap.add_argument(
+        "--long",
+        type=int,
+        default=0,
+        metavar="N",
+        help="score long texts: N consecutive sentences joined, gold = their union (RP@10, RP@20)",
+    )
     ap.add_argument("--tune", action="store_true", help="coordinate search of the fusion weights on HOUSE, report TECH")
     args = ap.parse_args(argv)
     t0 = time.time()

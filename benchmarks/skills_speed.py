@@ -48,8 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--courses-dir", type=Path, default=SHARED / "courses" / "classcentral-2019")
     ap.add_argument("--courses", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--encoder", choices=("auto", "static", "e5"), default=None,
-                    help="sentence encoder (default: Settings.skills_encoder)")
+    ap.add_argument(
+        "--encoder",
+        choices=("auto", "static", "e5"),
+        default=None,
+        help="sentence encoder (default: Settings.skills_encoder)",
+    )
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
 
@@ -87,8 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print(f"encoder mode {ex.mode} (tagger {ex.version})")
-    print(f"index cache build (first start): {first:.1f} s; start-up with cache: {startup:.2f} s; "
-          f"first rank (loads the encoder): {warm:.2f} s")
+    print(
+        f"index cache build (first start): {first:.1f} s; start-up with cache: {startup:.2f} s; "
+        f"first rank (loads the encoder): {warm:.2f} s"
+    )
     print(f"{len(sents)} sentences:")
     for name, rate in rows.items():
         print(f"  {name}: {rate:.1f} sentences/s")

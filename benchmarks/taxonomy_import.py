@@ -52,11 +52,15 @@ def run(url: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--postgres", help="admin URL of a PostgreSQL server; a scratch database is created and dropped")
+    parser.add_argument(
+        "--postgres", help="admin URL of a PostgreSQL server; a scratch database is created and dropped"
+    )
     args = parser.parse_args()
     if args.postgres:
         name = f"emclm_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+        admin = create_engine(
+            args.postgres.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+        )
         with admin.connect() as c:
             c.execute(text(f'CREATE DATABASE "{name}"'))
         try:

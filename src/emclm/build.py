@@ -77,8 +77,16 @@ def import_demo_vacancies(url: str, say: Callable[[str], None] = print) -> dict:
         tagger = VacancySkillTagger.from_session(session, url, extractor=extractor)
     out = {}
     for name in configured:
-        rep = import_vacancies(url, make_source(source_for(name, None, None, configured)), normaliser=normaliser, tagger=tagger)
-        out[name] = {"seen": rep.seen, "created": rep.created, "updated": rep.updated, "unchanged": rep.unchanged, "bad_rows": rep.errors}
+        rep = import_vacancies(
+            url, make_source(source_for(name, None, None, configured)), normaliser=normaliser, tagger=tagger
+        )
+        out[name] = {
+            "seen": rep.seen,
+            "created": rep.created,
+            "updated": rep.updated,
+            "unchanged": rep.unchanged,
+            "bad_rows": rep.errors,
+        }
         say(f"vacancies {name}: " + ", ".join(f"{k} {v}" for k, v in out[name].items()))
     return out
 
@@ -101,7 +109,9 @@ def build_search_index(url: str, esco_changed: bool, say: Callable[[str], None] 
         if esco_changed or not keys:
             out["label_keys"] = build_label_keys(session)
     with session_scope(url) as session:
-        live = session.execute(select(func.count()).select_from(Course).where(Course.withdrawn_at.is_(None))).scalar_one()
+        live = session.execute(
+            select(func.count()).select_from(Course).where(Course.withdrawn_at.is_(None))
+        ).scalar_one()
         docs = session.execute(select(func.count()).select_from(search_document)).scalar_one()
         if docs != live:
             out["documents"] = index_courses(session, None)
@@ -131,15 +141,24 @@ def tag_catalogue(url: str, say: Callable[[str], None] = print) -> dict:
         from emclm.skills.models import CourseTagging
 
         with session_scope(url) as session:
-            todo = list(session.scalars(
-                select(Course.id).outerjoin(CourseTagging, CourseTagging.course_id == Course.id)
-                .where(Course.withdrawn_at.is_(None), (CourseTagging.course_id.is_(None)) | (CourseTagging.tagger_version != version))
-                .order_by(Course.id).limit(LIVE_TAGGING_CAP)
-            ))
+            todo = list(
+                session.scalars(
+                    select(Course.id)
+                    .outerjoin(CourseTagging, CourseTagging.course_id == Course.id)
+                    .where(
+                        Course.withdrawn_at.is_(None),
+                        (CourseTagging.course_id.is_(None)) | (CourseTagging.tagger_version != version),
+                    )
+                    .order_by(Course.id)
+                    .limit(LIVE_TAGGING_CAP)
+                )
+            )
         report = tag_courses(url, SkillExtractor.from_database(url), course_ids=todo)
         out["tagged_live"], out["failed"] = report.tagged, report.failed
         if shipped.not_shipped > len(todo):
-            say(f"{shipped.not_shipped - len(todo)} course(s) left untagged to keep the build short: run `emclm courses tag`")
+            say(
+                f"{shipped.not_shipped - len(todo)} course(s) left untagged to keep the build short: run `emclm courses tag`"
+            )
     say("skills: " + ", ".join(f"{k} {v}" for k, v in out.items()))
     return out
 

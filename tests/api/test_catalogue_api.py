@@ -57,11 +57,13 @@ def test_course_detail_with_runs_provenance_and_skills(client, db_url):
         skill = Concept(uri="http://data.europa.eu/esco/skill/test-skill", concept_type="skill", skill_type="knowledge")
         s.add(skill)
         s.flush()
-        s.add_all([
-            Label(concept_id=skill.id, lang="en", kind="preferred", text="statistics", norm="statistics"),
-            Label(concept_id=skill.id, lang="fr", kind="preferred", text="statistiques", norm="statistiques"),
-            CourseSkill(course_id=course.id, skill_id=skill.id, score=0.8, status="auto", evidence=[]),
-        ])
+        s.add_all(
+            [
+                Label(concept_id=skill.id, lang="en", kind="preferred", text="statistics", norm="statistics"),
+                Label(concept_id=skill.id, lang="fr", kind="preferred", text="statistiques", norm="statistiques"),
+                CourseSkill(course_id=course.id, skill_id=skill.id, score=0.8, status="auto", evidence=[]),
+            ]
+        )
         course_id = course.id
     body = client.get(f"/api/courses/{course_id}").json()
     assert body["title"] == "Course 3" and body["provider"]["code"] == "testmooc"
@@ -71,8 +73,13 @@ def test_course_detail_with_runs_provenance_and_skills(client, db_url):
     assert [(p["source"], p["record_id"]) for p in body["provenances"]] == [("test", "rec-3")]
     # the course teaches in French: the French ESCO label
     assert body["skills"] == [
-        {"uri": "http://data.europa.eu/esco/skill/test-skill", "label": "statistiques", "skill_type": "knowledge",
-         "score": 0.8, "status": "auto"}
+        {
+            "uri": "http://data.europa.eu/esco/skill/test-skill",
+            "label": "statistiques",
+            "skill_type": "knowledge",
+            "score": 0.8,
+            "status": "auto",
+        }
     ]
 
 

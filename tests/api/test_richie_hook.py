@@ -36,7 +36,9 @@ URL = "/api/sources/richie/course-runs-sync"
 
 def test_signed_run_is_stored_once(client, db_url):
     for _ in range(2):  # a repeated push changes nothing
-        r = client.post(URL, content=PAYLOAD, headers={"Authorization": _sign(PAYLOAD), "Content-Type": "application/json"})
+        r = client.post(
+            URL, content=PAYLOAD, headers={"Authorization": _sign(PAYLOAD), "Content-Type": "application/json"}
+        )
         assert r.status_code == 200, r.text
         assert r.json() == {"success": True}
     with session_scope(db_url) as s:

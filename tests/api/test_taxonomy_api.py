@@ -41,7 +41,9 @@ def test_unknown_concept_is_404_with_message(client):
 
 
 def test_label_autocomplete(client):
-    body = client.get("/api/taxonomy/labels", params={"q": "analyste de donn", "lang": "fr", "type": "occupation"}).json()
+    body = client.get(
+        "/api/taxonomy/labels", params={"q": "analyste de donn", "lang": "fr", "type": "occupation"}
+    ).json()
     assert body["results"][0]["uri"].endswith(ANALYST)
     assert client.get("/api/taxonomy/labels", params={"q": "x", "lang": "not a lang"}).status_code == 422
 

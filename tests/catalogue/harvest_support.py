@@ -10,7 +10,9 @@ from emclm.catalogue.records import CourseRecord, CourseRunRecord
 from emclm.catalogue.sources.base import Source, SourceConfig, SourceItem
 
 
-def make_record(n: int, *, provider: str = "testmooc", title: str | None = None, runs: int | list = 2, **over) -> CourseRecord:
+def make_record(
+    n: int, *, provider: str = "testmooc", title: str | None = None, runs: int | list = 2, **over
+) -> CourseRecord:
     """A valid record; ``runs`` is a number of generated runs or the run records themselves."""
     values = dict(
         source_record_id=f"rec-{n}",
@@ -36,7 +38,6 @@ def make_record(n: int, *, provider: str = "testmooc", title: str | None = None,
     )
     values.update(over)
     return CourseRecord(**values)
-
 
 
 class ListSource(Source):

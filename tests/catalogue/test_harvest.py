@@ -24,10 +24,7 @@ def _count(url, model, *where) -> int:
 
 def _snapshot(url):
     with session_scope(url) as s:
-        return {
-            c.key: (c.id, c.updated_at, c.title, c.withdrawn_at)
-            for c in s.scalars(select(Course))
-        }
+        return {c.key: (c.id, c.updated_at, c.title, c.withdrawn_at) for c in s.scalars(select(Course))}
 
 
 def test_counts_and_an_unchanged_rerun_writes_nothing(db_url):
@@ -97,8 +94,11 @@ def test_killed_after_the_last_batch_the_resume_finishes_the_pass(db_url):
 
 
 def test_two_sources_one_course_two_provenances(db_url):
-    harvest(ListSource("aggregator", [make_record(1, platform_course_id=None, source_record_id="agg-1")]), db_url,
-            priority=0)
+    harvest(
+        ListSource("aggregator", [make_record(1, platform_course_id=None, source_record_id="agg-1")]),
+        db_url,
+        priority=0,
+    )
     report = harvest(ListSource("platform", [make_record(1)]), db_url, priority=10)
     assert report.updated == 1 and report.created == 0
     assert _count(db_url, Course) == 1
@@ -119,7 +119,10 @@ def test_bad_records_are_counted_with_source_record_field_and_the_batch_goes_on(
     source.records[1] = source.error("raw-7", "start_date", "unparseable date '31/31/2020'")
     report = harvest(source, db_url, batch_size=10)
     assert (report.created, report.failed) == (2, 2)
-    assert {(e.source, e.record_id, e.field) for e in report.errors} == {("t", "raw-7", "start_date"), ("t", "rec-1", "eqf_level")}
+    assert {(e.source, e.record_id, e.field) for e in report.errors} == {
+        ("t", "raw-7", "start_date"),
+        ("t", "rec-1", "eqf_level"),
+    }
     assert _count(db_url, Course) == 2
     with session_scope(db_url) as s:
         run = s.scalars(select(HarvestRun)).one()

@@ -117,9 +117,7 @@ def test_kill_between_flush_and_commit_then_resume(db_url, tmp_path):
         assert all(titles[f"testmooc:course-{i}"] == f"Course {i} v2" for i in range(10))
         assert len(courses) == 40 and not any(f"testmooc:course-{i}" in titles for i in range(40, 50))
         assert all(c.withdrawn_at is None for c in courses)  # no withdrawals before a complete pass
-        seen = s.scalars(
-            select(CourseSource.record_id).where(CourseSource.last_seen_at >= state.pass_started_at)
-        ).all()
+        seen = s.scalars(select(CourseSource.record_id).where(CourseSource.last_seen_at >= state.pass_started_at)).all()
         assert sorted(seen) == sorted(r.source_record_id for r in expected_items[:committed])
 
     source = ListSource("slow", second_pass())

@@ -48,7 +48,9 @@ def test_robots_disallow_is_respected_and_cached(local_server):
 
 def test_robots_for_our_agent_only(local_server):
     local_server.add(
-        "/robots.txt", "User-agent: emclm-harvester\nDisallow: /\n\nUser-agent: *\nAllow: /\n", content_type="text/plain"
+        "/robots.txt",
+        "User-agent: emclm-harvester\nDisallow: /\n\nUser-agent: *\nAllow: /\n",
+        content_type="text/plain",
     )
     local_server.add("/x", b"{}")
     with pytest.raises(RobotsDisallowed):
@@ -200,7 +202,9 @@ def test_malformed_json_error_says_where(local_server):
 
 
 def test_latin1_bytes_declared_utf8_json(local_server):
-    url = local_server.add("/latin", '{"name": "Café"}'.encode("latin-1"), content_type="application/json; charset=utf-8")
+    url = local_server.add(
+        "/latin", '{"name": "Café"}'.encode("latin-1"), content_type="application/json; charset=utf-8"
+    )
     with pytest.raises(ResponseFormatError, match="not valid UTF-8"):
         fast_fetcher()(url).json()
 

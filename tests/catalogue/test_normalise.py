@@ -60,7 +60,7 @@ def test_clean_text_lists_breaks_and_double_escaping():
     )
     assert clean_text(raw) == (
         'Welcome to the COMPLETE Music Theory Guide!\n\n- "The Best Teacher Ever, who makes you understand '
-        'the ins & outs"\n- don\'t'
+        "the ins & outs\"\n- don't"
     )
 
 
@@ -119,12 +119,11 @@ def test_language_codes_real_edx_subtitles():
 
 def test_detect_language():
     assert detect_language("Ce cours présente les principes fondamentaux de la conception graphique.") == "fr"
-    assert detect_language(
-        "Este curso presenta los principios fundamentales del diseño gráfico y la comunicación visual."
-    ) == "es"
-    assert detect_language(
-        "Dieser Kurs vermittelt die Grundlagen der Statistik für Lehrerinnen und Lehrer."
-    ) == "de"
+    assert (
+        detect_language("Este curso presenta los principios fundamentales del diseño gráfico y la comunicación visual.")
+        == "es"
+    )
+    assert detect_language("Dieser Kurs vermittelt die Grundlagen der Statistik für Lehrerinnen und Lehrer.") == "de"
     assert detect_language("Design 101") is None  # too short to judge
     assert detect_language(None) is None
 

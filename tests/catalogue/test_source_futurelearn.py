@@ -98,8 +98,9 @@ def test_unchanged_feed_yields_nothing_and_is_incomplete(local_server):
     def feed(req: Request):
         if req.headers.get("if-none-match") == '"f1"':
             return 304, {}, b""
-        body = (Path(__file__).resolve().parents[1] / "fixtures/sources/futurelearn/"
-                "mammooc_future_learn_feeds_courses.json").read_bytes()
+        body = (
+            Path(__file__).resolve().parents[1] / "fixtures/sources/futurelearn/mammooc_future_learn_feeds_courses.json"
+        ).read_bytes()
         return 200, {"ETag": '"f1"', "Content-Type": "application/json"}, body
 
     local_server.routes["/feeds/courses"] = feed

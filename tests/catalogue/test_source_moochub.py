@@ -64,8 +64,10 @@ def test_v3_pages_follow_links_next(local_server):
 
     dl = items[1].record
     assert dl.title == "Data Literacy & Statistik"
-    assert dl.declared_skills == ["http://data.europa.eu/esco/skill/1f1a5e0a-9b49-4f7b-a6b7-1e0b1b5c8b6a",
-                                  "Daten bewerten"]
+    assert dl.declared_skills == [
+        "http://data.europa.eu/esco/skill/1f1a5e0a-9b49-4f7b-a6b7-1e0b1b5c8b6a",
+        "Daten bewerten",
+    ]
     assert dl.languages == ["de", "en"]
     assert dl.hours_per_week == round(12 * 12 / 52, 2)
     assert dl.price == Decimal("120.0") and dl.free_audit is False
@@ -78,7 +80,10 @@ def test_v3_pages_follow_links_next(local_server):
 
     noname, noid = items[2].error, items[3].error
     assert (noname.source, noname.record_id, noname.field_name) == (
-        "hub", "5e0b7e0e-0000-4000-8000-00000000dead", "attributes.name")
+        "hub",
+        "5e0b7e0e-0000-4000-8000-00000000dead",
+        "attributes.name",
+    )
     assert noid.field_name == "id" and noid.record_id.endswith("page=2#1")
     assert items[3].checkpoint == {"url": local_server.url("/bridges/moochub/courses?page=2"), "skip": 2}
     assert source.complete
@@ -100,7 +105,9 @@ def test_broken_second_page_keeps_first_page(local_server):
 
 
 def test_real_oncampus_v1_data_with_quirks(local_server):
-    url = _serve(local_server, "/hub", "mammooc_mooin_oncampus_moochub_v1.json", content_type="application/vnd.api+json")
+    url = _serve(
+        local_server, "/hub", "mammooc_mooin_oncampus_moochub_v1.json", content_type="application/vnd.api+json"
+    )
     source = _source(url, provider_code="oncampus")
     items = list(source.items())
     assert len(items) == 2 and all(i.record for i in items)
@@ -118,15 +125,21 @@ def test_real_oncampus_v1_data_with_quirks(local_server):
     # both fail the v2.3 schema (no courseLicenses …) but are imported; the problems are warnings
     warned = {(w.record_id, w.field_name) for w in source.warnings}
     assert ("7fb8bf5bcccb7560ab56c02b19d9cb97", "attributes.workload") in warned
-    assert any(w.message.startswith("MOOChub v2 schema") and w.record_id == "04c99073eb53d13bab526141ab872f30"
-               for w in source.warnings)
+    assert any(
+        w.message.startswith("MOOChub v2 schema") and w.record_id == "04c99073eb53d13bab526141ab872f30"
+        for w in source.warnings
+    )
     assert source.complete  # empty links.next ends paging
 
 
 def test_v2_3_imoox_like_quirks(local_server):
-    url = _serve(local_server, "/mooc/local/moochubs/classes/webservice.php", "v2_3_imoox_like.json",
-                 content_type="application/vnd.api+json; moochub-version=2.3",
-                 headers={"Sunset": "Wed, 31 Dec 2025 23:59:59 GMT"})
+    url = _serve(
+        local_server,
+        "/mooc/local/moochubs/classes/webservice.php",
+        "v2_3_imoox_like.json",
+        content_type="application/vnd.api+json; moochub-version=2.3",
+        headers={"Sunset": "Wed, 31 Dec 2025 23:59:59 GMT"},
+    )
     source = _source(url)
     items = list(source.items())
     rec, quirky = items[0].record, items[1].record
@@ -175,8 +188,10 @@ def test_shipped_schema_checks_the_spec_example():
 
 
 def test_paging_loop_is_stopped(local_server):
-    body = {"links": {"self": "a", "first": "a", "last": "a", "next": local_server.url("/loop")},
-            "data": [{"id": "1", "type": "courses", "attributes": {"name": "Loop"}}]}
+    body = {
+        "links": {"self": "a", "first": "a", "last": "a", "next": local_server.url("/loop")},
+        "data": [{"id": "1", "type": "courses", "attributes": {"name": "Loop"}}],
+    }
     local_server.routes["/loop"] = (200, {"Content-Type": V3}, json.dumps(body).encode())
     source = _source(local_server.url("/loop"))
     assert len(list(source.items())) == 1
@@ -193,8 +208,11 @@ def test_unsupported_version_406_is_a_page_error(local_server):
 
 def test_records_read_as_latin1_but_declared_utf8(local_server):
     body = '{"links": {}, "data": [{"id": "1", "type": "courses", "attributes": {"name": "Café"}}]}'
-    local_server.routes["/hub"] = (200, {"Content-Type": "application/vnd.api+json; charset=utf-8"},
-                                   body.encode("latin-1"))
+    local_server.routes["/hub"] = (
+        200,
+        {"Content-Type": "application/vnd.api+json; charset=utf-8"},
+        body.encode("latin-1"),
+    )
     source = _source(local_server.url("/hub"))
     items = list(source.items())
     assert len(items) == 1 and "UTF-8" in items[0].error.message and not source.complete
@@ -204,4 +222,3 @@ def test_request_header_and_no_url():
     source = MOOChubSource(SourceConfig(name="hub", kind="moochub"), fast_fetcher())
     (item,) = list(source.items())
     assert item.error.field_name == "url"
-

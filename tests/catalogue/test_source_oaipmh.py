@@ -33,16 +33,22 @@ def _serve(server, pages: dict[str | None, Path]):
 
 def _source(server, **options) -> OAIPMHSource:
     options.setdefault("provider_code", "example-mooc")
-    return OAIPMHSource(SourceConfig(name="oai", kind="oaipmh", url=server.url("/oai"), options=options), fast_fetcher())
+    return OAIPMHSource(
+        SourceConfig(name="oai", kind="oaipmh", url=server.url("/oai"), options=options), fast_fetcher()
+    )
 
 
 def test_list_records_with_resumption_token(local_server):
-    _serve(local_server, {None: OAI_DIR / "listrecords_page1.xml", "lom|2025-11-20|3": OAI_DIR / "listrecords_page2.xml"})
+    _serve(
+        local_server, {None: OAI_DIR / "listrecords_page1.xml", "lom|2025-11-20|3": OAI_DIR / "listrecords_page2.xml"}
+    )
     source = _source(local_server, language="en", id_catalog="mooc.example.eu")
     items = list(source.items())
     queries = [parse_qs(h.query) for h in local_server.hits("/oai")]
-    assert queries == [{"verb": ["ListRecords"], "metadataPrefix": ["lom"]},
-                       {"verb": ["ListRecords"], "resumptionToken": ["lom|2025-11-20|3"]}]
+    assert queries == [
+        {"verb": ["ListRecords"], "metadataPrefix": ["lom"]},
+        {"verb": ["ListRecords"], "resumptionToken": ["lom|2025-11-20|3"]},
+    ]
     assert len(items) == 5 and source.complete
 
     eco = items[0].record
@@ -65,19 +71,25 @@ def test_list_records_with_resumption_token(local_server):
 
     no_title = items[2].error
     assert (no_title.source, no_title.record_id, no_title.field_name) == (
-        "oai", "oai:mooc.example.eu:course/102", "general.title")
+        "oai",
+        "oai:mooc.example.eu:course/102",
+        "general.title",
+    )
 
     dd = items[3].record  # page 2 is ISO-8859-1 encoded, as declared
     assert dd.title == "Développement durable" and dd.title_i18n == {"fr": "Développement durable"}
     assert dd.free_audit is False and dd.price is None and dd.workload_hours is None
     assert ("oai:mooc.example.eu:course/103", "educational.typicalLearningTime") in {
-        (w.record_id, w.field_name) for w in source.warnings}
+        (w.record_id, w.field_name) for w in source.warnings
+    }
     assert items[4].error.field_name == "header.identifier"
     assert items[4].checkpoint == {"token": "lom|2025-11-20|3", "skip": 2}
 
 
 def test_resume_with_token(local_server):
-    _serve(local_server, {None: OAI_DIR / "listrecords_page1.xml", "lom|2025-11-20|3": OAI_DIR / "listrecords_page2.xml"})
+    _serve(
+        local_server, {None: OAI_DIR / "listrecords_page1.xml", "lom|2025-11-20|3": OAI_DIR / "listrecords_page2.xml"}
+    )
     source = _source(local_server)
     items = list(source.items({"token": "lom|2025-11-20|3", "skip": 1}))
     assert len(items) == 1 and items[0].error.field_name == "header.identifier"

@@ -53,7 +53,10 @@ def test_lms_runs_grouped_into_courses(local_server):
     assert set(records) == {"UPValenciaX+IE101x", "PolimiX+DIG01"}  # hidden run skipped
     eco = records["UPValenciaX+IE101x"]
     assert eco.platform_course_id == "UPValenciaX+IE101x" and eco.provider_code == "test-edx"
-    assert [r.run_key for r in eco.runs] == ["course-v1:UPValenciaX+IE101x+1T2024", "course-v1:UPValenciaX+IE101x+1T2025"]
+    assert [r.run_key for r in eco.runs] == [
+        "course-v1:UPValenciaX+IE101x+1T2024",
+        "course-v1:UPValenciaX+IE101x+1T2025",
+    ]
     assert eco.title == "Introducción a la economía (2025)"  # the newest run names the course
     assert eco.pace == "self_paced" and eco.runs[0].pace == "scheduled"
     assert eco.runs[0].enrolment_start == date(2024, 1, 1) and eco.runs[1].end_date is None
@@ -85,7 +88,10 @@ def test_discovery_courses(local_server):
     assert water.organisation_name == "Delft University of Technology"
     assert water.keywords == ["Environmental Studies", "water"] and water.subject_label == "Environmental Studies"
     # unpublished run skipped; the current run (self-paced 3T2025) drives course-level fields
-    assert [r.run_key for r in water.runs] == ["course-v1:DelftX+CTB3365DWx+1T2023", "course-v1:DelftX+CTB3365DWx+3T2025"]
+    assert [r.run_key for r in water.runs] == [
+        "course-v1:DelftX+CTB3365DWx+1T2023",
+        "course-v1:DelftX+CTB3365DWx+3T2025",
+    ]
     assert water.pace == "self_paced" and water.hours_per_week == 4 and water.duration_weeks == 10
     assert water.workload_hours == 40
     assert water.free_audit is True and water.price == Decimal("0") and water.currency == "EUR"

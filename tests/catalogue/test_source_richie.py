@@ -107,8 +107,7 @@ def test_broken_page_is_an_error_item(local_server):
 
 def test_http_error_page(local_server):
     local_server.add("/api/v1.0/courses/", b"{}", status=500)
-    source = RichieSource(SourceConfig(name="fun", kind="richie", url=local_server.base),
-                          fast_fetcher(max_retries=1))
+    source = RichieSource(SourceConfig(name="fun", kind="richie", url=local_server.base), fast_fetcher(max_retries=1))
     items = list(source.items())
     assert len(items) == 1 and "HTTP 500" in items[0].error.message and not source.complete
 

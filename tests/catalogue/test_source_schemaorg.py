@@ -50,7 +50,9 @@ def test_course_page_with_instances(local_server):
     assert rec.pace == "scheduled"
     assert rec.image_url == local_server.url("/media/gpa.jpg")
     assert [(r.start_date, r.end_date) for r in rec.runs] == [
-        (date(2025, 3, 3), date(2025, 4, 14)), (date(2025, 9, 8), date(2025, 10, 20))]
+        (date(2025, 3, 3), date(2025, 4, 14)),
+        (date(2025, 9, 8), date(2025, 10, 20)),
+    ]
     assert rec.runs[1].price == Decimal("29") and rec.runs[0].language == "fr"
     assert item.checkpoint == {"index": 1} and source.complete
 
@@ -101,16 +103,22 @@ def test_resume_skips_pages(local_server):
 
 
 def test_sitemap_with_xxe_is_refused(local_server):
-    local_server.routes["/sitemap.xml"] = (200, {"Content-Type": "application/xml"},
-                                           (XML_DIR / "xxe_parameter.xml").read_bytes())
+    local_server.routes["/sitemap.xml"] = (
+        200,
+        {"Content-Type": "application/xml"},
+        (XML_DIR / "xxe_parameter.xml").read_bytes(),
+    )
     source = _source(sitemap=local_server.url("/sitemap.xml"))
     (item,) = list(source.items())
     assert item.error.field_name == "page" and "entit" in item.error.message and not source.complete
 
 
 def test_sitemap_latin1_declared_utf8(local_server):
-    local_server.routes["/sitemap.xml"] = (200, {"Content-Type": "application/xml"},
-                                           (XML_DIR / "latin1_declared_utf8.xml").read_bytes())
+    local_server.routes["/sitemap.xml"] = (
+        200,
+        {"Content-Type": "application/xml"},
+        (XML_DIR / "latin1_declared_utf8.xml").read_bytes(),
+    )
     source = _source(sitemap=local_server.url("/sitemap.xml"))
     (item,) = list(source.items())
     assert "malformed XML" in item.error.message

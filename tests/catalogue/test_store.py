@@ -89,11 +89,18 @@ def test_changed_runs_are_upserted_by_run_key_and_missing_runs_withdrawn(db_url)
 
 def test_aggregator_and_platform_make_one_course_with_two_provenances(db_url):
     with session_scope(db_url) as s:
-        s.add_all([HarvestState(source="platform", priority=10, validators={}, status="idle"),
-                   HarvestState(source="aggregator", priority=0, validators={}, status="idle")])
+        s.add_all(
+            [
+                HarvestState(source="platform", priority=10, validators={}, status="idle"),
+                HarvestState(source="aggregator", priority=0, validators={}, status="idle"),
+            ]
+        )
     # the aggregator knows only the URL (with tracking noise); the platform knows its own id
     aggregated = make_record(
-        4, title="Course 4 (as listed)", platform_course_id=None, source_record_id="cc-4",
+        4,
+        title="Course 4 (as listed)",
+        platform_course_id=None,
+        source_record_id="cc-4",
         url="HTTP://testmooc.example/courses/4?utm_source=cc",
     )
     own = make_record(4, title="Course 4")
@@ -118,8 +125,12 @@ def test_platform_first_then_aggregator_keeps_platform_content(db_url):
     with session_scope(db_url) as s:
         upsert(s, "platform", make_record(5, title="Own title"), priority=10)
     with session_scope(db_url) as s:
-        upsert(s, "aggregator", make_record(5, title="Listed title", platform_course_id=None, source_record_id="x"),
-               priority=0)
+        upsert(
+            s,
+            "aggregator",
+            make_record(5, title="Listed title", platform_course_id=None, source_record_id="x"),
+            priority=0,
+        )
     with session_scope(db_url) as s:
         assert s.scalars(select(Course.title)).all() == ["Own title"]
         assert s.scalar(select(func.count()).select_from(CourseSource)) == 2
@@ -214,12 +225,19 @@ def test_fast_record_hash_is_the_records_own_content_hash():
     from dataclasses import asdict
 
     def record_hash(record):  # the reference digest: asdict and its deep copy
-        return hashlib.sha256(json.dumps(asdict(record), sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+        return hashlib.sha256(
+            json.dumps(asdict(record), sort_keys=True, default=str, ensure_ascii=False).encode()
+        ).hexdigest()
 
     records = [
         make_record(12),
-        make_record(13, title_i18n={"fr": "Cours", "en": "Course"}, keywords=["a", "b"], price=Decimal("49.90"),
-                    runs=[CourseRunRecord(run_key="x", start_date=date(2026, 1, 1), price=Decimal("10"))]),
+        make_record(
+            13,
+            title_i18n={"fr": "Cours", "en": "Course"},
+            keywords=["a", "b"],
+            price=Decimal("49.90"),
+            runs=[CourseRunRecord(run_key="x", start_date=date(2026, 1, 1), price=Decimal("10"))],
+        ),
         make_record(14, runs=0, description=None, eqf_level=5, free_audit=True, declared_skills=["http://x/1"]),
     ]
     for record in records:

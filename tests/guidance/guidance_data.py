@@ -47,10 +47,20 @@ def _split(cell: str) -> list[str]:
 def esco_tables() -> dict:
     if not ESCO.exists():
         pytest.fail(f"ESCO data missing: {ESCO}")
-    wanted = {"skills_en.csv", "skillGroups_en.csv", "occupations_en.csv", "occupationSkillRelations.csv",
-              "broaderRelationsSkillPillar.csv", "occupations_fr.csv", "occupations_de.csv"}
-    files = {m.name: list(csv.DictReader(io.StringIO(m.read().decode("utf-8-sig"))))
-             for m in iter_members([*sorted((ESCO / "v1.1.1").glob("*.zip")), ESCO / "i18n"]) if m.name in wanted}
+    wanted = {
+        "skills_en.csv",
+        "skillGroups_en.csv",
+        "occupations_en.csv",
+        "occupationSkillRelations.csv",
+        "broaderRelationsSkillPillar.csv",
+        "occupations_fr.csv",
+        "occupations_de.csv",
+    }
+    files = {
+        m.name: list(csv.DictReader(io.StringIO(m.read().decode("utf-8-sig"))))
+        for m in iter_members([*sorted((ESCO / "v1.1.1").glob("*.zip")), ESCO / "i18n"])
+        if m.name in wanted
+    }
     skills = {r["conceptUri"]: r for r in files["skills_en.csv"]}
     groups = {r["conceptUri"]: r for r in files["skillGroups_en.csv"]}
     occupations = {r["conceptUri"]: r for r in files["occupations_en.csv"]}
@@ -60,8 +70,9 @@ def esco_tables() -> dict:
     broader: dict[str, list[str]] = {}
     for r in files["broaderRelationsSkillPillar.csv"]:
         broader.setdefault(r["conceptUri"], []).append(r["broaderUri"])
-    translations = {lang: {r["conceptUri"]: r["preferredLabel"] for r in files[f"occupations_{lang}.csv"]}
-                    for lang in ("fr", "de")}
+    translations = {
+        lang: {r["conceptUri"]: r["preferredLabel"] for r in files[f"occupations_{lang}.csv"]} for lang in ("fr", "de")
+    }
     return {
         "skills": skills,
         "groups": groups,
@@ -103,8 +114,14 @@ def load_esco_subset(url: str, occupation_uris=SUBSET_OCCUPATIONS) -> None:
         concepts = {}
         for occ in occupation_uris:
             r = t["occupations"][occ]
-            c = add(occ, "occupation", r["preferredLabel"], _split(r["altLabels"]), isco_code=r["iscoGroup"],
-                    code=r["code"] or None)
+            c = add(
+                occ,
+                "occupation",
+                r["preferredLabel"],
+                _split(r["altLabels"]),
+                isco_code=r["iscoGroup"],
+                code=r["code"] or None,
+            )
             for lang, labels in t["translations"].items():
                 if occ in labels:
                     c.labels.append(Label(lang=lang, kind="preferred", text=labels[occ], norm=normalise(labels[occ])))
@@ -112,8 +129,14 @@ def load_esco_subset(url: str, occupation_uris=SUBSET_OCCUPATIONS) -> None:
         for uri in sorted(skill_uris | ancestors):
             if uri in t["skills"]:
                 r = t["skills"][uri]
-                concepts[uri] = add(uri, "skill", r["preferredLabel"], _split(r["altLabels"])[:5],
-                                    skill_type=r["skillType"], reuse_level=r["reuseLevel"])
+                concepts[uri] = add(
+                    uri,
+                    "skill",
+                    r["preferredLabel"],
+                    _split(r["altLabels"])[:5],
+                    skill_type=r["skillType"],
+                    reuse_level=r["reuseLevel"],
+                )
             elif uri in t["groups"]:
                 r = t["groups"][uri]
                 concepts[uri] = add(uri, "skill_group", r["preferredLabel"], code=r["code"] or None)
@@ -136,19 +159,26 @@ def load_journey_courses(url: str) -> dict[str, int]:
         provider = Provider(code=p["code"], name=p["name"], url=p["url"])
         s.add(provider)
         s.flush()
-        skill_ids = {
-            u: i for u, i in s.query(Concept.uri, Concept.id).filter(Concept.concept_type == "skill").all()
-        }
+        skill_ids = {u: i for u, i in s.query(Concept.uri, Concept.id).filter(Concept.concept_type == "skill").all()}
         keys: dict[str, int] = {}
         for rec in data["courses"]:
             course = Course(
-                key=rec["key"], provider_id=provider.id, title=rec["title"], description=rec["description"],
-                url=rec["url"], language=rec["language"], languages=[rec["language"]], eqf_level=rec["eqf_level"],
-                workload_hours=rec["workload_hours"], hours_per_week=rec["hours_per_week"],
-                duration_weeks=rec["duration_weeks"], free_audit=rec["free_audit"],
+                key=rec["key"],
+                provider_id=provider.id,
+                title=rec["title"],
+                description=rec["description"],
+                url=rec["url"],
+                language=rec["language"],
+                languages=[rec["language"]],
+                eqf_level=rec["eqf_level"],
+                workload_hours=rec["workload_hours"],
+                hours_per_week=rec["hours_per_week"],
+                duration_weeks=rec["duration_weeks"],
+                free_audit=rec["free_audit"],
                 price=None if rec["price"] is None else Decimal(str(rec["price"])),
                 certificate_type=rec["certificate_type"],
-                certificate_price=Decimal(str(rec["certificate_price"])), pace=rec["pace"],
+                certificate_price=Decimal(str(rec["certificate_price"])),
+                pace=rec["pace"],
             )
             for start in rec.get("runs", []):
                 course.runs.append(CourseRun(run_key=start, start_date=date.fromisoformat(start)))
@@ -159,11 +189,24 @@ def load_journey_courses(url: str) -> dict[str, int]:
                 field = "title" if phrase in rec["title"] else "description"
                 text = rec[field]
                 start = text.find(phrase)
-                s.add(CourseSkill(
-                    course_id=course.id, skill_id=skill_ids[SKILL + skill], score=0.9, status="confirmed",
-                    tagger_version="hand", evidence=[{"text": phrase, "field": field, "start": start,
-                                                      "end": start + len(phrase), "method": "label"}],
-                ))
+                s.add(
+                    CourseSkill(
+                        course_id=course.id,
+                        skill_id=skill_ids[SKILL + skill],
+                        score=0.9,
+                        status="confirmed",
+                        tagger_version="hand",
+                        evidence=[
+                            {
+                                "text": phrase,
+                                "field": field,
+                                "start": start,
+                                "end": start + len(phrase),
+                                "method": "label",
+                            }
+                        ],
+                    )
+                )
     return keys
 
 
@@ -184,8 +227,10 @@ def check_journey(url: str, source: str = SHOP_ASSISTANT, target: str = ICT_HELP
         for cid, uri in s.execute(
             select(CourseSkill.course_id, Concept.uri)
             .join(Concept, Concept.id == CourseSkill.skill_id)
-            .where(CourseSkill.course_id.in_([c["course_id"] for c in out["pathway"]] or [-1]),
-                   CourseSkill.status != "rejected")
+            .where(
+                CourseSkill.course_id.in_([c["course_id"] for c in out["pathway"]] or [-1]),
+                CourseSkill.status != "rejected",
+            )
         ):
             tags.setdefault(cid, set()).add(uri)
     essential = {g["uri"] for g in out["gap"] if g["essential"]}

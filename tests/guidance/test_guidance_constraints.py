@@ -111,7 +111,8 @@ def test_optional_gap_skills_are_reported_but_not_required():
     courses = [course(1, "a", workload_hours=5), course(2, "ax", workload_hours=8)]
     p = plan_pathway(["a"], courses, Constraints(), optional_gap=["x"])
     assert [c.course.course_id for c in p.courses] == [1]
-    with_optional = plan_pathway(["a", "x"], courses, Constraints(include_optional=True), essential={"a"},
-                                 optional_gap=["x"])
+    with_optional = plan_pathway(
+        ["a", "x"], courses, Constraints(include_optional=True), essential={"a"}, optional_gap=["x"]
+    )
     assert [c.course.course_id for c in with_optional.courses] == [2]
     assert with_optional.courses[0].covers == ["a", "x"]

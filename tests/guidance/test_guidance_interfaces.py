@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from emclm.api.app import create_app
 from emclm.cli import app as cli_app
 from emclm.db.migrate import upgrade
+
 from .guidance_data import ICT_HELP_DESK_AGENT, SALES_ASSISTANT, SKILL, load_esco_subset, load_journey_courses
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -40,10 +41,28 @@ def test_cli_pathway_json_in_a_real_process(sqlite_url):
     load_journey_courses(sqlite_url)
     env = {**os.environ, "PYTHONPATH": str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run(
-        [sys.executable, "-c", "from emclm.cli import app; app()", "pathway", "--from", "shop assistant",
-         "--to", "ICT help desk agent", "--lang", "en", "--free", "--max-hours", "60", "--json",
-         "--database-url", sqlite_url],
-        capture_output=True, text=True, env=env, timeout=300,
+        [
+            sys.executable,
+            "-c",
+            "from emclm.cli import app; app()",
+            "pathway",
+            "--from",
+            "shop assistant",
+            "--to",
+            "ICT help desk agent",
+            "--lang",
+            "en",
+            "--free",
+            "--max-hours",
+            "60",
+            "--json",
+            "--database-url",
+            sqlite_url,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
@@ -55,8 +74,10 @@ def test_cli_pathway_json_in_a_real_process(sqlite_url):
 
 def test_cli_pathway_and_transitions(guidance_db):
     runner = CliRunner()
-    res = runner.invoke(cli_app, ["pathway", "--from", "shop assistant", "--to", ICT_HELP_DESK_AGENT, "--json",
-                                  "--database-url", guidance_db])
+    res = runner.invoke(
+        cli_app,
+        ["pathway", "--from", "shop assistant", "--to", ICT_HELP_DESK_AGENT, "--json", "--database-url", guidance_db],
+    )
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     check_cli_shape(out)
@@ -69,13 +90,16 @@ def test_cli_pathway_and_transitions(guidance_db):
     assert data["transitions"][0]["occupation_uri"] == SALES_ASSISTANT
     assert {"gap_size", "courses_to_close", "score"} <= set(data["transitions"][0])
 
-    res = runner.invoke(cli_app, ["pathway", "--from", "shop assistant", "--to", "ict help desk", "--json",
-                                  "--database-url", guidance_db])
+    res = runner.invoke(
+        cli_app,
+        ["pathway", "--from", "shop assistant", "--to", "ict help desk", "--json", "--database-url", guidance_db],
+    )
     assert res.exit_code == 2
     assert "ambiguous" in res.stderr and "ICT help desk manager" in res.stderr
 
-    res = runner.invoke(cli_app, ["pathway", "--to", ICT_HELP_DESK_AGENT, "--cost", "time", "--database-url",
-                                  guidance_db])
+    res = runner.invoke(
+        cli_app, ["pathway", "--to", ICT_HELP_DESK_AGENT, "--cost", "time", "--database-url", guidance_db]
+    )
     assert res.exit_code == 2 and "--cost" in res.stderr
 
 
@@ -88,18 +112,28 @@ def test_api_gap_pathway_transitions(guidance_db):
     assert gap["essential_missing"] == 17
     no_course = [s for g in gap["groups"] for s in g["skills"] if s["no_course"]]
     assert {s["label"] for s in no_course if s["essential"]} == {
-        "assist customers", "keep task records", "prioritise requests", "use ICT ticketing system"}
+        "assist customers",
+        "keep task records",
+        "prioritise requests",
+        "use ICT ticketing system",
+    }
 
-    r = client.post("/api/guidance/pathway", json={
-        "profile": profile, "target": "ICT help desk agent",
-        "constraints": {"languages": ["en"], "free_only": True, "max_total_hours": 60}})
+    r = client.post(
+        "/api/guidance/pathway",
+        json={
+            "profile": profile,
+            "target": "ICT help desk agent",
+            "constraints": {"languages": ["en"], "free_only": True, "max_total_hours": 60},
+        },
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     check_cli_shape({k: body[k] for k in CLI_KEYS})
     assert body["method"] == "milp" and body["optimal"] is True
     assert body["total_hours"] <= 60
     assert body["explanations"] and all(
-        e["covers"] and all(c["evidence"] for c in e["covers"]) for e in body["explanations"])
+        e["covers"] and all(c["evidence"] for c in e["covers"]) for e in body["explanations"]
+    )
 
     r = client.post("/api/guidance/transitions", json={"profile": profile, "k": 3})
     assert r.status_code == 200
@@ -108,6 +142,5 @@ def test_api_gap_pathway_transitions(guidance_db):
     r = client.post("/api/guidance/gap", json={"profile": profile, "target": "ict help desk"})
     assert r.status_code == 409
     assert len(r.json()["detail"]["candidates"]) == 2
-    r = client.post("/api/guidance/pathway", json={"target": "ICT help desk agent",
-                                                   "constraints": {"cost": "time"}})
+    r = client.post("/api/guidance/pathway", json={"target": "ICT help desk agent", "constraints": {"cost": "time"}})
     assert r.status_code == 422

@@ -114,7 +114,9 @@ def test_optimal_pathway_over_the_tagged_catalogue(guidance_db):
     for chosen in pathway.courses:
         for uri in chosen.covers:
             ev = chosen.evidence[uri]
-            assert ev and ev[0]["text"] in (chosen.course.title + " " + _description(guidance_db, chosen.course.course_id))
+            assert ev and ev[0]["text"] in (
+                chosen.course.title + " " + _description(guidance_db, chosen.course.course_id)
+            )
 
 
 def _description(url, course_id):
@@ -229,9 +231,23 @@ def test_pathway_cli_over_built_demo_catalogue(esco_db_url):
     import sys
 
     proc = subprocess.run(
-        [sys.executable, "-m", "emclm.cli", "pathway", "--from", "shop assistant", "--to", "ICT help desk agent",
-         "--free", "--json", "--database-url", esco_db_url],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "emclm.cli",
+            "pathway",
+            "--from",
+            "shop assistant",
+            "--to",
+            "ICT help desk agent",
+            "--free",
+            "--json",
+            "--database-url",
+            esco_db_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)

@@ -71,8 +71,9 @@ def test_auto_switches_to_greedy_above_the_threshold():
 
 def test_greedy_drops_redundant_courses():
     # greedy takes the cheap singletons first, then the big course makes them redundant
-    sol = solve_cover(["a", "b", "c"], [frozenset("a"), frozenset("b"), frozenset("abc")], [1.0, 1.0, 1.5],
-                      method="greedy")
+    sol = solve_cover(
+        ["a", "b", "c"], [frozenset("a"), frozenset("b"), frozenset("abc")], [1.0, 1.0, 1.5], method="greedy"
+    )
     assert sol.chosen == [2]
     assert sol.objective == 1.5
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from emclm.db.session import session_scope
 from emclm.guidance import service
+
 from .guidance_data import ICT_HELP_DESK_AGENT, SKILL
 
 OPERATE_CASH_REGISTER = SKILL + "0cb013af-6dd9-4fb2-b34e-63dda1a5cf82"

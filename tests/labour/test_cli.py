@@ -22,12 +22,25 @@ def test_import_then_demand_and_gaps(sqlite_url):
     with session_scope(sqlite_url) as s:
         import_esco(s, [FIXTURES / "esco-mini"], version="1.1.1")
     runner = CliRunner()
-    r = runner.invoke(app, ["vacancies", "import", str(LAB / "pl-ojalab-slice.csv"), "-o", "preset=ojalab",
-                            "--json", "--database-url", sqlite_url])
+    r = runner.invoke(
+        app,
+        [
+            "vacancies",
+            "import",
+            str(LAB / "pl-ojalab-slice.csv"),
+            "-o",
+            "preset=ojalab",
+            "--json",
+            "--database-url",
+            sqlite_url,
+        ],
+    )
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout)[0]
     assert report["source"] == "file:pl-ojalab-slice.csv" and report["created"] == 17 and report["errors"] == 5
-    r = runner.invoke(app, ["vacancies", "import", str(LAB / "se-jobsearch-v1.json"), "--json", "--database-url", sqlite_url])
+    r = runner.invoke(
+        app, ["vacancies", "import", str(LAB / "se-jobsearch-v1.json"), "--json", "--database-url", sqlite_url]
+    )
     assert r.exit_code == 0 and json.loads(r.stdout)[0]["created"] == 2
 
     r = runner.invoke(app, ["demand", "--by", "region", "--level", "0", "--json", "--database-url", sqlite_url])

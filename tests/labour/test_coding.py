@@ -51,8 +51,12 @@ def test_restrictions_by_unit_group_and_candidates(ranker):
 
 
 def test_rank_lines_format_and_bad_lines(ranker):
-    lines = ['{"id": 7, "text": "Magazynier\\nPraca w magazynie, obsługa wózka widłowego"}', "", "[1, 2]",
-             '{"id": "x", "title": "Pomoc kuchenna", "text": "", "lang": "pl"}']
+    lines = [
+        '{"id": 7, "text": "Magazynier\\nPraca w magazynie, obsługa wózka widłowego"}',
+        "",
+        "[1, 2]",
+        '{"id": "x", "title": "Pomoc kuchenna", "text": "", "lang": "pl"}',
+    ]
     out = list(rank_lines(ranker, lines, k=3, lang="pl"))
     assert out[0]["id"] == 7 and len(out[0]["occupations"]) == 3
     assert set(out[0]["occupations"][0]) == {"uri", "isco", "label", "score"}
@@ -69,7 +73,9 @@ def test_split_title():
 
 def test_cli_rank_reads_and_writes_json_lines(esco_db_url):
     stdin = '{"id": "a", "text": "Pomoc kuchenna\\nzmywanie naczyń"}\n{"id": "b", "text": "Magazynier"}\n'
-    result = CliRunner().invoke(app, ["occupations", "rank", "--top", "2", "--lang", "pl", "--database-url", esco_db_url], input=stdin)
+    result = CliRunner().invoke(
+        app, ["occupations", "rank", "--top", "2", "--lang", "pl", "--database-url", esco_db_url], input=stdin
+    )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     assert [r["id"] for r in rows] == ["a", "b"]

@@ -16,8 +16,12 @@ from emclm.labour.models import Vacancy, VacancySkill
 from emclm.skills.models import CourseSkill
 from emclm.taxonomy.models import Concept, Label
 
-SKILLS = {"python": "http://data.europa.eu/esco/skill/t-python", "sql": "http://data.europa.eu/esco/skill/t-sql",
-          "excel": "http://data.europa.eu/esco/skill/t-excel", "forklift": "http://data.europa.eu/esco/skill/t-forklift"}
+SKILLS = {
+    "python": "http://data.europa.eu/esco/skill/t-python",
+    "sql": "http://data.europa.eu/esco/skill/t-sql",
+    "excel": "http://data.europa.eu/esco/skill/t-excel",
+    "forklift": "http://data.europa.eu/esco/skill/t-forklift",
+}
 OCC = "http://data.europa.eu/esco/occupation/t-analyst"
 
 
@@ -47,19 +51,38 @@ def seeded(db_url):
             ("8", "SE110", "2020-05", ["python", "sql"]),
         ]
         for rid, nuts, month, skills in ads:
-            v = Vacancy(source="t", record_id=rid, content_hash=rid, title=f"ad {rid}", country=nuts[:2], nuts_code=nuts,
-                        nuts1=nuts[:3], nuts2=nuts[:4], nuts3=nuts if len(nuts) == 5 else None, month=month,
-                        date_posted=date(int(month[:4]), int(month[5:]), 1), isco_code="2511",
-                        occupation_id=occ.id if rid != "4" else None, weight=2.0 if rid == "1" else 1.0)
+            v = Vacancy(
+                source="t",
+                record_id=rid,
+                content_hash=rid,
+                title=f"ad {rid}",
+                country=nuts[:2],
+                nuts_code=nuts,
+                nuts1=nuts[:3],
+                nuts2=nuts[:4],
+                nuts3=nuts if len(nuts) == 5 else None,
+                month=month,
+                date_posted=date(int(month[:4]), int(month[5:]), 1),
+                isco_code="2511",
+                occupation_id=occ.id if rid != "4" else None,
+                weight=2.0 if rid == "1" else 1.0,
+            )
             s.add(v)
             s.flush()
             for k in skills:
-                s.add(VacancySkill(vacancy_id=v.id, skill_id=ids[k], score=1.0, method="declared" if k != "excel" else "occupation"))
+                s.add(
+                    VacancySkill(
+                        vacancy_id=v.id, skill_id=ids[k], score=1.0, method="declared" if k != "excel" else "occupation"
+                    )
+                )
         p = Provider(code="t", name="Test")
         s.add(p)
         s.flush()
-        courses = [("c-py-pl", "pl", ["python"], None), ("c-py-en", "en", ["python", "sql"], None),
-                   ("c-sql-old", "pl", ["sql"], utcnow())]  # withdrawn: no supply
+        courses = [
+            ("c-py-pl", "pl", ["python"], None),
+            ("c-py-en", "en", ["python", "sql"], None),
+            ("c-sql-old", "pl", ["sql"], utcnow()),
+        ]  # withdrawn: no supply
         for key, lang, skills, withdrawn in courses:
             c = Course(key=key, provider_id=p.id, title=key, language=lang, withdrawn_at=withdrawn)
             s.add(c)

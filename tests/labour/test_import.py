@@ -23,7 +23,9 @@ def _esco(url):
 
 
 def _pl(name="pl"):
-    return make_source(SourceConfig(name=name, kind="tabular", path=str(LAB / "pl-ojalab-slice.csv"), options={"preset": "ojalab"}))
+    return make_source(
+        SourceConfig(name=name, kind="tabular", path=str(LAB / "pl-ojalab-slice.csv"), options={"preset": "ojalab"})
+    )
 
 
 def _count(url, model=Vacancy, **where):
@@ -51,12 +53,19 @@ def test_polish_ads_import_with_regions_dates_and_occupations(db_url):
         assert (lublin.country, lublin.nuts_code, lublin.nuts2, lublin.nuts1) == ("PL", "PL81", "PL81", "PL8")
         assert lublin.month == "2021-07" and lublin.isco_code == "8332"
         assert lublin.occupation_codes == {"kzis": "833203"}
-        shop = s.execute(select(Vacancy).where(Vacancy.isco_code == "5223", Vacancy.occupation_id.is_not(None))).scalars().all()
+        shop = (
+            s.execute(select(Vacancy).where(Vacancy.isco_code == "5223", Vacancy.occupation_id.is_not(None)))
+            .scalars()
+            .all()
+        )
         assert shop, "ads coded 5223xx are placed in ESCO's shop assistant (the only 5223 occupation loaded)"
         assert all(v.occupation_method == "isco" for v in shop)
         # the occupation's essential skills count as demand evidence
-        n = s.execute(select(func.count()).select_from(VacancySkill).where(VacancySkill.vacancy_id == shop[0].id,
-                                                                          VacancySkill.method == "occupation")).scalar_one()
+        n = s.execute(
+            select(func.count())
+            .select_from(VacancySkill)
+            .where(VacancySkill.vacancy_id == shop[0].id, VacancySkill.method == "occupation")
+        ).scalar_one()
         assert n > 5
         every = s.execute(select(Vacancy)).scalars().all()
         assert all(v.country == "PL" for v in every)
@@ -65,11 +74,21 @@ def test_polish_ads_import_with_regions_dates_and_occupations(db_url):
 
 def test_swedish_ads_import_with_lan_and_dates(db_url):
     _esco(db_url)
-    src = make_source(SourceConfig(name="se", kind="jobtech", path=[str(LAB / "se-jobsearch-v1.json"), str(LAB / "se-platsbanken-source.json")]))
+    src = make_source(
+        SourceConfig(
+            name="se", kind="jobtech", path=[str(LAB / "se-jobsearch-v1.json"), str(LAB / "se-platsbanken-source.json")]
+        )
+    )
     report = import_vacancies(db_url, src)
     assert (report.created, report.errors) == (4, 0)
-    src2 = make_source(SourceConfig(name="se-scraped", kind="jobposting", path=str(LAB / "se-scraped-jobposting.jsonl"),
-                                    options={"country": "SE", "lang": "sv", "region_key": "ort"}))
+    src2 = make_source(
+        SourceConfig(
+            name="se-scraped",
+            kind="jobposting",
+            path=str(LAB / "se-scraped-jobposting.jsonl"),
+            options={"country": "SE", "lang": "sv", "region_key": "ort"},
+        )
+    )
     report2 = import_vacancies(db_url, src2)
     assert report2.created == 4 and report2.errors == 2  # the broken JSON line, the job in Norway
     with session_scope(db_url) as s:
@@ -89,8 +108,10 @@ def test_reimport_is_idempotent_and_changes_are_updates(db_url, tmp_path):
     assert _count(db_url) == first.created
     # one ad changes its title: one update, its skills replaced, nothing duplicated
     changed = tmp_path / "changed.csv"
-    changed.write_text((LAB / "pl-ojalab-slice.csv").read_text(encoding="utf-8").replace("Pracownik magazynu", "Magazynier", 1),
-                       encoding="utf-8")
+    changed.write_text(
+        (LAB / "pl-ojalab-slice.csv").read_text(encoding="utf-8").replace("Pracownik magazynu", "Magazynier", 1),
+        encoding="utf-8",
+    )
     src = make_source(SourceConfig(name="pl", kind="tabular", path=str(changed), options={"preset": "ojalab"}))
     third = import_vacancies(db_url, src)
     assert (third.created, third.updated, third.unchanged) == (0, 1, first.created - 1)

@@ -57,7 +57,9 @@ def test_tabular_checks_its_mapping():
     with pytest.raises(ValueError, match="title"):
         make_source(SourceConfig(name="t", kind="tabular", path=str(LAB), options={"columns": {"text": "x"}}))
     with pytest.raises(ValueError, match="unknown mapped fields"):
-        make_source(SourceConfig(name="t", kind="tabular", path=str(LAB), options={"columns": {"title": "a", "colour": "b"}}))
+        make_source(
+            SourceConfig(name="t", kind="tabular", path=str(LAB), options={"columns": {"title": "a", "colour": "b"}})
+        )
 
 
 def test_jobsearch_v1():
@@ -81,7 +83,9 @@ def test_platsbanken_source_records():
 
 
 def test_jobposting_wrapped_jsonl_reports_broken_line():
-    records, errors, _ = _run("jobposting", LAB / "se-scraped-jobposting.jsonl", country="SE", lang="sv", region_key="ort")
+    records, errors, _ = _run(
+        "jobposting", LAB / "se-scraped-jobposting.jsonl", country="SE", lang="sv", region_key="ort"
+    )
     assert len(records) == 5 and len(errors) == 1
     assert "not JSON" in str(errors[0])
     assert records[1].region_text == "Uppsala" and records[1].date_posted == date(2020, 4, 21)
@@ -99,9 +103,18 @@ def test_jobposting_json_ld_in_html():
 
 def test_jobposting_array_gz_and_missing_title(tmp_path):
     ads = [
-        {"@context": "https://schema.org", "@type": "JobPosting", "identifier": "a1", "title": "Data analyst",
-         "description": "<p>Analyse <b>data</b></p>", "datePosted": "2024-05-02",
-         "jobLocation": {"@type": "Place", "address": {"@type": "PostalAddress", "addressCountry": "PL", "addressRegion": "mazowieckie"}}},
+        {
+            "@context": "https://schema.org",
+            "@type": "JobPosting",
+            "identifier": "a1",
+            "title": "Data analyst",
+            "description": "<p>Analyse <b>data</b></p>",
+            "datePosted": "2024-05-02",
+            "jobLocation": {
+                "@type": "Place",
+                "address": {"@type": "PostalAddress", "addressCountry": "PL", "addressRegion": "mazowieckie"},
+            },
+        },
         {"@type": "JobPosting", "identifier": "a2", "description": "no title here"},
         {"@type": "JobPosting", "identifier": "a3", "title": "Shop assistant", "datePosted": "yesterday"},
     ]
@@ -117,7 +130,9 @@ def test_jobposting_array_gz_and_missing_title(tmp_path):
 
 def test_checkpoints_resume_where_they_stopped():
     _, _, items = _run("tabular", LAB / "pl-ojalab-slice.csv", preset="ojalab")
-    src = make_source(SourceConfig(name="t", kind="tabular", path=str(LAB / "pl-ojalab-slice.csv"), options={"preset": "ojalab"}))
+    src = make_source(
+        SourceConfig(name="t", kind="tabular", path=str(LAB / "pl-ojalab-slice.csv"), options={"preset": "ojalab"})
+    )
     rest = list(src.items(items[9].checkpoint))
     assert [i.checkpoint for i in rest] == [i.checkpoint for i in items[10:]]
 
@@ -159,7 +174,8 @@ def test_a_broken_file_is_reported_and_the_next_file_still_read(tmp_path):
     # a JSON array cut off mid-way (a truncated download): two ads readable, then garbage
     (folder / "a-truncated.json").write_text(
         json.dumps([dict(good, identifier="t1"), dict(good, identifier="t2"), dict(good, identifier="t3")])[:-40],
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (folder / "b-corrupt.json.gz").write_bytes(b"\x1f\x8b\x08\x00not really gzip")
     (folder / "c-good.jsonl").write_text(json.dumps(good) + "\n", encoding="utf-8")
     records, errors, items = _run("jobposting", folder)

@@ -58,7 +58,10 @@ class StandIn:
         self.calls.append((text, lang))
         low = text.lower()
         hits = [(uri, low.find(lab)) for uri, lab in self.labels.items() if lab and lab in low]
-        return [_Match(uri, 0.9, [_Evidence(text[i : i + len(self.labels[uri])], i, i + len(self.labels[uri]))]) for uri, i in hits][:k]
+        return [
+            _Match(uri, 0.9, [_Evidence(text[i : i + len(self.labels[uri])], i, i + len(self.labels[uri]))])
+            for uri, i in hits
+        ][:k]
 
 
 def _esco(url):
@@ -75,8 +78,11 @@ def test_tagger_stores_extracted_and_declared_skills(sqlite_url, tmp_path):
         labels = {}
         from emclm.taxonomy.models import Label
 
-        for uri, text in s.execute(select(Concept.uri, Label.text).join(Label, Label.concept_id == Concept.id).where(
-                Concept.concept_type == "skill", Label.lang == "en", Label.kind == "preferred")):
+        for uri, text in s.execute(
+            select(Concept.uri, Label.text)
+            .join(Label, Label.concept_id == Concept.id)
+            .where(Concept.concept_type == "skill", Label.lang == "en", Label.kind == "preferred")
+        ):
             labels[uri] = text.lower()
         stand_in = StandIn(labels)
         tagger = VacancySkillTagger.from_session(s, sqlite_url, extractor=stand_in)
@@ -94,8 +100,11 @@ def test_tagger_stores_extracted_and_declared_skills(sqlite_url, tmp_path):
     assert stand_in.calls and stand_in.calls[0][1] == "en" and "Analyst" in stand_in.calls[0][0]
     with session_scope(sqlite_url) as s:
         v = s.execute(select(Vacancy)).scalar_one()
-        rows = s.execute(select(VacancySkill, Concept.uri).join(Concept, Concept.id == VacancySkill.skill_id)
-                         .where(VacancySkill.vacancy_id == v.id)).all()
+        rows = s.execute(
+            select(VacancySkill, Concept.uri)
+            .join(Concept, Concept.id == VacancySkill.skill_id)
+            .where(VacancySkill.vacancy_id == v.id)
+        ).all()
         by_method = {vs.method for vs, _ in rows}
         # the declared name wins over the extractor's find of the same skill
         assert "declared" in by_method
@@ -117,8 +126,11 @@ def test_without_extractor_the_report_says_so(sqlite_url):
     assert tagger.description.startswith("declared skills only")
 
 
-@pytest.mark.xfail(not HAVE_EXTRACTOR, strict=True,
-                   reason="emclm.skills.SkillExtractor (branch skills) not merged yet: tagging uses declared and occupation skills only")
+@pytest.mark.xfail(
+    not HAVE_EXTRACTOR,
+    strict=True,
+    reason="emclm.skills.SkillExtractor (branch skills) not merged yet: tagging uses declared and occupation skills only",
+)
 def test_real_extractor_tags_polish_ads(esco_db_url):
     from emclm.db.migrate import upgrade
 
@@ -126,11 +138,24 @@ def test_real_extractor_tags_polish_ads(esco_db_url):
     with session_scope(esco_db_url) as s:
         tagger = VacancySkillTagger.from_session(s, esco_db_url)
     assert tagger.extractor is not None, "emclm.skills.SkillExtractor.from_database(url) returned nothing"
-    src = make_source(SourceConfig(name="pl-skills", kind="tabular", path=str(FIXTURES / "labour" / "pl-ojalab-slice.csv"),
-                                   options={"preset": "ojalab"}))
+    src = make_source(
+        SourceConfig(
+            name="pl-skills",
+            kind="tabular",
+            path=str(FIXTURES / "labour" / "pl-ojalab-slice.csv"),
+            options={"preset": "ojalab"},
+        )
+    )
     report = import_vacancies(esco_db_url, src, tagger=tagger)
     assert report.created > 10
     with session_scope(esco_db_url) as s:
-        n = s.execute(select(VacancySkill).join(Vacancy, Vacancy.id == VacancySkill.vacancy_id).where(
-            Vacancy.source == "pl-skills", VacancySkill.method == "extracted")).scalars().all()
+        n = (
+            s.execute(
+                select(VacancySkill)
+                .join(Vacancy, Vacancy.id == VacancySkill.vacancy_id)
+                .where(Vacancy.source == "pl-skills", VacancySkill.method == "extracted")
+            )
+            .scalars()
+            .all()
+        )
         assert len(n) >= report.created  # at least one extracted skill per ad on average

@@ -39,15 +39,25 @@ def seed_esco(session) -> dict[str, int]:
     data = json.loads((FIXTURES / "esco_subset.json").read_text())
     ids = {}
     for c in data["concepts"]:
-        concept = Concept(uri=c["uri"], concept_type=c["concept_type"], skill_type=c["skill_type"],
-                          reuse_level=c["reuse_level"], status="released")
-        concept.labels = [Label(lang=lb["lang"], kind=lb["kind"], text=lb["text"], norm=lb["norm"]) for lb in c["labels"]]
+        concept = Concept(
+            uri=c["uri"],
+            concept_type=c["concept_type"],
+            skill_type=c["skill_type"],
+            reuse_level=c["reuse_level"],
+            status="released",
+        )
+        concept.labels = [
+            Label(lang=lb["lang"], kind=lb["kind"], text=lb["text"], norm=lb["norm"]) for lb in c["labels"]
+        ]
         session.add(concept)
         session.flush()
         ids[c["uri"]] = concept.id
     for rel in data["occupation_skills"]:
-        session.add(OccupationSkill(occupation_id=ids[rel["occupation"]], skill_id=ids[rel["skill"]],
-                                    relation_type=rel["relation_type"]))
+        session.add(
+            OccupationSkill(
+                occupation_id=ids[rel["occupation"]], skill_id=ids[rel["skill"]], relation_type=rel["relation_type"]
+            )
+        )
     session.flush()
     return ids
 
@@ -61,11 +71,21 @@ def seed_courses(session) -> dict[str, int]:
         code = fold(r["provider"]).replace(" ", "-")
         prov = providers.setdefault(code, Provider(code=code, name=r["provider"]))
         course = Course(
-            key=r["key"], provider=prov,
-            organisation=Organisation(key=fold(r["organisation"] or f"org {i}") + f" {i}", name=r["organisation"] or f"org {i}"),
-            title=r["title"], description=r["description"], keywords=r["keywords"], language=r["language"],
-            subject_label=r["subject"], pace=r["pace"], price=Decimal(r["price"]) if r["price"] is not None else None,
-            free_audit=r["free_audit"], certificate_type=r["certificate_type"], workload_hours=r["workload_hours"],
+            key=r["key"],
+            provider=prov,
+            organisation=Organisation(
+                key=fold(r["organisation"] or f"org {i}") + f" {i}", name=r["organisation"] or f"org {i}"
+            ),
+            title=r["title"],
+            description=r["description"],
+            keywords=r["keywords"],
+            language=r["language"],
+            subject_label=r["subject"],
+            pace=r["pace"],
+            price=Decimal(r["price"]) if r["price"] is not None else None,
+            free_audit=r["free_audit"],
+            certificate_type=r["certificate_type"],
+            workload_hours=r["workload_hours"],
             url=r["url"],
         )
         session.add(course)

@@ -17,8 +17,11 @@ def _search(session, q: str, **kw):
 def test_embeddings_find_courses_in_other_languages(search_db):
     url, ids, _ = search_db
     with session_scope(url) as session:
-        assert embeddings.build_embeddings(session) == len(ids) == len(
-            session.execute(text("SELECT course_id FROM search_document")).all())
+        assert (
+            embeddings.build_embeddings(session)
+            == len(ids)
+            == len(session.execute(text("SELECT course_id FROM search_document")).all())
+        )
         assert embeddings.build_embeddings(session) == 0  # unchanged texts keep their vectors
     with session_scope(url) as session:
         # Italian words, a German course ("Einführung in die Graphentheorie"): no shared word, no ESCO label
@@ -50,8 +53,10 @@ def test_nearest_courses_are_computed_once_per_query_until_the_vectors_change(se
         assert [h.id for h in again.results] == [h.id for h in first.results][:5]
     # a course's text changes: its vector is rebuilt and the remembered neighbours are dropped
     with session_scope(url) as session:
-        session.execute(text("UPDATE catalogue_course SET title = 'Graphentheorie: Knoten, Kanten und Wege' WHERE id = :i"),
-                        {"i": ids["graphen"]})
+        session.execute(
+            text("UPDATE catalogue_course SET title = 'Graphentheorie: Knoten, Kanten und Wege' WHERE id = :i"),
+            {"i": ids["graphen"]},
+        )
         index_courses(session, [ids["graphen"]])
         assert embeddings.build_embeddings(session) == 1
     with session_scope(url) as session:
@@ -97,8 +102,12 @@ def test_vectors_rebuilt_by_another_process_are_used_after_the_refresh_interval(
     # "another process": the graph-theory course gets the drawing course's vector, written directly
     # (this process's caches are not told), with the generation bump build_embeddings makes
     with session_scope(url) as session:
-        vec = session.execute(text("SELECT vector FROM search_embedding WHERE course_id = :i"), {"i": ids["dibujo"]}).scalar_one()
-        session.execute(text("UPDATE search_embedding SET vector = :v WHERE course_id = :i"), {"v": vec, "i": ids["graphen"]})
+        vec = session.execute(
+            text("SELECT vector FROM search_embedding WHERE course_id = :i"), {"i": ids["dibujo"]}
+        ).scalar_one()
+        session.execute(
+            text("UPDATE search_embedding SET vector = :v WHERE course_id = :i"), {"v": vec, "i": ids["graphen"]}
+        )
         bump_generation(session)
     monkeypatch.setattr(embeddings, "CACHE_TTL_S", 0.0)
     with session_scope(url) as session:

@@ -47,14 +47,24 @@ def varied_db(search_db):
     """The search corpus with the facet values the fixtures lack: prices, ECTS, EQF levels, more runs."""
     url, ids, concepts = search_db
     with session_scope(url) as session:
-        for name, price, ects, eqf in (("python", Decimal(49), 2.0, 6), ("sql", Decimal(99), 4.0, 5),
-                                       ("bigdata", None, 10.0, 6), ("graphen", None, 0.0, None)):
+        for name, price, ects, eqf in (
+            ("python", Decimal(49), 2.0, 6),
+            ("sql", Decimal(99), 4.0, 5),
+            ("bigdata", None, 10.0, 6),
+            ("graphen", None, 0.0, None),
+        ):
             course = session.get(Course, ids[name])
             course.price, course.free_audit, course.ects_credits, course.eqf_level = price, False, ects, eqf
         session.add(CourseRun(course_id=ids["sql"], run_key="soon", start_date=TODAY + timedelta(days=5)))
         session.add(CourseRun(course_id=ids["sql"], run_key="past", start_date=TODAY - timedelta(days=30)))
-        session.add(CourseRun(course_id=ids["bigdata"], run_key="gone", start_date=TODAY + timedelta(days=6),
-                              withdrawn_at=datetime.now(UTC)))
+        session.add(
+            CourseRun(
+                course_id=ids["bigdata"],
+                run_key="gone",
+                start_date=TODAY + timedelta(days=6),
+                withdrawn_at=datetime.now(UTC),
+            )
+        )
         session.flush()
         index_courses(session, ids.values())
     return url, ids, concepts
@@ -94,7 +104,9 @@ def test_columns_filters_and_facet_counts_equal_the_sql(varied_db, q, lang):
             ref_ids, ref_total, ref_facets, match = sql_reference(session, q, lang, f)
             if match is not None:
                 src, id_col = match.index_only or (match.from_sql, "d.course_id")
-                hit = list(session.execute(text(f"SELECT {id_col} FROM {src} WHERE {match.where_sql}"), match.params).scalars())
+                hit = list(
+                    session.execute(text(f"SELECT {id_col} FROM {src} WHERE {match.where_sql}"), match.params).scalars()
+                )
                 pos = cols.locate(hit)
             else:
                 pos = np.arange(len(cols))
@@ -118,8 +130,10 @@ def test_search_total_and_facets_equal_the_sql_for_text_only_queries(varied_db):
     with session_scope(url) as session:
         for f in FILTERS:
             ref_ids, ref_total, ref_facets, _ = sql_reference(session, "statistics", "en", f)
-            res = search(session, SearchRequest(q="statistics", lang="en", filters=f, embeddings=False, today=TODAY,
-                                                per_page=100))
+            res = search(
+                session,
+                SearchRequest(q="statistics", lang="en", filters=f, embeddings=False, today=TODAY, per_page=100),
+            )
             # concept paths may add courses: the full-text ones are all there and counted
             assert ref_ids <= {h.id for h in res.results} and res.total >= ref_total
             if res.total == ref_total:
@@ -173,11 +187,15 @@ def test_filtered_rankings_match_the_sql_order(varied_db):
         dated = [s for s in starts if s]
         assert dated == sorted(dated) and starts[: len(dated)] == dated
         assert by_start.results[0].id == ids["sql"]  # its live run in 5 days; bigdata's withdrawn run ignored
-        ids_sql = list(session.execute(
-            text("SELECT course_id FROM search_document WHERE course_id IN :ids ORDER BY workload_hours IS NULL,"
-                 " workload_hours, course_id").bindparams(bindparam("ids", expanding=True)),
-            {"ids": list(ids.values())},
-        ).scalars())
+        ids_sql = list(
+            session.execute(
+                text(
+                    "SELECT course_id FROM search_document WHERE course_id IN :ids ORDER BY workload_hours IS NULL,"
+                    " workload_hours, course_id"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"ids": list(ids.values())},
+            ).scalars()
+        )
         by_wl = search(session, SearchRequest(q="", sort="workload", embeddings=False, today=TODAY, per_page=100))
         assert [h.id for h in by_wl.results] == ids_sql
 
@@ -189,8 +207,17 @@ def test_remembered_concept_rankings_follow_index_changes(varied_db):
 
     def found(f=None):
         with session_scope(url) as session:
-            res = search(session, SearchRequest(q="analyse de données", lang="fr", embeddings=False, today=TODAY,
-                                                per_page=50, filters=f or Filters()))
+            res = search(
+                session,
+                SearchRequest(
+                    q="analyse de données",
+                    lang="fr",
+                    embeddings=False,
+                    today=TODAY,
+                    per_page=50,
+                    filters=f or Filters(),
+                ),
+            )
             return {h.id: h.matched_by for h in res.results}
 
     assert ids["dibujo"] not in found() and ids["dibujo"] not in found(Filters(language=["es"]))

@@ -20,8 +20,19 @@ def test_api_search_results_facets_total(search_db):
     body = r.json()
     assert body["total"] >= 2 and len(body["results"]) <= 5
     assert {h["language"] for h in body["results"]} <= {"fr", "en"}
-    assert set(body["facets"]) >= {"language", "provider", "organisation", "subject", "eqf_level", "price",
-                                   "certificate_type", "ects", "pace", "starts_within", "workload"}
+    assert set(body["facets"]) >= {
+        "language",
+        "provider",
+        "organisation",
+        "subject",
+        "eqf_level",
+        "price",
+        "certificate_type",
+        "ects",
+        "pace",
+        "starts_within",
+        "workload",
+    }
     assert sum(f["count"] for f in body["facets"]["language"]) == body["total"]
     assert client.get("/api/search", params={"q": "x", "sort": "price"}).status_code == 422
     assert client.get("/api/search", params={"q": "x", "price": "cheap"}).status_code == 422
@@ -31,8 +42,21 @@ def test_api_search_results_facets_total(search_db):
 
 def test_cli_json_contract(search_db):
     url, _, _ = search_db
-    res = CliRunner().invoke(cli_app, ["search", "estadistica aplicada", "--lang", "es", "--limit", "3", "--json",
-                                       "--no-embeddings", "--database-url", url])
+    res = CliRunner().invoke(
+        cli_app,
+        [
+            "search",
+            "estadistica aplicada",
+            "--lang",
+            "es",
+            "--limit",
+            "3",
+            "--json",
+            "--no-embeddings",
+            "--database-url",
+            url,
+        ],
+    )
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert set(out) == {"total", "results"} and out["total"] >= 1

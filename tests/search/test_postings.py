@@ -14,8 +14,15 @@ from emclm.search import columns as facet_columns
 from emclm.search.backends import Clause, backend_for
 from emclm.search.query import parse
 
-QUERIES = [("statistics", "en"), ("data analysis", None), ("análisis de datos", "es"), ("learn python programming", "en"),
-           ("courses to become a data analyst", "en"), ("Datenanalyse", "de"), ("dibujo", "es")]
+QUERIES = [
+    ("statistics", "en"),
+    ("data analysis", None),
+    ("análisis de datos", "es"),
+    ("learn python programming", "en"),
+    ("courses to become a data analyst", "en"),
+    ("Datenanalyse", "de"),
+    ("dibujo", "es"),
+]
 
 
 def _engine(session, match) -> dict[int, float]:
@@ -86,8 +93,12 @@ def test_a_phrase_needs_its_words_in_order(fresh_search_db):
         got = _from_postings(session, backend, cols, match, clauses)
         assert set(got) == set(want) and want
         both = _engine(session, backend.match_sql([Clause(lang="en", tokens=["data", "science"])]))
-        both = {c for c in both if c in _engine(session, backend.match_sql([Clause(lang="en", tokens=["data"])]))
-                and c in _engine(session, backend.match_sql([Clause(lang="en", tokens=["science"])]))}
+        both = {
+            c
+            for c in both
+            if c in _engine(session, backend.match_sql([Clause(lang="en", tokens=["data"])]))
+            and c in _engine(session, backend.match_sql([Clause(lang="en", tokens=["science"])]))
+        }
         assert len(both) > len(want)  # courses with both words, not as a phrase, exist
         if url.startswith("postgresql"):
             assert not pm.known.any() and not pm.exact_scores
@@ -263,7 +274,6 @@ def test_check_keeps_exactly_the_ids_the_engine_matches_with_its_scores(search_d
             assert got.keys() == expected.keys()
             assert all(abs(got[c] - expected[c]) < 1e-6 for c in got)
             assert check(session, match, []) == []
-
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

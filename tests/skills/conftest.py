@@ -17,12 +17,22 @@ from emclm.taxonomy.models import Concept, Label, OccupationSkill
 
 S = "http://data.europa.eu/esco/skill/"
 SKILLS = {
-    "python": (S + "ccd0a1d9-afda-43d9-b901-96344886e14d", "Python (computer programming)", "knowledge", "sector-specific"),
+    "python": (
+        S + "ccd0a1d9-afda-43d9-b901-96344886e14d",
+        "Python (computer programming)",
+        "knowledge",
+        "sector-specific",
+    ),
     "java": (S + "19a8293b-8e95-4de3-983f-77484079c389", "Java (computer programming)", "knowledge", "sector-specific"),
     "sql": (S + "598de5b0-5b58-4ea7-8058-a4bc4d18c742", "SQL", "knowledge", "sector-specific"),
     "javascript": (S + "3cd569a2-4f88-4c1e-9995-8dce8c5e51a7", "JavaScript", "knowledge", "sector-specific"),
     "budgets": (S + "21c5790c-0930-4d74-b3b0-84caf5af12ea", "manage budgets", "skill/competence", "cross-sector"),
-    "pastry": (S + "15d5041a-4ff3-4527-ba5c-2445a4fd044a", "cook pastry products", "skill/competence", "sector-specific"),
+    "pastry": (
+        S + "15d5041a-4ff3-4527-ba5c-2445a4fd044a",
+        "cook pastry products",
+        "skill/competence",
+        "sector-specific",
+    ),
     "teams": (S + "60c78287-22eb-4103-9c8c-28deaa460da0", "work in teams", "skill/competence", "transversal"),
 }
 DEVELOPER = "http://data.europa.eu/esco/occupation/f2b15a0e-e65a-438a-affb-29b9d50b77d1"

@@ -56,15 +56,25 @@ def test_course_skills_and_decisions(tiny_client):
     r = client.post(f"/api/courses/{cid}/skills/{ids['java']}/decision", json={"decision": "reject", "curator": "ana"})
     assert r.status_code == 200 and r.json()["status"] == "rejected"
     assert ids["java"] not in {s["skill_id"] for s in client.get(f"/api/courses/{cid}/skills").json()["skills"]}
-    assert client.post(f"/api/courses/{cid}/skills/{ids['java']}/decision", json={"decision": "maybe"}).status_code == 422
-    assert client.post(f"/api/courses/999999/skills/{ids['java']}/decision", json={"decision": "confirm"}).status_code == 404
-    assert client.post(f"/api/courses/{cid}/skills/{ids['developer']}/decision", json={"decision": "confirm"}).status_code == 404
+    assert (
+        client.post(f"/api/courses/{cid}/skills/{ids['java']}/decision", json={"decision": "maybe"}).status_code == 422
+    )
+    assert (
+        client.post(f"/api/courses/999999/skills/{ids['java']}/decision", json={"decision": "confirm"}).status_code
+        == 404
+    )
+    assert (
+        client.post(f"/api/courses/{cid}/skills/{ids['developer']}/decision", json={"decision": "confirm"}).status_code
+        == 404
+    )
     assert client.get("/api/courses/999999/skills").status_code == 404
 
 
 def test_cli_rank_reads_and_writes_json_lines(tiny_esco, tiny_extractor, monkeypatch):
     url, _ = tiny_esco
-    monkeypatch.setattr(extractor_module.SkillExtractor, "from_database", classmethod(lambda cls, *a, **k: tiny_extractor))
+    monkeypatch.setattr(
+        extractor_module.SkillExtractor, "from_database", classmethod(lambda cls, *a, **k: tiny_extractor)
+    )
     lines = [
         {"id": 1, "text": "Write Python scripts."},
         {"id": "b", "text": ""},
@@ -85,7 +95,9 @@ def test_cli_rank_reads_and_writes_json_lines(tiny_esco, tiny_extractor, monkeyp
 
 def test_cli_courses_tag(tiny_esco, tiny_extractor, monkeypatch):
     url, _ = tiny_esco
-    monkeypatch.setattr(extractor_module.SkillExtractor, "from_database", classmethod(lambda cls, *a, **k: tiny_extractor))
+    monkeypatch.setattr(
+        extractor_module.SkillExtractor, "from_database", classmethod(lambda cls, *a, **k: tiny_extractor)
+    )
     res = CliRunner().invoke(cli_app, ["courses", "tag", "--database", url])
     assert res.exit_code == 0, res.output
     assert "2 tagged, 0 unchanged" in res.output

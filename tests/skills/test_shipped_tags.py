@@ -22,7 +22,9 @@ def test_every_demo_course_is_tagged_by_the_build(esco_db_url):
     with session_scope(esco_db_url) as s:
         live = s.execute(select(func.count()).select_from(Course).where(Course.withdrawn_at.is_(None))).scalar_one()
         tagged = s.execute(
-            select(func.count()).select_from(CourseTagging).join(Course, Course.id == CourseTagging.course_id)
+            select(func.count())
+            .select_from(CourseTagging)
+            .join(Course, Course.id == CourseTagging.course_id)
             .where(Course.withdrawn_at.is_(None), CourseTagging.tagger_version == current_tagger_version())
         ).scalar_one()
         with_skills = s.execute(select(func.count(func.distinct(CourseSkill.course_id)))).scalar_one()
@@ -39,11 +41,17 @@ def test_shipped_tags_equal_live_tagging(esco_db_url):
             sample += list(s.scalars(select(Course).where(Course.language == lang).order_by(Course.id).limit(1)))
         assert len(sample) == 3
         for course in sample:
-            stored = s.execute(
-                select(Concept.uri).join(CourseSkill, CourseSkill.skill_id == Concept.id)
-                .where(CourseSkill.course_id == course.id, CourseSkill.status == "auto")
-                .order_by(CourseSkill.score.desc()).limit(10)
-            ).scalars().all()
+            stored = (
+                s.execute(
+                    select(Concept.uri)
+                    .join(CourseSkill, CourseSkill.skill_id == Concept.id)
+                    .where(CourseSkill.course_id == course.id, CourseSkill.status == "auto")
+                    .order_by(CourseSkill.score.desc())
+                    .limit(10)
+                )
+                .scalars()
+                .all()
+            )
             ranked = keep_confident(extractor.rank(course_text(course)[0], lang=course.language, k=30))
             live = [m.uri for m in ranked][:10]
             assert stored == live, course.key

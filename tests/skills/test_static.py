@@ -65,7 +65,9 @@ def test_static_vectors_are_centred_and_frequent_pieces_weigh_less():
     vec = static_vectors(raw, np.array([1000, 10, 10, 10]), a=1e-3)
     centred = raw - raw.mean(axis=0)
     assert np.allclose(vec[1:] / centred[1:], vec[1, 0] / centred[1, 0], rtol=1e-4)  # same weight for equal frequency
-    assert np.linalg.norm(vec[0]) / np.linalg.norm(centred[0]) < 0.1 * np.linalg.norm(vec[1]) / np.linalg.norm(centred[1])
+    assert np.linalg.norm(vec[0]) / np.linalg.norm(centred[0]) < 0.1 * np.linalg.norm(vec[1]) / np.linalg.norm(
+        centred[1]
+    )
 
 
 def test_the_default_extractor_is_auto_static_for_labelled_languages_e5_for_the_others(extractor):
@@ -78,7 +80,8 @@ def test_the_default_extractor_is_auto_static_for_labelled_languages_e5_for_the_
     assert not extractor.is_static("de", "Kenntnisse in der Buchhaltung.")
     # both routes in one batch, each with its own result
     short, long_, german = extractor.rank_batch(
-        [sentence, description, "Sie haben Kenntnisse in der Buchhaltung."], langs=["en", "en", "de"], k=10)
+        [sentence, description, "Sie haben Kenntnisse in der Buchhaltung."], langs=["en", "en", "de"], k=10
+    )
     assert "SQL" in [m.label for m in short]
     assert any("architect" in m.label for m in long_[:5])
     assert any("account" in m.label for m in german[:5])
@@ -89,9 +92,11 @@ def test_a_long_text_in_auto_mode_also_reads_its_title_through_e5(extractor):
     the title (the lead) pulls the course's topic up. Without it, auto is static mode."""
     from emclm.skills.extractor import SkillExtractor
 
-    text = ("Roman Architecture\nRoman Architecture is a course for people who love to travel and want to "
-            "discover the power of architecture to shape politics, society, and culture.\nSyllabus\n"
-            + "\n".join(f"-Houses and Villas at Pompeii, part {i}: temples, baths and aqueducts." for i in range(8)))
+    text = (
+        "Roman Architecture\nRoman Architecture is a course for people who love to travel and want to "
+        "discover the power of architecture to shape politics, society, and culture.\nSyllabus\n"
+        + "\n".join(f"-Houses and Villas at Pompeii, part {i}: temples, baths and aqueducts." for i in range(8))
+    )
     assert extractor._uses_lead("en", text) and not extractor._uses_lead("en", "Roman Architecture")
     static = SkillExtractor(extractor.index, mode="static")
     assert not static._uses_lead("en", text)

@@ -26,7 +26,9 @@ def test_tagging_stores_skills_with_evidence_and_version(tiny_esco, tiny_extract
     assert {ids["python"], ids["sql"], ids["java"]} <= set(prog)
     with session_scope(url) as s:
         py = s.scalars(
-            select(CourseSkill).where(CourseSkill.course_id == ids["course_prog"], CourseSkill.skill_id == ids["python"])
+            select(CourseSkill).where(
+                CourseSkill.course_id == ids["course_prog"], CourseSkill.skill_id == ids["python"]
+            )
         ).one()
         assert py.tagger_version == tiny_extractor.version and py.status == "auto"
         label_ev = [e for e in py.evidence if e["method"] == "label"]

@@ -87,7 +87,11 @@ def test_check_text_rejects_huge_text():
 def test_sentences_and_clauses_are_spans():
     text = "Build APIs. Manage budgets, lead teams and write reports\n• cook pastry"
     spans = sentences(text)
-    assert [text[a:b] for a, b in spans] == ["Build APIs.", "Manage budgets, lead teams and write reports", "cook pastry"]
+    assert [text[a:b] for a, b in spans] == [
+        "Build APIs.",
+        "Manage budgets, lead teams and write reports",
+        "cook pastry",
+    ]
     sent = "Manage large budgets, lead small teams and write weekly reports"
     assert [sent[a:b] for a, b in clauses(sent)] == ["Manage large budgets", "lead small teams", "write weekly reports"]
 

@@ -32,11 +32,14 @@ def _missing(what: str) -> None:
 
 def _essential_skills(session, occupation_uri: str) -> list[Concept]:
     occ = session.execute(select(Concept).where(Concept.uri == occupation_uri)).scalar_one()
-    return list(session.execute(
-        select(Concept).join(OccupationSkill, OccupationSkill.skill_id == Concept.id)
-        .where(OccupationSkill.occupation_id == occ.id, OccupationSkill.relation_type == "essential")
-        .order_by(Concept.uri)
-    ).scalars())
+    return list(
+        session.execute(
+            select(Concept)
+            .join(OccupationSkill, OccupationSkill.skill_id == Concept.id)
+            .where(OccupationSkill.occupation_id == occ.id, OccupationSkill.relation_type == "essential")
+            .order_by(Concept.uri)
+        ).scalars()
+    )
 
 
 def seed_catalogue(url: str) -> dict:
@@ -52,12 +55,32 @@ def seed_catalogue(url: str) -> dict:
                 s.add(row)
             return row
 
-        fun = get_or_add(Provider, Provider.code, "fun-mooc", code="fun-mooc", name="FUN MOOC",
-                         url="https://www.fun-mooc.fr", country="FR")
-        miriada = get_or_add(Provider, Provider.code, "miriadax", code="miriadax", name="MiríadaX",
-                             url="https://miriadax.net", country="ES")
-        univ = get_or_add(Organisation, Organisation.key, "universite de lille", key="universite de lille",
-                          name="Université de Lille", country="FR")
+        fun = get_or_add(
+            Provider,
+            Provider.code,
+            "fun-mooc",
+            code="fun-mooc",
+            name="FUN MOOC",
+            url="https://www.fun-mooc.fr",
+            country="FR",
+        )
+        miriada = get_or_add(
+            Provider,
+            Provider.code,
+            "miriadax",
+            code="miriadax",
+            name="MiríadaX",
+            url="https://miriadax.net",
+            country="ES",
+        )
+        univ = get_or_add(
+            Organisation,
+            Organisation.key,
+            "universite de lille",
+            key="universite de lille",
+            name="Université de Lille",
+            country="FR",
+        )
         s.flush()
         skills = _essential_skills(s, HELP_DESK)
         ids = []
@@ -68,8 +91,13 @@ def seed_catalogue(url: str) -> dict:
                 key=f"test:{i}",
                 provider_id=(fun if lang != "es" else miriada).id,
                 organisation_id=univ.id if i % 2 == 0 else None,
-                title=(f"Lumorix support informatique {i}: aider les utilisateurs" if lang == "fr"
-                       else f"Soporte TIC {i}" if lang == "es" else f"IT support essentials {i}"),
+                title=(
+                    f"Lumorix support informatique {i}: aider les utilisateurs"
+                    if lang == "fr"
+                    else f"Soporte TIC {i}"
+                    if lang == "es"
+                    else f"IT support essentials {i}"
+                ),
                 description="Learn to resolve ICT system problems and to answer customer requests at a help desk.",
                 language=lang,
                 languages=[lang],
@@ -90,14 +118,36 @@ def seed_catalogue(url: str) -> dict:
             s.flush()
             if course.pace == "scheduled":
                 start = today + timedelta(days=14 + i)
-                s.add(CourseRun(course_id=course.id, run_key=f"run-{i}-1", start_date=start,
-                                end_date=start + timedelta(weeks=6), enrolment_end=start + timedelta(days=7),
-                                pace="scheduled", language=lang))
+                s.add(
+                    CourseRun(
+                        course_id=course.id,
+                        run_key=f"run-{i}-1",
+                        start_date=start,
+                        end_date=start + timedelta(weeks=6),
+                        enrolment_end=start + timedelta(days=7),
+                        pace="scheduled",
+                        language=lang,
+                    )
+                )
             for k, skill in enumerate(skills[i % 4 :: 4][:3]):
-                s.add(CourseSkill(course_id=course.id, skill_id=skill.id, score=0.9 - 0.1 * k, status="auto",
-                                  tagger_version="test",
-                                  evidence=[{"text": "resolve ICT system problems", "field": "description",
-                                             "start": 9, "end": 36, "method": "label"}]))
+                s.add(
+                    CourseSkill(
+                        course_id=course.id,
+                        skill_id=skill.id,
+                        score=0.9 - 0.1 * k,
+                        status="auto",
+                        tagger_version="test",
+                        evidence=[
+                            {
+                                "text": "resolve ICT system problems",
+                                "field": "description",
+                                "start": 9,
+                                "end": 36,
+                                "method": "label",
+                            }
+                        ],
+                    )
+                )
             ids.append(course.id)
         # as the harvest store does: the new courses are searchable in the same transaction
         from emclm.search import index_courses

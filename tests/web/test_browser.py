@@ -41,7 +41,7 @@ def run_axe(page, axe_source: str, tmp_path, name: str) -> None:
 @pytest.fixture
 def check_factory(axe_source, tmp_path):
     """``check_factory(page)("name")`` checks the page's accessibility and screenshots it."""
-    return lambda page: (lambda name: run_axe(page, axe_source, tmp_path, name))
+    return lambda page: lambda name: run_axe(page, axe_source, tmp_path, name)
 
 
 @pytest.fixture
@@ -72,7 +72,9 @@ def test_home_follows_the_browser_language_and_switches_on_request(browser, live
         page.get_by_role("navigation", name="Hauptmenü").get_by_role("link", name="Über uns").click()
         assert page.locator("html").get_attribute("lang") == "de"
         assert "ESCO-Klassifikation der Europäischen Kommission" in page.locator("main").inner_text()
-        assert "This service uses the ESCO classification of the European Commission" in page.locator("main").inner_text()
+        assert (
+            "This service uses the ESCO classification of the European Commission" in page.locator("main").inner_text()
+        )
     finally:
         context.close()
 
@@ -148,8 +150,12 @@ def test_open_a_course(page, check):
     for label in ("Certificate", "ECTS credits", "EQF level", "Assessment", "Identity check"):
         assert label in facts
     assert page.locator("section", has=page.get_by_role("heading", name="Skills taught")).locator("li").count() >= 1
-    assert page.locator("section", has=page.get_by_role("heading", name="Occupations it serves")).get_by_role(
-        "link", name="ICT help desk agent").count() == 1
+    assert (
+        page.locator("section", has=page.get_by_role("heading", name="Occupations it serves"))
+        .get_by_role("link", name="ICT help desk agent")
+        .count()
+        == 1
+    )
     assert page.get_by_role("link", name="Go to the course on FUN MOOC").get_attribute("href").startswith("https://")
     data = json.loads(page.locator('script[type="application/ld+json"]').inner_text())
     assert data["@type"] == "Course" and data["name"] == title

@@ -13,23 +13,35 @@ from babel.messages.extract import extract_from_dir
 from emclm.web import i18n
 from tests.web.helpers import REPO
 
-PAGES = ["/", "/about", "/search", "/search?q=support&language=fr", "/plan", "/labour", "/labour?region=PL9",
-         "/plan?current=shop+assistant&target=ICT+help+desk+agent",
-         "/occupations/aaeec9a7-dc57-4485-890c-86b3eef735f9", "/skills/0005c151-5b5a-4a66-8aac-60e734beb1ab"]
+PAGES = [
+    "/",
+    "/about",
+    "/search",
+    "/search?q=support&language=fr",
+    "/plan",
+    "/labour",
+    "/labour?region=PL9",
+    "/plan?current=shop+assistant&target=ICT+help+desk+agent",
+    "/occupations/aaeec9a7-dc57-4485-890c-86b3eef735f9",
+    "/skills/0005c151-5b5a-4a66-8aac-60e734beb1ab",
+]
 
 
 def html_lang(text: str) -> str:
     return re.search(r'<html lang="([a-z]+)"', text).group(1)
 
 
-@pytest.mark.parametrize("header, expected", [
-    ("fr-FR,fr;q=0.9,en;q=0.8", "fr"),
-    ("pl-PL, de;q=0.7, en;q=0.5", "de"),  # first supported language wins
-    ("en;q=0.2, nl;q=0.9", "nl"),  # by weight, not order
-    ("ja-JP", "en"),
-    ("", "en"),
-    ("es;q=0, it", "it"),  # q=0 means "not this one"
-])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("fr-FR,fr;q=0.9,en;q=0.8", "fr"),
+        ("pl-PL, de;q=0.7, en;q=0.5", "de"),  # first supported language wins
+        ("en;q=0.2, nl;q=0.9", "nl"),  # by weight, not order
+        ("ja-JP", "en"),
+        ("", "en"),
+        ("es;q=0, it", "it"),  # q=0 means "not this one"
+    ],
+)
 def test_accept_language(header, expected):
     assert i18n.choose_language(None, None, header) == expected
 
@@ -86,9 +98,15 @@ def test_course_page_facts_and_jsonld(client, web_db):
     assert data["numberOfCredits"]["value"] == 3.0 and data["educationalLevel"] == "EQF 5"
     assert data["teaches"]
     # self-paced, no dated run: one undated instance that says so
-    assert data["hasCourseInstance"] == [{"@type": "CourseInstance", "courseMode": "online",
-                                          "courseSchedule": {"@type": "Schedule", "repeatFrequency": "P1D", "description": "self-paced"},
-                                          "inLanguage": data["inLanguage"], "courseWorkload": data["timeRequired"]}]
+    assert data["hasCourseInstance"] == [
+        {
+            "@type": "CourseInstance",
+            "courseMode": "online",
+            "courseSchedule": {"@type": "Schedule", "repeatFrequency": "P1D", "description": "self-paced"},
+            "inLanguage": data["inLanguage"],
+            "courseWorkload": data["timeRequired"],
+        }
+    ]
     scheduled = client.get(f"/courses/{web_db['course_ids'][0]}").text
     inst = json.loads(re.search(r'ld\+json">(.*?)</script>', scheduled, re.S).group(1))["hasCourseInstance"]
     assert inst[0]["@type"] == "CourseInstance" and inst[0]["courseMode"] == "online" and inst[0]["startDate"]
@@ -137,8 +155,10 @@ def test_search_filters_chips_and_counts(client):
 
 def test_plan_shows_gap_in_french(client):
     client.cookies.clear()
-    r = client.get("/plan", params={"current": "employé de magasin", "target": "agent de service d’assistance informatique",
-                                    "lang": "fr"})
+    r = client.get(
+        "/plan",
+        params={"current": "employé de magasin", "target": "agent de service d’assistance informatique", "lang": "fr"},
+    )
     assert "Il vous manque" in r.text and "fournir une assistance TIC" in r.text
     # an unknown occupation is said so, with suggestions
     client.cookies.clear()
@@ -157,8 +177,10 @@ def test_occupation_suggestions_in_the_users_language(client):
 def test_every_ui_string_is_translated_in_every_language():
     method_map = [("src/emclm/web/templates/**.html", "jinja2"), ("src/emclm/web/**.py", "python")]
     options = {"src/emclm/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-    ids = {msg[2] if isinstance(msg[2], str) else msg[2][0]
-           for msg in extract_from_dir(str(REPO), method_map, options_map=options)}
+    ids = {
+        msg[2] if isinstance(msg[2], str) else msg[2][0]
+        for msg in extract_from_dir(str(REPO), method_map, options_map=options)
+    }
     assert len(ids) > 100
     for lang in i18n.LANGUAGES:
         if lang == i18n.DEFAULT_LANG:

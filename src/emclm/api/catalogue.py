@@ -152,7 +152,11 @@ def get_course(course_id: int, session: Session = Depends(get_session)) -> Cours
         raise HTTPException(status_code=404, detail=f"No course with id {course_id}")
     out = CourseDetail.model_validate(
         {
-            **{name: getattr(course, name) for name in CourseDetail.model_fields if hasattr(course, name) and name not in ("provider", "organisation", "runs")},
+            **{
+                name: getattr(course, name)
+                for name in CourseDetail.model_fields
+                if hasattr(course, name) and name not in ("provider", "organisation", "runs")
+            },
             "provider": ProviderOut.model_validate(course.provider),
             "organisation": OrganisationOut.model_validate(course.organisation) if course.organisation else None,
             "runs": [CourseRunOut.model_validate(r) for r in course.runs],

@@ -10,7 +10,9 @@ from emclm.labour.demand import SKILL_METHODS, DemandQueryError, Filters, demand
 
 router = APIRouter(prefix="/labour", tags=["labour"])
 
-Region = Query(None, pattern=r"^[A-Za-z]{2}[A-Za-z0-9]{0,3}$", description="NUTS 2021 code or prefix: PL, PL9, PL91, SE110")
+Region = Query(
+    None, pattern=r"^[A-Za-z]{2}[A-Za-z0-9]{0,3}$", description="NUTS 2021 code or prefix: PL, PL9, PL91, SE110"
+)
 Country = Query(None, pattern=r"^[A-Za-z]{2}$", description="NUTS country code (EL for Greece)")
 Month = Query(None, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
 
@@ -36,8 +38,15 @@ def get_demand(
     session: Session = Depends(get_session),
 ) -> dict:
     try:
-        return demand(session, by, Filters(region, country, month_from, month_to, _methods(methods)),
-                      level=level, lang=lang, limit=limit, weighted=weighted)
+        return demand(
+            session,
+            by,
+            Filters(region, country, month_from, month_to, _methods(methods)),
+            level=level,
+            lang=lang,
+            limit=limit,
+            weighted=weighted,
+        )
     except DemandQueryError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
 
@@ -57,8 +66,15 @@ def get_gaps(
     session: Session = Depends(get_session),
 ) -> dict:
     try:
-        return gaps(session, Filters(region, country, month_from, month_to, _methods(methods)), lang=lang,
-                    label_lang=label_lang, limit=limit, min_vacancies=min_vacancies, poor_below=poor_below)
+        return gaps(
+            session,
+            Filters(region, country, month_from, month_to, _methods(methods)),
+            lang=lang,
+            label_lang=label_lang,
+            limit=limit,
+            min_vacancies=min_vacancies,
+            poor_below=poor_below,
+        )
     except DemandQueryError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
 

@@ -12,8 +12,13 @@ from emclm.api.deps import get_session
 from emclm.search import FACETS, Filters, Hit, SearchError, SearchRequest, search, suggest
 
 router = APIRouter(tags=["search"])
-LangQ = Query(None, min_length=2, max_length=8, pattern=r"^[a-z]{2,3}(-[a-zA-Z]{2,4})?$",
-              description="Language of the query (ISO 639-1); omitted: any")
+LangQ = Query(
+    None,
+    min_length=2,
+    max_length=8,
+    pattern=r"^[a-z]{2,3}(-[a-zA-Z]{2,4})?$",
+    description="Language of the query (ISO 639-1); omitted: any",
+)
 
 
 class FacetValue(BaseModel):
@@ -61,10 +66,22 @@ def get_search(
     session: Session = Depends(get_session),
 ) -> SearchOut:
     req = SearchRequest(
-        q=q, lang=lang, sort=sort, page=page, per_page=per_page,
+        q=q,
+        lang=lang,
+        sort=sort,
+        page=page,
+        per_page=per_page,
         filters=Filters(
-            language=language, provider=provider, organisation=organisation, subject=subject, eqf_level=eqf_level,
-            price=price, certificate_type=certificate_type, ects=ects, pace=pace, starts_within_weeks=starts_within,
+            language=language,
+            provider=provider,
+            organisation=organisation,
+            subject=subject,
+            eqf_level=eqf_level,
+            price=price,
+            certificate_type=certificate_type,
+            ects=ects,
+            pace=pace,
+            starts_within_weeks=starts_within,
             workload=workload,
         ),
     )
@@ -77,8 +94,11 @@ def get_search(
     return SearchOut(**out)
 
 
-@router.get("/search/suggest", response_model=list[SuggestionOut],
-            summary="Autocomplete ESCO skills and occupations in the user's language")
+@router.get(
+    "/search/suggest",
+    response_model=list[SuggestionOut],
+    summary="Autocomplete ESCO skills and occupations in the user's language",
+)
 def get_suggest(
     q: str = Query(..., min_length=1, max_length=200),
     lang: str = Query("en", min_length=2, max_length=8, pattern=r"^[a-z]{2,3}(-[a-zA-Z]{2,4})?$"),

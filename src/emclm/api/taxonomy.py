@@ -75,20 +75,27 @@ def _concept(session: Session, concept_type: str, ident: str):
         raise HTTPException(status_code=404, detail=str(exc)) from exc
 
 
-@router.get("/skills/{skill_id:path}", response_model=SkillOut, summary="An ESCO skill and the occupations that need it")
+@router.get(
+    "/skills/{skill_id:path}", response_model=SkillOut, summary="An ESCO skill and the occupations that need it"
+)
 def get_skill(skill_id: str, lang: str = Lang, session: Session = Depends(get_session)) -> SkillOut:
     concept = _concept(session, "skill", skill_id)
     view = asdict(queries.concept_view(session, concept, lang))
     return SkillOut(**view, occupations=queries.occupations_for_skill(session, concept, lang))
 
 
-@router.get("/occupations/{occupation_id:path}", response_model=OccupationOut,
-            summary="An ESCO occupation with its essential and optional skills")
+@router.get(
+    "/occupations/{occupation_id:path}",
+    response_model=OccupationOut,
+    summary="An ESCO occupation with its essential and optional skills",
+)
 def get_occupation(occupation_id: str, lang: str = Lang, session: Session = Depends(get_session)) -> OccupationOut:
     concept = _concept(session, "occupation", occupation_id)
     view = asdict(queries.concept_view(session, concept, lang))
     skills = queries.occupation_skills(session, concept, lang)
-    return OccupationOut(**view, essential_skills=skills.get("essential", []), optional_skills=skills.get("optional", []))
+    return OccupationOut(
+        **view, essential_skills=skills.get("essential", []), optional_skills=skills.get("optional", [])
+    )
 
 
 @router.get("/labels", response_model=LabelSearchOut, summary="Autocomplete ESCO labels (prefix and typo tolerant)")

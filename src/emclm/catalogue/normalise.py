@@ -419,6 +419,7 @@ _TOTAL = (
     r"totaal|łącznie|celkem|totalt|yhteensä|összesen|în total"
 )
 
+
 @dataclass
 class Effort:
     """Learning effort: hours per week and/or total hours (ELM ``workload_hours``)."""
@@ -428,7 +429,7 @@ class Effort:
 
 
 def parse_effort(text: str | None, lang: str | None = None) -> Effort:
-    """"2–3 hours per week" → Effort(2.5, None); "10 hours" → Effort(None, 10.0).
+    """ "2–3 hours per week" → Effort(2.5, None); "10 hours" → Effort(None, 10.0).
 
     Ranges give their midpoint. Understands hour words and per-week markers of the EU
     languages ("6 heures par semaine", "3 horas semanales", "2 Stunden pro Woche",
@@ -474,7 +475,11 @@ def _fold_pattern(pattern: str) -> str:
 @lru_cache(maxsize=1)
 def _effort_re() -> re.Pattern[str]:
     return re.compile(
-        _RANGE + r"\s*(?:\+\s*)?(?P<unit>" + _fold_pattern(_HOUR_UNITS) + r"|" + _fold_pattern(_MINUTE_UNITS)
+        _RANGE
+        + r"\s*(?:\+\s*)?(?P<unit>"
+        + _fold_pattern(_HOUR_UNITS)
+        + r"|"
+        + _fold_pattern(_MINUTE_UNITS)
         + r")(?![a-z])\.?\s*(?P<rest>.{0,40})",
         re.I | re.S,
     )
@@ -524,12 +529,7 @@ def iso_duration_weeks(value: str | None) -> float | None:
     parts = {k: _number(v) for k, v in match.groupdict().items() if v}
     if not any(k in parts for k in ("y", "m", "w", "d")):
         return None
-    weeks = (
-        parts.get("y", 0) * YEAR_WEEKS
-        + parts.get("m", 0) * MONTH_WEEKS
-        + parts.get("w", 0)
-        + parts.get("d", 0) / 7
-    )
+    weeks = parts.get("y", 0) * YEAR_WEEKS + parts.get("m", 0) * MONTH_WEEKS + parts.get("w", 0) + parts.get("d", 0) / 7
     return round(weeks, 2) if weeks > 0 else None
 
 
@@ -834,7 +834,7 @@ def parse_date(text: str | None, lang: str | None = None) -> date | None:
 
 
 def pace_code(text: str | None) -> str | None:
-    """"Self Paced", "Self-paced on your time", "à votre rythme" → "self_paced";
+    """ "Self Paced", "Self-paced on your time", "à votre rythme" → "self_paced";
     "Instructor-led on a course schedule", "scheduled", "Upcoming" → "scheduled"."""
     if not text or not isinstance(text, str):
         return None

@@ -66,7 +66,7 @@ def load_sources(path: Path | str | None = None, data_dir: Path | None = None) -
         where = f"{path}: [[source]] #{index + 1}"
 
         def fail(field_name: str, message: str) -> None:
-            raise SourcesFileError(f"{where}: field {field_name}: {message}")
+            raise SourcesFileError(f"{where}: field {field_name}: {message}")  # noqa: B023 (called in this iteration)
 
         name = entry.get("name")
         if not isinstance(name, str) or not _NAME.match(name):

@@ -403,11 +403,16 @@ class CatalogueStore:
     def _course_ids(self, record_ids: list[str]) -> list[int]:
         ids: list[int] = []
         for start in range(0, len(record_ids), _IN_CHUNK):
-            ids += self.session.execute(
-                select(CourseSource.course_id).where(
-                    CourseSource.source == self.source, CourseSource.record_id.in_(record_ids[start : start + _IN_CHUNK])
+            ids += (
+                self.session.execute(
+                    select(CourseSource.course_id).where(
+                        CourseSource.source == self.source,
+                        CourseSource.record_id.in_(record_ids[start : start + _IN_CHUNK]),
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
         return ids
 
     def _store_changed(self, items: list[tuple[int, CourseRecord, str]], now: datetime):
@@ -430,7 +435,9 @@ class CatalogueStore:
         for start in range(0, len(all_keys), _IN_CHUNK):
             key_to_course_id.update(
                 session.execute(
-                    select(CourseKey.key, CourseKey.course_id).where(CourseKey.key.in_(all_keys[start : start + _IN_CHUNK]))
+                    select(CourseKey.key, CourseKey.course_id).where(
+                        CourseKey.key.in_(all_keys[start : start + _IN_CHUNK])
+                    )
                 )
                 .tuples()
                 .all()
@@ -518,9 +525,7 @@ class CatalogueStore:
                 updated_at=now,
             )
             course_rows.append(row)
-        ids = session.scalars(
-            insert(Course).returning(Course.id, sort_by_parameter_order=True), course_rows
-        ).all()
+        ids = session.scalars(insert(Course).returning(Course.id, sort_by_parameter_order=True), course_rows).all()
         run_rows, source_rows, key_rows = [], [], []
         for course_id, (_, record, digest, keys) in zip(ids, new, strict=True):
             for run in record.runs or []:

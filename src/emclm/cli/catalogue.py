@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -15,7 +14,7 @@ DatabaseUrl = typer.Option(None, "--database-url", help="SQLAlchemy URL (default
 SourcesFile = typer.Option(None, "--sources-file", help="Sources settings (default: data/sources.toml)")
 
 
-def _configs(sources_file: Optional[Path]):
+def _configs(sources_file: Path | None):
     from emclm.catalogue.registry import SourcesFileError, load_sources
 
     try:
@@ -27,8 +26,8 @@ def _configs(sources_file: Optional[Path]):
 
 def sources(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
-    sources_file: Optional[Path] = SourcesFile,
-    database_url: Optional[str] = DatabaseUrl,
+    sources_file: Path | None = SourcesFile,
+    database_url: str | None = DatabaseUrl,
 ) -> None:
     """List the configured harvest sources and where their last harvest stands."""
     from emclm.catalogue.queries import source_overview
@@ -66,8 +65,14 @@ def sources(
             else ""
         )
         table.add_row(
-            r["name"], r["kind"], str(r["location"]), str(r["priority"]), "yes" if r["enabled"] else "no",
-            r["status"] or "never", (r["last_complete_at"] or "")[:19], last_txt,
+            r["name"],
+            r["kind"],
+            str(r["location"]),
+            str(r["priority"]),
+            "yes" if r["enabled"] else "no",
+            r["status"] or "never",
+            (r["last_complete_at"] or "")[:19],
+            last_txt,
         )
     Console().print(table)
 
@@ -77,8 +82,8 @@ def harvest_cmd(
     all_: bool = typer.Option(False, "--all", help="Every enabled source"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable report"),
     batch_size: int = typer.Option(200, "--batch-size", min=1, max=10000),
-    sources_file: Optional[Path] = SourcesFile,
-    database_url: Optional[str] = DatabaseUrl,
+    sources_file: Path | None = SourcesFile,
+    database_url: str | None = DatabaseUrl,
 ) -> None:
     """Harvest sources into the catalogue: incremental (unchanged records cost almost nothing),
     resumable (a killed run continues where its last batch committed), reported."""
@@ -125,7 +130,9 @@ def harvest_cmd(
                     counts=f"+{report.created} ~{report.updated} ={report.unchanged} -{report.withdrawn} !{report.failed}",
                 )
 
-            report = harvest(source, database_url, batch_size=batch_size, progress=on_progress, priority=config.priority)
+            report = harvest(
+                source, database_url, batch_size=batch_size, progress=on_progress, priority=config.priority
+            )
             progress.update(task, total=1, completed=1, description=f"{config.name} ({report.status})")
             reports.append(report.to_dict())
             fetch = getattr(source, "fetch", None)
@@ -140,7 +147,9 @@ def harvest_cmd(
             table.add_column(col, justify="right" if col not in ("source", "status") else "left")
         for r in reports:
             table.add_row(
-                r["source"], r["status"], *(str(r.get(k, "")) for k in ("created", "updated", "unchanged", "withdrawn", "failed")),
+                r["source"],
+                r["status"],
+                *(str(r.get(k, "")) for k in ("created", "updated", "unchanged", "withdrawn", "failed")),
                 str(r.get("duration_s", "")),
             )
         console = Console()
@@ -148,7 +157,9 @@ def harvest_cmd(
         for r in reports:
             errors = r.get("errors") or []
             for e in errors[:20]:
-                console.print(f"[yellow]{e['source']}: record {e['record_id'] or '?'}: field {e['field'] or '?'}: {e['message']}[/yellow]")
+                console.print(
+                    f"[yellow]{e['source']}: record {e['record_id'] or '?'}: field {e['field'] or '?'}: {e['message']}[/yellow]"
+                )
             if len(errors) > 20 or r.get("failed", 0) > len(errors):
                 console.print(f"[yellow]… {r['failed']} failed records in {r['source']} in all[/yellow]")
     if any(r["status"] in ("interrupted", "unavailable") for r in reports):
@@ -157,7 +168,7 @@ def harvest_cmd(
 
 def courses_stats(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
-    database_url: Optional[str] = DatabaseUrl,
+    database_url: str | None = DatabaseUrl,
 ) -> None:
     """How many courses (not withdrawn) and runs, by provider and by language."""
     from emclm.catalogue.queries import course_stats

@@ -122,7 +122,10 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             with session_scope(url) as session:
                 profile = service.build_profile(session, occupations=from_, skills=skill)
                 found = service.compute_transitions(
-                    session, profile, k=k, constraints=Constraints(languages=lang or None, free_only=free),
+                    session,
+                    profile,
+                    k=k,
+                    constraints=Constraints(languages=lang or None, free_only=free),
                     lang=label_lang,
                 )
         except GuidanceError as exc:
@@ -139,8 +142,12 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             table.add_column(col)
         for t in found:
             table.add_row(
-                t.label or t.occupation_uri, f"{t.score:.3f}", f"{t.overlap}/{t.essential_total}", str(t.gap_size),
-                str(t.courses_to_close), str(t.uncoverable),
+                t.label or t.occupation_uri,
+                f"{t.score:.3f}",
+                f"{t.overlap}/{t.essential_total}",
+                str(t.gap_size),
+                str(t.courses_to_close),
+                str(t.uncoverable),
             )
         Console().print(table)
 

@@ -30,10 +30,14 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
 
     @vac.command("import")
     def import_(
-        sources: list[str] = typer.Argument(None, help="Configured source names (data/sources-vacancies.toml) or files/folders"),
+        sources: list[str] = typer.Argument(
+            None, help="Configured source names (data/sources-vacancies.toml) or files/folders"
+        ),
         all_: bool = typer.Option(False, "--all", help="Import every configured source"),
         kind: str | None = typer.Option(None, help="jobposting | jobtech | tabular (files only; guessed otherwise)"),
-        option: list[str] = typer.Option(None, "--option", "-o", help="Source option key=value (country=PL, lang=pl, preset=ojalab)"),
+        option: list[str] = typer.Option(
+            None, "--option", "-o", help="Source option key=value (country=PL, lang=pl, preset=ojalab)"
+        ),
         resume: bool = typer.Option(True, "--resume/--restart", help="Continue an interrupted run from its checkpoint"),
         skills: bool = typer.Option(True, "--skills/--no-skills", help="Tag ESCO skills"),
         batch_size: int = typer.Option(500, min=1, max=50_000),
@@ -66,8 +70,13 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             src = make_source(cfg)
             with console.status(f"importing {cfg.name}…") as status:
                 rep = import_vacancies(
-                    database_url, src, batch_size=batch_size, resume=resume, tag_skills=skills,
-                    normaliser=normaliser, tagger=tagger,
+                    database_url,
+                    src,
+                    batch_size=batch_size,
+                    resume=resume,
+                    tag_skills=skills,
+                    normaliser=normaliser,
+                    tagger=tagger,
                     progress=lambda r: status.update(f"importing {r.source}: {r.seen} seen, {r.errors} bad"),
                 )
             reports.append(rep)
@@ -135,8 +144,13 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         from emclm.db.session import session_scope
         from emclm.labour.demand import SKILL_METHODS, DemandQueryError, Filters, demand
 
-        f = Filters(region, country, month_from, month_to,
-                    tuple(m.strip() for m in methods.split(",")) if methods else SKILL_METHODS)
+        f = Filters(
+            region,
+            country,
+            month_from,
+            month_to,
+            tuple(m.strip() for m in methods.split(",")) if methods else SKILL_METHODS,
+        )
         try:
             with session_scope(database_url) as session:
                 data = demand(session, by, f, level=level, lang=lang, limit=limit, weighted=weighted)
@@ -148,8 +162,10 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         typer.echo(f"{data['total_vacancies']:.0f} vacancies; latest month {data['latest_month']}")
         for it in data["items"]:
             g = it.get("growth")
-            typer.echo(f"{it['count']:8.0f}  {it['share'] * 100:5.1f}%  {'' if g is None else f'{g * 100:+.0f}%':>6}  "
-                       f"{it.get('label') or ''}  {it.get('key')}")
+            typer.echo(
+                f"{it['count']:8.0f}  {it['share'] * 100:5.1f}%  {'' if g is None else f'{g * 100:+.0f}%':>6}  "
+                f"{it.get('label') or ''}  {it.get('key')}"
+            )
 
     @app.command("gaps")
     def gaps_(
@@ -171,15 +187,26 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
 
         try:
             with session_scope(database_url) as session:
-                data = gaps(session, Filters(region, country, month_from, month_to), lang=lang, label_lang=label_lang,
-                            limit=limit, min_vacancies=min_vacancies, poor_below=poor_below)
+                data = gaps(
+                    session,
+                    Filters(region, country, month_from, month_to),
+                    lang=lang,
+                    label_lang=label_lang,
+                    limit=limit,
+                    min_vacancies=min_vacancies,
+                    poor_below=poor_below,
+                )
         except DemandQueryError as exc:
             raise typer.BadParameter(str(exc)) from exc
         if as_json:
             typer.echo(json.dumps(data, ensure_ascii=False))
             return
-        typer.echo(f"{data['total_vacancies']:.0f} vacancies, {data['skills_in_demand']} skills in demand: "
-                   f"{data['skills_without_courses']} without any course, {data['skills_poorly_covered']} poorly covered")
+        typer.echo(
+            f"{data['total_vacancies']:.0f} vacancies, {data['skills_in_demand']} skills in demand: "
+            f"{data['skills_without_courses']} without any course, {data['skills_poorly_covered']} poorly covered"
+        )
         for it in data["items"]:
-            typer.echo(f"{it['vacancies']:7.0f}  {it['demand_share'] * 100:5.1f}%  {it['courses']:4d} courses  "
-                       f"{it['status']:8}  {it.get('label') or ''}")
+            typer.echo(
+                f"{it['vacancies']:7.0f}  {it['demand_share'] * 100:5.1f}%  {it['courses']:4d} courses  "
+                f"{it['status']:8}  {it.get('label') or ''}"
+            )

@@ -13,9 +13,17 @@ def _filters(language, provider, organisation, subject, eqf, price, certificate,
     from emclm.search import Filters
 
     return Filters(
-        language=language or [], provider=provider or [], organisation=organisation or [], subject=subject or [],
-        eqf_level=eqf or [], price=price, certificate_type=certificate or [], ects=ects or [], pace=pace or [],
-        starts_within_weeks=starts_within, workload=workload or [],
+        language=language or [],
+        provider=provider or [],
+        organisation=organisation or [],
+        subject=subject or [],
+        eqf_level=eqf or [],
+        price=price,
+        certificate_type=certificate or [],
+        ects=ects or [],
+        pace=pace or [],
+        starts_within_weeks=starts_within,
+        workload=workload or [],
     )
 
 
@@ -51,9 +59,15 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         from emclm.search import SearchError, SearchRequest, search
 
         req = SearchRequest(
-            q=query, lang=lang, per_page=limit, page=page, sort=sort, facets=full or not as_json,
-            filters=_filters(language, provider, organisation, subject, eqf, price, certificate, ects, pace,
-                             starts_within, workload),
+            q=query,
+            lang=lang,
+            per_page=limit,
+            page=page,
+            sort=sort,
+            facets=full or not as_json,
+            filters=_filters(
+                language, provider, organisation, subject, eqf, price, certificate, ects, pace, starts_within, workload
+            ),
             embeddings=False if no_embeddings else None,
         )
         try:
@@ -65,8 +79,14 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             out = {
                 "total": res.total,
                 "results": [
-                    {"id": h.id, "title": h.title, "url": h.url, "language": h.language, "provider": h.provider,
-                     "score": h.score}
+                    {
+                        "id": h.id,
+                        "title": h.title,
+                        "url": h.url,
+                        "language": h.language,
+                        "provider": h.provider,
+                        "score": h.score,
+                    }
                     for h in res.results
                 ],
             }
@@ -76,7 +96,9 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             return
         typer.echo(f"{res.total} courses")
         for h in res.results:
-            typer.echo(f"{h.score:8.5f}  [{h.language or '?'}] {h.title}  ({h.provider_name or h.provider})  {h.url or ''}")
+            typer.echo(
+                f"{h.score:8.5f}  [{h.language or '?'}] {h.title}  ({h.provider_name or h.provider})  {h.url or ''}"
+            )
         for c in res.query["concepts"]:
             typer.echo(f"  concept: {c['type']} {c['uri']} ← “{c['matched']}” ({c['lang']})", err=True)
 

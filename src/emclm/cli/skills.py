@@ -97,15 +97,16 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
 
             report = tag_courses(database, extractor, k=top, force=force, progress=on_progress)
         typer.echo(
-            f"{report.tagged} tagged, {report.unchanged} unchanged, {report.failed} failed "
-            f"(tagger {extractor.version})"
+            f"{report.tagged} tagged, {report.unchanged} unchanged, {report.failed} failed (tagger {extractor.version})"
         )
         for err in report.errors[:20]:
             typer.echo(f"  {err}", err=True)
 
     @courses.command("export-tags")
     def export_tags_cmd(
-        path: str = typer.Argument(..., help="output file (.jsonl.gz), e.g. data/catalogue/demo-course-skills.jsonl.gz"),
+        path: str = typer.Argument(
+            ..., help="output file (.jsonl.gz), e.g. data/catalogue/demo-course-skills.jsonl.gz"
+        ),
         database: str | None = typer.Option(None, "--database", help="SQLAlchemy URL (default: settings)"),
     ) -> None:
         """Write the current auto tags (with text hashes and tagger version) for shipping with a catalogue."""

@@ -42,8 +42,17 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         for f in report.files:
             if f.kind == "ignored":
                 continue
-            table.add_row(f.name, f.lang or "", str(f.rows), str(f.concepts_created), str(f.concepts_updated),
-                          str(f.labels), str(f.relations), str(f.unknown_uris), "unchanged" if f.unchanged else "imported")
+            table.add_row(
+                f.name,
+                f.lang or "",
+                str(f.rows),
+                str(f.concepts_created),
+                str(f.concepts_updated),
+                str(f.labels),
+                str(f.relations),
+                str(f.unknown_uris),
+                "unchanged" if f.unchanged else "imported",
+            )
         Console().print(table)
 
     @tax.command("stats")
@@ -78,7 +87,9 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         with session_scope(database_url) as session:
             hits = search_labels(session, text, lang=lang, concept_type=concept_type, limit=limit)
         if as_json:
-            typer.echo(json.dumps({"query": text, "lang": lang, "results": [asdict(h) for h in hits]}, ensure_ascii=False))
+            typer.echo(
+                json.dumps({"query": text, "lang": lang, "results": [asdict(h) for h in hits]}, ensure_ascii=False)
+            )
         else:
             for h in hits:
                 typer.echo(f"{h.score:6.1f}  {h.concept_type:10}  {h.label}  <{h.uri}>")

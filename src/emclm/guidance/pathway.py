@@ -196,7 +196,10 @@ class _Columns:
 
 
 def _reduce(
-    target: list[str], covers: Sequence[frozenset[str]], costs: Sequence[float], hours: Sequence[float],
+    target: list[str],
+    covers: Sequence[frozenset[str]],
+    costs: Sequence[float],
+    hours: Sequence[float],
     budget: bool,
 ) -> tuple[_Columns, list[str]]:
     index = {uri: i for i, uri in enumerate(target)}
@@ -359,9 +362,7 @@ def h_status_name(status) -> str:
     return str(status).rsplit(".", 1)[-1].removeprefix("k").lower()
 
 
-def _greedy(
-    n_rows: int, cols: _Columns, weights: np.ndarray, max_hours: float | None
-) -> tuple[list[int], float]:
+def _greedy(n_rows: int, cols: _Columns, weights: np.ndarray, max_hours: float | None) -> tuple[list[int], float]:
     """Weighted greedy cover, then drop redundant columns (most expensive first)."""
     uncovered = set(range(n_rows))
     reachable = {i for rows in cols.rows for i in rows}
@@ -428,9 +429,16 @@ def solve_cover(
 
     if not cols.ids or n_rows == 0:
         return Solution(
-            chosen=[], objective=0.0, optimal=True, bound=0.0, method="trivial", covered=[],
-            uncovered=list(target), unreachable=unreachable, status="nothing to cover" if n_rows == 0 else
-            "no eligible course covers any target skill", candidates=len(cols.ids),
+            chosen=[],
+            objective=0.0,
+            optimal=True,
+            bound=0.0,
+            method="trivial",
+            covered=[],
+            uncovered=list(target),
+            unreachable=unreachable,
+            status="nothing to cover" if n_rows == 0 else "no eligible course covers any target skill",
+            candidates=len(cols.ids),
             seconds=time.perf_counter() - started,
         )
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, aliased
 from emclm.catalogue.models import Course, CourseRun, Provider
 from emclm.guidance.types import CandidateCourse, SkillGroupRef
 from emclm.skills.models import CourseSkill
-from emclm.taxonomy.text import fold
 from emclm.taxonomy.models import Broader, Concept, Label, OccupationSkill
+from emclm.taxonomy.text import fold
 
 # SQLite allows 32,766 bound parameters; stay well below in IN lists
 _CHUNK = 5000
@@ -26,8 +26,35 @@ _CHUNK = 5000
 
 # languages ESCO publishes occupation labels in (EU languages, Icelandic, Norwegian, Ukrainian, Arabic)
 ESCO_LANGUAGES = (
-    "bg", "cs", "da", "de", "el", "en", "en-us", "es", "et", "fi", "fr", "ga", "hr", "hu", "is", "it", "lt",
-    "lv", "mt", "nl", "no", "pl", "pt", "ro", "sk", "sl", "sv", "uk", "ar",
+    "bg",
+    "cs",
+    "da",
+    "de",
+    "el",
+    "en",
+    "en-us",
+    "es",
+    "et",
+    "fi",
+    "fr",
+    "ga",
+    "hr",
+    "hu",
+    "is",
+    "it",
+    "lt",
+    "lv",
+    "mt",
+    "nl",
+    "no",
+    "pl",
+    "pt",
+    "ro",
+    "sk",
+    "sl",
+    "sv",
+    "uk",
+    "ar",
 )
 
 
@@ -189,6 +216,7 @@ def skill_top_groups(session: Session, skill_uris: Sequence[str], lang: str = "e
 
 # --------------------------------------------------------------------------- occupation resolution
 
+
 @dataclass
 class _OccupationLabels:
     """Every occupation label, folded, de-duplicated by folded text (for rapidfuzz)."""
@@ -312,9 +340,7 @@ def resolve_occupation(session: Session, query: str, *, min_score: float = 88.0)
     if not labels.norms:
         raise OccupationNotFound(f"occupation: no ESCO occupations loaded to match {query!r}")
     # whole-string similarity decides (a typo is fine, a prefix of several labels is ambiguous)
-    ranked = _best_by_uri(
-        process.extract(norm, labels.norms, scorer=fuzz.ratio, limit=40, score_cutoff=60), labels
-    )
+    ranked = _best_by_uri(process.extract(norm, labels.norms, scorer=fuzz.ratio, limit=40, score_cutoff=60), labels)
     if ranked and ranked[0][1][0] >= min_score and (len(ranked) == 1 or ranked[0][1][0] - ranked[1][1][0] >= 3):
         uri = ranked[0][0]
         return uri, preferred_labels(session, [uri]).get(uri)
@@ -459,15 +485,32 @@ def load_candidates(session: Session, skill_uris: Sequence[str]) -> list[Candida
         for chunk in _chunks(sorted(attrs)):
             for cid, start in session.execute(
                 select(CourseRun.course_id, CourseRun.start_date).where(
-                    and_(CourseRun.course_id.in_(chunk), CourseRun.withdrawn_at.is_(None),
-                         CourseRun.start_date.is_not(None))
+                    and_(
+                        CourseRun.course_id.in_(chunk),
+                        CourseRun.withdrawn_at.is_(None),
+                        CourseRun.start_date.is_not(None),
+                    )
                 )
             ):
                 starts[cid].append(start)
     out = []
     for cid in sorted(attrs):
-        (title, url, workload, per_week, price, currency, free_audit, cert_type, cert_price, language,
-         languages, provider, eqf, pace) = attrs[cid]
+        (
+            title,
+            url,
+            workload,
+            per_week,
+            price,
+            currency,
+            free_audit,
+            cert_type,
+            cert_price,
+            language,
+            languages,
+            provider,
+            eqf,
+            pace,
+        ) = attrs[cid]
         out.append(
             CandidateCourse(
                 course_id=cid,

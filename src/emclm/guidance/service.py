@@ -162,8 +162,7 @@ def skill_weights(matrix: repo.OccupationMatrix) -> dict[str, float]:
         for s in set(skills):
             df[s] = df.get(s, 0) + 1
     return {
-        s: REUSE_WEIGHT.get(matrix.reuse_level.get(s) or "", 1.0) * (1.0 + math.log(n_occ / d))
-        for s, d in df.items()
+        s: REUSE_WEIGHT.get(matrix.reuse_level.get(s) or "", 1.0) * (1.0 + math.log(n_occ / d)) for s, d in df.items()
     }
 
 
@@ -287,9 +286,7 @@ def pathway_json(gap: Gap, pathway: Pathway) -> dict:
                 "next_start": c.next_start.isoformat() if c.next_start else None,
                 "workload_estimated": c.workload_estimated,
                 "cost": round(c.cost, 4),
-                "covers": [
-                    {"uri": u, "label": labels.get(u), "evidence": c.evidence.get(u, [])} for u in c.covers
-                ],
+                "covers": [{"uri": u, "label": labels.get(u), "evidence": c.evidence.get(u, [])} for u in c.covers],
                 "also_covers": [
                     {"uri": u, "label": labels.get(u), "evidence": c.evidence.get(u, [])} for u in c.also_covers
                 ],

@@ -40,8 +40,15 @@ class Profile:
     def uris(self) -> set[str]:
         return set(self.skills)
 
-    def add(self, uri: str, provenance: str, label: str | None = None, *, score: float | None = None,
-            evidence: list[dict] | None = None) -> None:
+    def add(
+        self,
+        uri: str,
+        provenance: str,
+        label: str | None = None,
+        *,
+        score: float | None = None,
+        evidence: list[dict] | None = None,
+    ) -> None:
         skill = self.skills.get(uri)
         if skill is None:
             skill = self.skills[uri] = ProfileSkill(uri=uri, label=label)

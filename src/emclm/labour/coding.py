@@ -44,11 +44,69 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 # words that say nothing about the occupation in ad titles (gender markers, seniority, contract)
 TITLE_NOISE = {
     # gender and seniority markers, contract words, fillers of ad titles (pl, sv, de, en …)
-    "k", "m", "w", "d", "mw", "mwd", "ki", "ka", "kobieta", "mezczyzna", "senior", "junior", "mid", "regular",
-    "praca", "pracy", "prace", "oferta", "zatrudnie", "zatrud", "umowa", "od", "zaraz", "etat", "sp", "oo", "z", "na",
-    "do", "we", "dla", "i", "o", "jobb", "jobba", "sokes", "soker", "vi", "till", "och", "som", "med", "for", "pa",
-    "hos", "inom", "sommar", "sommaren", "ab", "gesucht", "sofort", "und", "job", "the", "and", "of", "in", "wanted",
-    "hiring", "remote", "full", "time", "part",
+    "k",
+    "m",
+    "w",
+    "d",
+    "mw",
+    "mwd",
+    "ki",
+    "ka",
+    "kobieta",
+    "mezczyzna",
+    "senior",
+    "junior",
+    "mid",
+    "regular",
+    "praca",
+    "pracy",
+    "prace",
+    "oferta",
+    "zatrudnie",
+    "zatrud",
+    "umowa",
+    "od",
+    "zaraz",
+    "etat",
+    "sp",
+    "oo",
+    "z",
+    "na",
+    "do",
+    "we",
+    "dla",
+    "i",
+    "o",
+    "jobb",
+    "jobba",
+    "sokes",
+    "soker",
+    "vi",
+    "till",
+    "och",
+    "som",
+    "med",
+    "for",
+    "pa",
+    "hos",
+    "inom",
+    "sommar",
+    "sommaren",
+    "ab",
+    "gesucht",
+    "sofort",
+    "und",
+    "job",
+    "the",
+    "and",
+    "of",
+    "in",
+    "wanted",
+    "hiring",
+    "remote",
+    "full",
+    "time",
+    "part",
 }
 
 
@@ -136,7 +194,9 @@ class _LangIndex:
 class OccupationRanker:
     """Build once per database (``OccupationRanker.from_session``), then ``rank`` many ads."""
 
-    def __init__(self, occupations: dict[int, tuple[str, str | None]], label_rows: dict[str, list[tuple[int, str, str]]]):
+    def __init__(
+        self, occupations: dict[int, tuple[str, str | None]], label_rows: dict[str, list[tuple[int, str, str]]]
+    ):
         self.occupations = occupations  # id → (uri, isco)
         self.by_uri = {uri: oid for oid, (uri, _) in occupations.items()}
         self._rows = label_rows
@@ -155,8 +215,10 @@ class OccupationRanker:
                 )
             )
         }
-        stmt = select(Label.concept_id, Label.lang, Label.text, Label.kind).join(Concept, Concept.id == Label.concept_id).where(
-            Concept.concept_type == "occupation"
+        stmt = (
+            select(Label.concept_id, Label.lang, Label.text, Label.kind)
+            .join(Concept, Concept.id == Label.concept_id)
+            .where(Concept.concept_type == "occupation")
         )
         if languages:
             stmt = stmt.where(Label.lang.in_(set(languages) | {"en"}))
@@ -237,12 +299,18 @@ class OccupationRanker:
             ranked = [(0.0, occ) for occ in sorted(allowed)]
         if not ranked and isco_prefix:
             # the unit group is known but no label matched: its occupations, ESCO code order
-            ranked = sorted((0.0, occ) for occ, (_, isco) in self.occupations.items() if (isco or "").startswith(isco_prefix))
+            ranked = sorted(
+                (0.0, occ) for occ, (_, isco) in self.occupations.items() if (isco or "").startswith(isco_prefix)
+            )
         top = ranked[:k]
         norm = max((s for s, _ in top), default=1.0) or 1.0
         return [
-            RankedOccupation(uri=self.occupations[o][0], isco=self.occupations[o][1], label=self.label(o, lang),
-                             score=min(1.0, s) if norm <= 1 else s / norm)
+            RankedOccupation(
+                uri=self.occupations[o][0],
+                isco=self.occupations[o][1],
+                label=self.label(o, lang),
+                score=min(1.0, s) if norm <= 1 else s / norm,
+            )
             for s, o in top
         ]
 

@@ -29,13 +29,18 @@ def load_vacancy_sources(path: Path | None = None) -> dict[str, SourceConfig]:
         raw = entry.get("path")
         paths = raw if isinstance(raw, list) else [raw]
         resolved = [str(p if Path(p).is_absolute() else (path.parent / p)) for p in paths if p]
-        out[name] = SourceConfig(name=name, kind=kind, path=resolved if len(resolved) != 1 else resolved[0],
-                                 options=dict(entry.get("options", {})))
+        out[name] = SourceConfig(
+            name=name,
+            kind=kind,
+            path=resolved if len(resolved) != 1 else resolved[0],
+            options=dict(entry.get("options", {})),
+        )
     return out
 
 
-def source_for(arg: str, kind: str | None = None, options: dict | None = None,
-               configured: dict[str, SourceConfig] | None = None) -> SourceConfig:
+def source_for(
+    arg: str, kind: str | None = None, options: dict | None = None, configured: dict[str, SourceConfig] | None = None
+) -> SourceConfig:
     """A configured source by name, or an ad-hoc one for a file or folder (kind guessed)."""
     configured = load_vacancy_sources() if configured is None else configured
     if arg in configured:
@@ -45,5 +50,7 @@ def source_for(arg: str, kind: str | None = None, options: dict | None = None,
         return cfg
     p = Path(arg)
     if not p.exists():
-        raise ValueError(f"no configured vacancy source and no file or folder named {arg!r} (configured: {sorted(configured)})")
+        raise ValueError(
+            f"no configured vacancy source and no file or folder named {arg!r} (configured: {sorted(configured)})"
+        )
     return SourceConfig(name=f"file:{p.name}", kind=kind or guess_kind(p), path=str(p), options=dict(options or {}))

@@ -76,8 +76,13 @@ class Filters:
         return stmt
 
     def as_dict(self) -> dict:
-        return {"region": self.region, "country": self.country, "month_from": self.month_from,
-                "month_to": self.month_to, "methods": list(self.methods)}
+        return {
+            "region": self.region,
+            "country": self.country,
+            "month_from": self.month_from,
+            "month_to": self.month_to,
+            "methods": list(self.methods),
+        }
 
 
 def _measure(weighted: bool):
@@ -89,7 +94,12 @@ def total_vacancies(session: Session, f: Filters, weighted: bool = False) -> flo
 
 
 def months(session: Session, f: Filters) -> list[str]:
-    return [m for (m,) in session.execute(f.where(select(distinct(Vacancy.month)).where(Vacancy.month.is_not(None))).order_by(Vacancy.month))]
+    return [
+        m
+        for (m,) in session.execute(
+            f.where(select(distinct(Vacancy.month)).where(Vacancy.month.is_not(None))).order_by(Vacancy.month)
+        )
+    ]
 
 
 def _prev_month(m: str) -> str:
@@ -102,8 +112,11 @@ def _grouped(session: Session, f: Filters, by: str, level: int, weighted: bool, 
     meas = _measure(weighted)
     if by == "skill":
         key = VacancySkill.skill_id
-        stmt = select(key, meas).select_from(Vacancy).join(VacancySkill, VacancySkill.vacancy_id == Vacancy.id).where(
-            VacancySkill.method.in_(f.methods)
+        stmt = (
+            select(key, meas)
+            .select_from(Vacancy)
+            .join(VacancySkill, VacancySkill.vacancy_id == Vacancy.id)
+            .where(VacancySkill.method.in_(f.methods))
         )
     elif by == "occupation":
         key = Vacancy.occupation_id
@@ -154,21 +167,38 @@ def demand(
         prev = None
         for m in sorted(counts):
             c = counts[m]
-            items.append({"key": m, "label": m, "count": c, "share": c / total if total else 0.0,
-                          "growth": ((c - prev) / prev) if prev else None})
+            items.append(
+                {
+                    "key": m,
+                    "label": m,
+                    "count": c,
+                    "share": c / total if total else 0.0,
+                    "growth": ((c - prev) / prev) if prev else None,
+                }
+            )
             prev = c
         ranked = items
     else:
         ranked_keys = sorted(counts, key=lambda k: (-counts[k], str(k)))[:limit]
         labels = _labels(session, by, ranked_keys, lang)
         ranked = [
-            {**labels.get(k, {"key": k, "label": None}), "count": counts[k], "share": counts[k] / total if total else 0.0,
-             "growth": growth.get(k)}
+            {
+                **labels.get(k, {"key": k, "label": None}),
+                "count": counts[k],
+                "share": counts[k] / total if total else 0.0,
+                "growth": growth.get(k),
+            }
             for k in ranked_keys
         ]
     return {
-        "by": by, "level": level if by == "region" else None, "filters": f.as_dict(), "weighted": weighted,
-        "total_vacancies": total, "latest_month": latest, "months": all_months, "items": ranked,
+        "by": by,
+        "level": level if by == "region" else None,
+        "filters": f.as_dict(),
+        "weighted": weighted,
+        "total_vacancies": total,
+        "latest_month": latest,
+        "months": all_months,
+        "items": ranked,
     }
 
 
@@ -177,7 +207,11 @@ def _labels(session: Session, by: str, keys: list, lang: str) -> dict:
     if by in ("skill", "occupation"):
         ids = [k for k in keys if k is not None]
         labels = preferred_labels(session, ids, lang)
-        rows = session.execute(select(Concept.id, Concept.uri, Concept.isco_code).where(Concept.id.in_(ids))).all() if ids else []
+        rows = (
+            session.execute(select(Concept.id, Concept.uri, Concept.isco_code).where(Concept.id.in_(ids))).all()
+            if ids
+            else []
+        )
         for cid, uri, isco in rows:
             item = {"key": uri, "uri": uri, "label": labels.get(cid)}
             if by == "occupation":
@@ -246,14 +280,26 @@ def gaps(
     top = rows[:limit]
     labels = _labels(session, "skill", [r[1] for r in top], label_lang)
     items = [
-        {**labels.get(sid, {"key": sid, "label": None}), "vacancies": c, "demand_share": share, "courses": courses,
-         "status": "none" if courses == 0 else ("poor" if courses < poor_below else "covered"), "gap_score": score}
+        {
+            **labels.get(sid, {"key": sid, "label": None}),
+            "vacancies": c,
+            "demand_share": share,
+            "courses": courses,
+            "status": "none" if courses == 0 else ("poor" if courses < poor_below else "covered"),
+            "gap_score": score,
+        }
         for score, sid, c, share, courses in top
     ]
     return {
-        "filters": f.as_dict(), "course_lang": lang, "weighted": weighted, "total_vacancies": total,
-        "skills_in_demand": len(rows), "skills_without_courses": uncovered, "skills_poorly_covered": poor,
-        "poor_below": poor_below, "items": items,
+        "filters": f.as_dict(),
+        "course_lang": lang,
+        "weighted": weighted,
+        "total_vacancies": total,
+        "skills_in_demand": len(rows),
+        "skills_without_courses": uncovered,
+        "skills_poorly_covered": poor,
+        "poor_below": poor_below,
+        "items": items,
     }
 
 

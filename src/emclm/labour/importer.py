@@ -22,7 +22,7 @@ from emclm.catalogue.records import RecordError
 from emclm.db.base import utcnow
 from emclm.db.session import session_scope
 from emclm.labour.models import Vacancy, VacancyImport, VacancySkill
-from emclm.labour.normalise import NORMALISER_VERSION, Normaliser, NormalisedVacancy
+from emclm.labour.normalise import NORMALISER_VERSION, NormalisedVacancy, Normaliser
 from emclm.labour.sources.base import VacancySource
 from emclm.labour.tagging import VacancySkillTagger
 
@@ -196,5 +196,7 @@ def _store(session, source: str, batch: list[tuple[NormalisedVacancy, Any]], rep
         row.tagger_version = f"{NORMALISER_VERSION}"
         session.flush()
         for skill_id, score, method, evidence in nv.skills:
-            session.add(VacancySkill(vacancy_id=row.id, skill_id=skill_id, score=score, method=method, evidence=evidence))
+            session.add(
+                VacancySkill(vacancy_id=row.id, skill_id=skill_id, score=score, method=method, evidence=evidence)
+            )
     session.flush()

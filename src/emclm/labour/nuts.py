@@ -23,11 +23,36 @@ from emclm.taxonomy.text import fold
 # ISO 3166-1 alpha-2 → NUTS country code where they differ
 ISO_TO_NUTS = {"GR": "EL", "GB": "UK"}
 COUNTRY_WORDS = {
-    "polska": "PL", "poland": "PL", "sverige": "SE", "sweden": "SE", "schweden": "SE", "suede": "SE",
-    "deutschland": "DE", "germany": "DE", "france": "FR", "espana": "ES", "spain": "ES", "italia": "IT",
-    "italy": "IT", "nederland": "NL", "netherlands": "NL", "norge": "NO", "norway": "NO", "danmark": "DK",
-    "denmark": "DK", "suomi": "FI", "finland": "FI", "osterreich": "AT", "austria": "AT", "belgique": "BE",
-    "belgie": "BE", "belgium": "BE", "portugal": "PT", "ireland": "IE", "cesko": "CZ", "czechia": "CZ",
+    "polska": "PL",
+    "poland": "PL",
+    "sverige": "SE",
+    "sweden": "SE",
+    "schweden": "SE",
+    "suede": "SE",
+    "deutschland": "DE",
+    "germany": "DE",
+    "france": "FR",
+    "espana": "ES",
+    "spain": "ES",
+    "italia": "IT",
+    "italy": "IT",
+    "nederland": "NL",
+    "netherlands": "NL",
+    "norge": "NO",
+    "norway": "NO",
+    "danmark": "DK",
+    "denmark": "DK",
+    "suomi": "FI",
+    "finland": "FI",
+    "osterreich": "AT",
+    "austria": "AT",
+    "belgique": "BE",
+    "belgie": "BE",
+    "belgium": "BE",
+    "portugal": "PT",
+    "ireland": "IE",
+    "cesko": "CZ",
+    "czechia": "CZ",
 }
 
 
@@ -64,7 +89,9 @@ class NutsTable:
         self.places: dict[tuple[str, str, str], str] = {}
         with (base / "place-names.csv").open(encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
-                self.places[(row["country"], row["kind"], fold(row["name"]) if row["kind"] != "lan_code" else row["name"])] = row["nuts"]
+                self.places[
+                    (row["country"], row["kind"], fold(row["name"]) if row["kind"] != "lan_code" else row["name"])
+                ] = row["nuts"]
         # region names (folded) → code, per country, for sources that write the region's name
         self.by_name: dict[tuple[str, str], str] = {}
         for r in self.regions.values():
@@ -138,8 +165,9 @@ class NutsTable:
         import re
 
         def words(kind: str) -> list[tuple[str, str]]:
-            return sorted(((k[2], v) for k, v in self.places.items() if k[0] == "PL" and k[1] == kind),
-                          key=lambda kv: -len(kv[0]))
+            return sorted(
+                ((k[2], v) for k, v in self.places.items() if k[0] == "PL" and k[1] == kind), key=lambda kv: -len(kv[0])
+            )
 
         self._pl_voiv = [(re.compile(r"\b%s\b" % re.escape(name)), code) for name, code in words("voivodeship")]
         self._pl_abroad = [re.compile(r"\b%s\b" % re.escape(name)) for name, _ in words("abroad")]
@@ -230,7 +258,11 @@ class NutsTable:
                 key_lan = key + " lan"
             else:
                 key_lan = key
-            hit = self.by_name.get(("SE", key_lan)) or self.by_name.get(("SE", key)) or self.places.get(("SE", "city", key))
+            hit = (
+                self.by_name.get(("SE", key_lan))
+                or self.by_name.get(("SE", key))
+                or self.places.get(("SE", "city", key))
+            )
             if hit:
                 return hit
             # several names in one text ("Västra Götalands län Vänersborg"): the first known 1–3 word name

@@ -53,8 +53,14 @@ def _plain(evidence: Any) -> Any:
 
 
 class VacancySkillTagger:
-    def __init__(self, skill_ids: dict[str, int], labels: dict[str, dict[str, int]], extractor: Any | None = None,
-                 k: int = MAX_SKILLS, occupation_skills: dict[int, list[int]] | None = None):
+    def __init__(
+        self,
+        skill_ids: dict[str, int],
+        labels: dict[str, dict[str, int]],
+        extractor: Any | None = None,
+        k: int = MAX_SKILLS,
+        occupation_skills: dict[int, list[int]] | None = None,
+    ):
         self.skill_ids = skill_ids  # uri → id
         self.labels = labels  # lang → folded label → skill id
         self.extractor = extractor
@@ -68,8 +74,9 @@ class VacancySkillTagger:
         return f"declared + {type(self.extractor).__module__}.{type(self.extractor).__name__}"
 
     @classmethod
-    def from_session(cls, session: Session, url: str | None = None, extractor: Any | None = None,
-                     use_extractor: bool = True) -> VacancySkillTagger:
+    def from_session(
+        cls, session: Session, url: str | None = None, extractor: Any | None = None, use_extractor: bool = True
+    ) -> VacancySkillTagger:
         ids = dict(session.execute(select(Concept.uri, Concept.id).where(Concept.concept_type == "skill")).all())
         labels: dict[str, dict[str, int]] = {}
         for cid, lang, norm, kind in session.execute(
@@ -84,7 +91,9 @@ class VacancySkillTagger:
             extractor = load_extractor(url or session.get_bind().url.render_as_string(hide_password=False))
         occ_skills: dict[int, list[int]] = {}
         for occ, skill in session.execute(
-            select(OccupationSkill.occupation_id, OccupationSkill.skill_id).where(OccupationSkill.relation_type == "essential")
+            select(OccupationSkill.occupation_id, OccupationSkill.skill_id).where(
+                OccupationSkill.relation_type == "essential"
+            )
         ):
             occ_skills.setdefault(occ, []).append(skill)
         return cls(ids, labels, extractor, occupation_skills=occ_skills)
@@ -126,7 +135,14 @@ class VacancySkillTagger:
                     if sid is None or float(item.score) < MIN_EXTRACTED_SCORE:
                         continue
                     ev = getattr(item, "evidence", None) or []
-                    rows.append((sid, float(item.score), "extracted", [_plain(e) for e in (ev if isinstance(ev, list) else [ev])][:5]))
+                    rows.append(
+                        (
+                            sid,
+                            float(item.score),
+                            "extracted",
+                            [_plain(e) for e in (ev if isinstance(ev, list) else [ev])][:5],
+                        )
+                    )
                 out[i] = rows
         return out
 

@@ -13,6 +13,15 @@ from emclm.search.indexer import enable_auto_indexing, index_courses, remove_cou
 from emclm.search.service import Hit, SearchError, SearchRequest, SearchResult, search, suggest
 
 __all__ = [
-    "FACETS", "Filters", "Hit", "SearchError", "SearchRequest", "SearchResult",
-    "enable_auto_indexing", "index_courses", "remove_courses", "search", "suggest",
+    "FACETS",
+    "Filters",
+    "Hit",
+    "SearchError",
+    "SearchRequest",
+    "SearchResult",
+    "enable_auto_indexing",
+    "index_courses",
+    "remove_courses",
+    "search",
+    "suggest",
 ]

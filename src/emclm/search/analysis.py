@@ -23,36 +23,101 @@ from emclm.taxonomy.text import fold
 
 # ISO 639-1 → Snowball algorithm name (PyStemmer and PostgreSQL use the same names).
 SNOWBALL = {
-    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish",
-    "nl": "dutch", "en": "english", "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french",
-    "de": "german", "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish",
-    "it": "italian", "lt": "lithuanian", "ne": "nepali", "no": "norwegian", "nb": "norwegian",
-    "fa": "persian", "pl": "polish", "pt": "portuguese", "ro": "romanian", "ru": "russian",
-    "sr": "serbian", "es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+    "ar": "arabic",
+    "hy": "armenian",
+    "eu": "basque",
+    "ca": "catalan",
+    "cs": "czech",
+    "da": "danish",
+    "nl": "dutch",
+    "en": "english",
+    "eo": "esperanto",
+    "et": "estonian",
+    "fi": "finnish",
+    "fr": "french",
+    "de": "german",
+    "el": "greek",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "id": "indonesian",
+    "ga": "irish",
+    "it": "italian",
+    "lt": "lithuanian",
+    "ne": "nepali",
+    "no": "norwegian",
+    "nb": "norwegian",
+    "fa": "persian",
+    "pl": "polish",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sr": "serbian",
+    "es": "spanish",
+    "sv": "swedish",
+    "ta": "tamil",
+    "tr": "turkish",
+    "yi": "yiddish",
 }
 # Text search configurations shipped with PostgreSQL 13–17 (checked again at run time).
 PG_CONFIGS = {
-    "arabic", "armenian", "basque", "catalan", "danish", "dutch", "english", "finnish", "french", "german",
-    "greek", "hindi", "hungarian", "indonesian", "irish", "italian", "lithuanian", "nepali", "norwegian",
-    "portuguese", "romanian", "russian", "serbian", "spanish", "swedish", "tamil", "turkish", "yiddish",
+    "arabic",
+    "armenian",
+    "basque",
+    "catalan",
+    "danish",
+    "dutch",
+    "english",
+    "finnish",
+    "french",
+    "german",
+    "greek",
+    "hindi",
+    "hungarian",
+    "indonesian",
+    "irish",
+    "italian",
+    "lithuanian",
+    "nepali",
+    "norwegian",
+    "portuguese",
+    "romanian",
+    "russian",
+    "serbian",
+    "spanish",
+    "swedish",
+    "tamil",
+    "turkish",
+    "yiddish",
 }
 
 # Small function-word lists (folded) so that natural-language queries ("cours pour devenir …")
 # do not match every course; the catalogue's own text keeps them (phrases still work).
 STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset("a an and are as at be by for from how in into is it of on or the to with your you "
-                    "learn learning course courses online introduction intro become becoming want i my "
-                    "what about".split()),
-    "fr": frozenset("a au aux avec ce ces dans de des du en et la le les l d un une pour par sur ou qui que "
-                    "cours formation mooc devenir apprendre introduction je veux mon ma en ligne est".split()),
-    "es": frozenset("a al con de del el en la las los lo un una unos unas para por y o que se su sus "
-                    "curso cursos aprender introduccion convertirse ser quiero como mi linea es".split()),
-    "de": frozenset("der die das den dem des ein eine einen einem und oder in im mit fur von zu zum zur "
-                    "auf ist kurs kurse werden lernen einfuhrung ich will wie mein online".split()),
-    "it": frozenset("a al alla allo ai agli alle con di del della dei degli delle e ed il lo la i gli le "
-                    "un una uno in per su o che corso corsi diventare imparare introduzione voglio mio".split()),
-    "pt": frozenset("a o os as de do da dos das e em no na um uma para por com curso cursos aprender "
-                    "introducao tornar se ser".split()),
+    "en": frozenset(
+        "a an and are as at be by for from how in into is it of on or the to with your you "
+        "learn learning course courses online introduction intro become becoming want i my "
+        "what about".split()
+    ),
+    "fr": frozenset(
+        "a au aux avec ce ces dans de des du en et la le les l d un une pour par sur ou qui que "
+        "cours formation mooc devenir apprendre introduction je veux mon ma en ligne est".split()
+    ),
+    "es": frozenset(
+        "a al con de del el en la las los lo un una unos unas para por y o que se su sus "
+        "curso cursos aprender introduccion convertirse ser quiero como mi linea es".split()
+    ),
+    "de": frozenset(
+        "der die das den dem des ein eine einen einem und oder in im mit fur von zu zum zur "
+        "auf ist kurs kurse werden lernen einfuhrung ich will wie mein online".split()
+    ),
+    "it": frozenset(
+        "a al alla allo ai agli alle con di del della dei degli delle e ed il lo la i gli le "
+        "un una uno in per su o che corso corsi diventare imparare introduzione voglio mio".split()
+    ),
+    "pt": frozenset(
+        "a o os as de do da dos das e em no na um uma para por com curso cursos aprender "
+        "introducao tornar se ser".split()
+    ),
     "nl": frozenset("de het een en in van voor met op te cursus cursussen leren worden inleiding".split()),
 }
 ANY_STOP = frozenset().union(*STOPWORDS.values())

@@ -21,9 +21,9 @@ import numpy as np
 from sqlalchemy import bindparam, delete, insert, text
 from sqlalchemy.orm import Session
 
-from emclm.taxonomy.text import fold
 from emclm.search.analysis import ANY_STOP, pg_config, stem_tokens
 from emclm.search.schema import search_document
+from emclm.taxonomy.text import fold
 
 
 @dataclass
@@ -156,7 +156,10 @@ class SqliteFtsBackend(SearchBackend):
         session.execute(insert(search_document), docs)
         session.execute(
             text("INSERT INTO search_fts(rowid, title, body) VALUES (:course_id, :title_terms, :body_terms)"),
-            [{"course_id": d["course_id"], "title_terms": d["title_terms"], "body_terms": d["body_terms"]} for d in docs],
+            [
+                {"course_id": d["course_id"], "title_terms": d["title_terms"], "body_terms": d["body_terms"]}
+                for d in docs
+            ],
         )
 
     @staticmethod
@@ -210,8 +213,11 @@ class SqliteFtsBackend(SearchBackend):
     def posting_lists(self, session: Session, keys: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         out = []
         for key in keys:  # one FTS5 cursor a phrase: rows come in rowid order
-            rows = _raw_rows(session, "SELECT rowid, bm25(search_fts, 3.0, 1.0) FROM search_fts WHERE search_fts MATCH :q",
-                             {"q": key})
+            rows = _raw_rows(
+                session,
+                "SELECT rowid, bm25(search_fts, 3.0, 1.0) FROM search_fts WHERE search_fts MATCH :q",
+                {"q": key},
+            )
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
             # FTS5 returns -1.0 * score: negating gives the phrase's term of the sum bit for bit
             out.append((ids, -np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))))
@@ -219,11 +225,18 @@ class SqliteFtsBackend(SearchBackend):
 
     def frequent_keys(self, session: Session) -> list[tuple[str, int]]:
         # fts5vocab reads the index's term dictionary; a temp table is private to this connection
-        _raw_rows(session, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_fts_terms USING fts5vocab(main, search_fts, row)", {})
+        _raw_rows(
+            session,
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_fts_terms USING fts5vocab(main, search_fts, row)",
+            {},
+        )
         # terms in fewer than ``warm_min_docs`` rows cost a search well under a millisecond to fetch:
         # on a small index, fetching each of them ahead (one statement a phrase here) only takes CPU
-        rows = _raw_rows(session, "SELECT term, doc FROM temp.search_fts_terms WHERE doc >= :m ORDER BY doc DESC, term",
-                         {"m": self.warm_min_docs})
+        rows = _raw_rows(
+            session,
+            "SELECT term, doc FROM temp.search_fts_terms WHERE doc >= :m ORDER BY doc DESC, term",
+            {"m": self.warm_min_docs},
+        )
         # the index keeps function words (phrases need them); the user's words never include them alone
         return [(_fts5_token(t), int(n)) for t, n in rows if t not in ANY_STOP]
 
@@ -239,11 +252,13 @@ class SqliteFtsBackend(SearchBackend):
         )
         return [r[0] for r in rows]
 
-
     def term_exists(self, session: Session, word: str, lang: str | None) -> bool:
         stems = {word, *stem_tokens([word], lang)}
         expr = " OR ".join(_fts5_token(s) for s in stems)
-        return session.execute(text("SELECT 1 FROM search_fts WHERE search_fts MATCH :q LIMIT 1"), {"q": expr}).first() is not None
+        return (
+            session.execute(text("SELECT 1 FROM search_fts WHERE search_fts MATCH :q LIMIT 1"), {"q": expr}).first()
+            is not None
+        )
 
 
 _DOC_COLUMNS = [c.name for c in search_document.columns]
@@ -272,9 +287,14 @@ class PostgresFtsBackend(SearchBackend):
         rows = []
         for d in docs:
             cfg, python_stem = pg_config(d["lang"])
-            rows.append({**{c: d.get(c) for c in _DOC_COLUMNS}, "cfg": cfg,
-                         "t": d["title_terms"] if python_stem else fold(d["title"]),
-                         "b": d["body_terms"] if python_stem else fold(d["body"])})
+            rows.append(
+                {
+                    **{c: d.get(c) for c in _DOC_COLUMNS},
+                    "cfg": cfg,
+                    "t": d["title_terms"] if python_stem else fold(d["title"]),
+                    "b": d["body_terms"] if python_stem else fold(d["body"]),
+                }
+            )
         session.execute(text(_INSERT_SQL), rows)
 
     @staticmethod
@@ -345,18 +365,30 @@ class PostgresFtsBackend(SearchBackend):
         )
         found = {int(i) - 1: (ids, sc) for i, ids, sc in rows}
         empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
-        return [(np.fromstring(found[i][0], dtype=np.int64, sep=" "), np.fromstring(found[i][1], dtype=np.float32, sep=" "))
-                if i in found else empty for i in range(len(keys))]
+        return [
+            (np.fromstring(found[i][0], dtype=np.int64, sep=" "), np.fromstring(found[i][1], dtype=np.float32, sep=" "))
+            if i in found
+            else empty
+            for i in range(len(keys))
+        ]
 
     def frequent_keys(self, session: Session) -> list[tuple[str, int]]:
-        return [(w, int(n)) for w, n in _raw_rows(
-            session, "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_document') ORDER BY ndoc DESC, word", {})]
+        return [
+            (w, int(n))
+            for w, n in _raw_rows(
+                session,
+                "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_document') ORDER BY ndoc DESC, word",
+                {},
+            )
+        ]
 
     def check(self, session: Session, match: MatchSql, ids: list[int]) -> list[tuple[int, float]]:
         if not ids:
             return []
-        sql = (f"SELECT d.course_id, {match.score_sql} FROM {match.from_sql}"
-               f" WHERE d.course_id = ANY(:check_ids) AND {match.where_sql}")
+        sql = (
+            f"SELECT d.course_id, {match.score_sql} FROM {match.from_sql}"
+            f" WHERE d.course_id = ANY(:check_ids) AND {match.where_sql}"
+        )
         return _raw_rows(session, sql, {**match.params, "check_ids": list(ids)})
 
     def bare_match(self, session: Session, q: str, lang: str | None, limit: int = 20) -> list[int]:
@@ -386,18 +418,25 @@ class PostgresFtsBackend(SearchBackend):
         is put back afterwards. No JIT either: a statement priced with the sequential-scan penalty
         (10^10) would be compiled (tens of ms) on every run."""
         prev = session.execute(
-            text("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true),"
-                 " current_setting('jit'), set_config('jit', 'off', true)")
+            text(
+                "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true),"
+                " current_setting('jit'), set_config('jit', 'off', true)"
+            )
         ).first()
         yield
-        session.execute(text("SELECT set_config('enable_seqscan', :seq, true), set_config('jit', :jit, true)"),
-                        {"seq": prev[0], "jit": prev[2]})
+        session.execute(
+            text("SELECT set_config('enable_seqscan', :seq, true), set_config('jit', :jit, true)"),
+            {"seq": prev[0], "jit": prev[2]},
+        )
 
     def term_exists(self, session: Session, word: str, lang: str | None) -> bool:
         tsq, params = self.tsquery_sql([Clause(lang=lang, tokens=[word]), Clause(lang=None, tokens=[word])])
         if not tsq:
             return False
-        return session.execute(text(f"SELECT 1 FROM search_document WHERE tsv @@ {tsq} LIMIT 1"), params).first() is not None
+        return (
+            session.execute(text(f"SELECT 1 FROM search_document WHERE tsv @@ {tsq} LIMIT 1"), params).first()
+            is not None
+        )
 
 
 def _tsquery_literal(lexeme: str) -> str:

@@ -112,9 +112,15 @@ class Columns:
         if not f.active():
             return None
         mask = np.ones(len(self.ids), dtype=bool)
-        for name, wanted in (("language", f.language), ("provider", f.provider), ("organisation", f.organisation),
-                             ("subject", f.subject), ("eqf_level", [int(x) for x in f.eqf_level]),
-                             ("certificate_type", f.certificate_type), ("pace", f.pace)):
+        for name, wanted in (
+            ("language", f.language),
+            ("provider", f.provider),
+            ("organisation", f.organisation),
+            ("subject", f.subject),
+            ("eqf_level", [int(x) for x in f.eqf_level]),
+            ("certificate_type", f.certificate_type),
+            ("pace", f.pace),
+        ):
             if wanted:
                 mask &= np.isin(self.codes[name], self._codes_for(name, list(wanted)))
         if f.price == "free":
@@ -161,7 +167,9 @@ class Columns:
             rows.append(("ects", name, None, int(np.count_nonzero((e >= lo) & (e < hi if hi is not None else True)))))
         w = self.workload[pos]
         for name, lo, hi in WORKLOAD_BANDS:
-            rows.append(("workload", name, None, int(np.count_nonzero((w >= lo) & (w < hi if hi is not None else True)))))
+            rows.append(
+                ("workload", name, None, int(np.count_nonzero((w >= lo) & (w < hi if hi is not None else True))))
+            )
         self_paced = self._self_paced()[pos]
         ns = self.next_start(today)[pos]
         for wk in START_WEEKS:
@@ -183,17 +191,36 @@ def build(session: Session) -> Columns:
     gen = generation(session)
     d = search_document.c
     rows = session.execute(
-        select(d.course_id, d.language, d.provider, d.provider_name, d.organisation, d.subject, d.eqf_level,
-               d.is_free, d.certificate_type, d.ects_credits, d.pace, d.workload_hours, d.run_starts)
-        .order_by(d.course_id)
+        select(
+            d.course_id,
+            d.language,
+            d.provider,
+            d.provider_name,
+            d.organisation,
+            d.subject,
+            d.eqf_level,
+            d.is_free,
+            d.certificate_type,
+            d.ects_credits,
+            d.pace,
+            d.workload_hours,
+            d.run_starts,
+        ).order_by(d.course_id)
     ).all()
     n = len(rows)
     cols = list(zip(*rows)) if rows else [[] for _ in range(13)]
     ids = np.fromiter(cols[0], dtype=np.int64, count=n)
     codes: dict[str, np.ndarray] = {}
     values: dict[str, list] = {}
-    for name, i in (("language", 1), ("provider", 2), ("organisation", 4), ("subject", 5), ("eqf_level", 6),
-                    ("certificate_type", 8), ("pace", 10)):
+    for name, i in (
+        ("language", 1),
+        ("provider", 2),
+        ("organisation", 4),
+        ("subject", 5),
+        ("eqf_level", 6),
+        ("certificate_type", 8),
+        ("pace", 10),
+    ):
         index: dict = {}
         codes[name] = np.fromiter(
             (-1 if v is None else index.setdefault(v, len(index)) for v in cols[i]), dtype=np.int32, count=n
@@ -213,8 +240,9 @@ def build(session: Session) -> Columns:
         if rs:
             days.extend(sorted(date.fromisoformat(x).toordinal() for x in rs.split()))
         ptr[i + 1] = len(days)
-    return Columns(gen, ids, codes, values, provider_label, is_free, ects, workload, ptr,
-                   np.array(days, dtype=np.int32))
+    return Columns(
+        gen, ids, codes, values, provider_label, is_free, ects, workload, ptr, np.array(days, dtype=np.int32)
+    )
 
 
 _cache: dict[str, Columns] = {}

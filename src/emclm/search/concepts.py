@@ -64,8 +64,15 @@ def build_label_keys(session: Session, langs: list[str] | None = None, chunk: in
             if (key, cid) in seen:
                 continue
             seen.add((key, cid))
-            batch.append({"lang": lang, "key": key, "n_stems": key.count(" ") + 1, "concept_id": cid,
-                          "preferred": kind == "preferred"})
+            batch.append(
+                {
+                    "lang": lang,
+                    "key": key,
+                    "n_stems": key.count(" ") + 1,
+                    "concept_id": cid,
+                    "preferred": kind == "preferred",
+                }
+            )
             if len(batch) >= chunk:
                 session.execute(insert(search_label_key), batch)
                 written += len(batch)
@@ -107,8 +114,12 @@ def _memory_keys(session: Session, lang: str) -> dict[str, list[tuple[int, bool]
         rows = session.execute(
             select(Label.concept_id, Label.norm, Label.kind)
             .join(Concept, Concept.id == Label.concept_id)
-            .where(Label.lang == lang, Label.kind.in_(("preferred", "alternative")),
-                   Concept.concept_type.in_(("skill", "occupation")), Concept.status.is_distinct_from("unlisted"))
+            .where(
+                Label.lang == lang,
+                Label.kind.in_(("preferred", "alternative")),
+                Concept.concept_type.in_(("skill", "occupation")),
+                Concept.status.is_distinct_from("unlisted"),
+            )
         ).all()
         for cid, norm, kind in rows:
             key = label_key((norm or "").split(), lang)
@@ -191,5 +202,3 @@ def match_concepts(session: Session, q: str, langs: list[str], limit: int = 12) 
 
 def label_count(session: Session) -> int:
     return session.execute(select(func.count()).select_from(search_label_key)).scalar_one()
-
-

@@ -64,7 +64,9 @@ def build_embeddings(session: Session, limit: int | None = None, batch: int = 32
     have = dict(session.execute(select(search_embedding.c.course_id, search_embedding.c.text_hash)).all())
     todo = []
     for cid, title, body in session.execute(
-        select(search_document.c.course_id, search_document.c.title, search_document.c.body).order_by(search_document.c.course_id)
+        select(search_document.c.course_id, search_document.c.title, search_document.c.body).order_by(
+            search_document.c.course_id
+        )
     ):
         t = course_text(title, body)
         h = hashlib.sha256(t.encode()).hexdigest()
@@ -80,7 +82,10 @@ def build_embeddings(session: Session, limit: int | None = None, batch: int = 32
         session.execute(delete(search_embedding).where(search_embedding.c.course_id.in_([c for c, _, _ in chunk])))
         session.execute(
             insert(search_embedding),
-            [{"course_id": c, "model": MODEL, "text_hash": h, "vector": q[i].tobytes()} for i, (c, _, h) in enumerate(chunk)],
+            [
+                {"course_id": c, "model": MODEL, "text_hash": h, "vector": q[i].tobytes()}
+                for i, (c, _, h) in enumerate(chunk)
+            ],
         )
         written += len(chunk)
     if written:
@@ -102,14 +107,17 @@ def _matrix(session: Session) -> tuple[np.ndarray, np.ndarray]:
             entry = (now, token, entry[2], entry[3])
         else:
             rows = session.execute(
-                select(search_embedding.c.course_id, search_embedding.c.vector).where(search_embedding.c.model == MODEL)
+                select(search_embedding.c.course_id, search_embedding.c.vector)
+                .where(search_embedding.c.model == MODEL)
                 .order_by(search_embedding.c.course_id)
             ).all()
             ids = np.array([r[0] for r in rows], dtype=np.int64)
             # float32 once here (400 MB per million courses), not per query
             mat = (
-                np.frombuffer(b"".join(r[1] for r in rows), dtype=np.int8).reshape(len(rows), DIM).astype(np.float32) / 127.0
-                if rows else np.zeros((0, DIM), dtype=np.float32)
+                np.frombuffer(b"".join(r[1] for r in rows), dtype=np.int8).reshape(len(rows), DIM).astype(np.float32)
+                / 127.0
+                if rows
+                else np.zeros((0, DIM), dtype=np.float32)
             )
             entry = (now, token, ids, mat)
             _nearest_memo.clear()

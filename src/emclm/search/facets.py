@@ -17,8 +17,17 @@ from datetime import date, timedelta
 from sqlalchemy import bindparam
 
 FACETS = (
-    "language", "provider", "organisation", "subject", "eqf_level", "price", "certificate_type",
-    "ects", "pace", "starts_within", "workload",
+    "language",
+    "provider",
+    "organisation",
+    "subject",
+    "eqf_level",
+    "price",
+    "certificate_type",
+    "ects",
+    "pace",
+    "starts_within",
+    "workload",
 )
 WORKLOAD_BANDS = (("lt10", 0, 10), ("10-30", 10, 30), ("30-100", 30, 100), ("100plus", 100, None))
 ECTS_BANDS = (("lt3", 0, 3), ("3-5", 3, 6), ("6plus", 6, None))
@@ -43,9 +52,20 @@ class Filters:
 
     def active(self) -> bool:
         return any(
-            [self.language, self.provider, self.organisation, self.subject, self.eqf_level, self.price,
-             self.certificate_type, self.ects, self.pace, self.starts_within_weeks, self.workload,
-             self.workload_max_hours is not None]
+            [
+                self.language,
+                self.provider,
+                self.organisation,
+                self.subject,
+                self.eqf_level,
+                self.price,
+                self.certificate_type,
+                self.ects,
+                self.pace,
+                self.starts_within_weeks,
+                self.workload,
+                self.workload_max_hours is not None,
+            ]
         )
 
 
@@ -188,8 +208,11 @@ def merge_facets(sql_rows, extra: dict[str, list[dict]]) -> tuple[int, dict[str,
             counts[f][it["value"]] += it["count"]
             labels.setdefault((f, it["value"]), it["label"])
     out: dict[str, list[dict]] = {}
-    ordered = {"workload": [b[0] for b in WORKLOAD_BANDS], "ects": [b[0] for b in ECTS_BANDS],
-               "starts_within": [str(w) for w in START_WEEKS]}
+    ordered = {
+        "workload": [b[0] for b in WORKLOAD_BANDS],
+        "ects": [b[0] for b in ECTS_BANDS],
+        "starts_within": [str(w) for w in START_WEEKS],
+    }
     for name, counter in counts.items():
         if name in ordered:
             items = [(v, counter[v]) for v in ordered[name] if counter[v]]

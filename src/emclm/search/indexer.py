@@ -65,8 +65,11 @@ def document_for(course: Course) -> dict:
         + [t for t in _text_list(course.description_i18n) if t != course.description]
         + _text_list(course.learning_outcomes)
         + _text_list(course.keywords)
-        + [course.subject_label or "", course.organisation.name if course.organisation else "",
-           course.provider.name if course.provider else ""]
+        + [
+            course.subject_label or "",
+            course.organisation.name if course.organisation else "",
+            course.provider.name if course.provider else "",
+        ]
     )
     title = " ".join(t for t in titles if t)
     body = " ".join(p for p in body_parts if p)[:MAX_BODY_CHARS]
@@ -91,7 +94,8 @@ def document_for(course: Course) -> dict:
         "workload_hours": course.workload_hours,
         "run_starts": " ".join(
             sorted({r.start_date.isoformat() for r in course.runs if r.start_date and r.withdrawn_at is None})
-        ) or None,
+        )
+        or None,
         "url": course.url,
         "indexed_at": utcnow(),
     }
@@ -108,11 +112,15 @@ def index_courses(session: Session, course_ids: Iterable[int] | None = None) -> 
     written = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        courses = session.execute(
-            select(Course)
-            .where(Course.id.in_(chunk))
-            .options(selectinload(Course.provider), selectinload(Course.organisation), selectinload(Course.runs))
-        ).scalars().all()
+        courses = (
+            session.execute(
+                select(Course)
+                .where(Course.id.in_(chunk))
+                .options(selectinload(Course.provider), selectinload(Course.organisation), selectinload(Course.runs))
+            )
+            .scalars()
+            .all()
+        )
         docs = []
         for course in courses:
             if course.withdrawn_at is not None:

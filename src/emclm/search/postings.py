@@ -227,8 +227,9 @@ def _start_warm(session: Session, cols) -> None:
         if w is not None and w.generation == cols.generation:
             return
         w = Warm(generation=cols.generation, done=threading.Event())
-        w.thread = threading.Thread(target=_run_warm, args=(session.get_bind(), db, cols, w), daemon=True,
-                                    name="emclm-postings-warm")
+        w.thread = threading.Thread(
+            target=_run_warm, args=(session.get_bind(), db, cols, w), daemon=True, name="emclm-postings-warm"
+        )
         _warm[db] = w
     w.thread.start()
 
@@ -378,5 +379,10 @@ def evaluate_sum(session: Session, cols, keys: list[str]) -> PostingMatch:
     pos = np.flatnonzero(hit)
     sc = score[pos]
     order = np.lexsort((cols.ids[pos], -sc))
-    return PostingMatch(n=n, candidates=pos[order].astype(np.int32), known=np.ones(len(pos), dtype=bool),
-                        scores=sc[order], exact_scores=True)
+    return PostingMatch(
+        n=n,
+        candidates=pos[order].astype(np.int32),
+        known=np.ones(len(pos), dtype=bool),
+        scores=sc[order],
+        exact_scores=True,
+    )

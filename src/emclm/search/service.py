@@ -85,7 +85,6 @@ class SearchResult:
         return asdict(self)
 
 
-
 def _next_start(run_starts: str | None, today_iso: str) -> date | None:
     """The first run start on or after today (``run_starts`` is sorted ISO dates)."""
     if not run_starts:
@@ -106,8 +105,12 @@ def cached_concept_ranking(session: Session, pq: ParsedQuery, generation: str):
     writes, which change it) and for 60 s (ESCO relations): 20-150 ms a query at 100k courses."""
     import time
 
-    key = (str(session.get_bind().url), generation, tuple(c.concept_id for c in pq.skills),
-           tuple(c.concept_id for c in pq.occupations[:3]))
+    key = (
+        str(session.get_bind().url),
+        generation,
+        tuple(c.concept_id for c in pq.skills),
+        tuple(c.concept_id for c in pq.occupations[:3]),
+    )
     now = time.monotonic()
     with _expansion_lock:
         hit = _concept_cache.get(key)
@@ -151,7 +154,9 @@ def concept_ranking(session: Session, pq: ParsedQuery) -> tuple[list[int], list[
     occ_ids = [c.concept_id for c in pq.occupations][:3]
     if occ_ids:
         rel = session.execute(
-            select(OccupationSkill.skill_id, OccupationSkill.relation_type).where(OccupationSkill.occupation_id.in_(occ_ids))
+            select(OccupationSkill.skill_id, OccupationSkill.relation_type).where(
+                OccupationSkill.occupation_id.in_(occ_ids)
+            )
         ).all()
         essential = {s for s, r in rel if r == "essential"}
         optional = {s for s, r in rel if r != "essential"} - essential
@@ -360,14 +365,18 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
 
     exp_rank = ids_only(pq.expansions, EXPANSION_ROWS)
     occ_text_rank = ids_only(pq.skill_expansions, EXPANSION_ROWS)
-    skill_rank, occ_rank, coverage = cached_concept_ranking(session, pq, cols.generation) if pq.concepts else ([], [], {})
+    skill_rank, occ_rank, coverage = (
+        cached_concept_ranking(session, pq, cols.generation) if pq.concepts else ([], [], {})
+    )
     emb_rank: list[int] = []
     if want_vectors:
         emb_rank = embeddings.nearest(session, req.q)
 
     # 3. candidates found by those paths only: indexed, passing the filters; are they full-text matches too?
     in_text = set(text_rank)
-    extra_ids = list(dict.fromkeys(c for c in exp_rank + occ_text_rank + skill_rank + occ_rank + emb_rank if c not in in_text))
+    extra_ids = list(
+        dict.fromkeys(c for c in exp_rank + occ_text_rank + skill_rank + occ_rank + emb_rank if c not in in_text)
+    )
     extra_pos = cols.locate(extra_ids)
     extra_pos = extra_pos[extra_pos >= 0]
     extra_pos = filtered(extra_pos)[0]
@@ -381,12 +390,14 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
 
     # 4. fusion and order
     keep = in_text | extra_keep
-    lists = [(text_rank, WEIGHTS["text"]),
-             ([c for c in exp_rank if c in keep], WEIGHTS["expansion"]),
-             ([c for c in occ_text_rank if c in keep], WEIGHTS["occupation_text"]),
-             ([c for c in skill_rank if c in keep], WEIGHTS["concept"]),
-             ([c for c in occ_rank if c in keep], WEIGHTS["occupation"]),
-             ([c for c in emb_rank if c in keep], WEIGHTS["embedding"])]
+    lists = [
+        (text_rank, WEIGHTS["text"]),
+        ([c for c in exp_rank if c in keep], WEIGHTS["expansion"]),
+        ([c for c in occ_text_rank if c in keep], WEIGHTS["occupation_text"]),
+        ([c for c in skill_rank if c in keep], WEIGHTS["concept"]),
+        ([c for c in occ_rank if c in keep], WEIGHTS["occupation"]),
+        ([c for c in emb_rank if c in keep], WEIGHTS["embedding"]),
+    ]
     fused = rrf(lists) if not browse else {cid: 0.0 for cid in text_rank}
     ids = list(fused)
     if req.sort != "relevance" and ids:
@@ -404,8 +415,14 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         ids.sort(key=lambda c: (-fused[c], c))
     page_ids = ids[(req.page - 1) * req.per_page : page_end]
     paths: dict[int, list[str]] = {cid: [] for cid in page_ids}
-    for name, lst in (("text", text_rank), ("concept_text", exp_rank), ("occupation_text", occ_text_rank),
-                      ("skill", skill_rank), ("occupation", occ_rank), ("embedding", emb_rank)):
+    for name, lst in (
+        ("text", text_rank),
+        ("concept_text", exp_rank),
+        ("occupation_text", occ_text_rank),
+        ("skill", skill_rank),
+        ("occupation", occ_rank),
+        ("embedding", emb_rank),
+    ):
         for cid in lst:
             if cid in paths:
                 paths[cid].append(name)
@@ -413,8 +430,10 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     # 5. the page
     details: dict[int, dict] = {}
     if page_ids:
-        sql = f"SELECT {ROW_COLS}, c.title AS course_title, d.url FROM search_document d JOIN catalogue_course c" \
-              " ON c.id = d.course_id WHERE d.course_id IN :page_ids"
+        sql = (
+            f"SELECT {ROW_COLS}, c.title AS course_title, d.url FROM search_document d JOIN catalogue_course c"
+            " ON c.id = d.course_id WHERE d.course_id IN :page_ids"
+        )
         result = session.execute(text(sql).bindparams(bindparam("page_ids", expanding=True)), {"page_ids": page_ids})
         keys = list(result.keys())
         for r in result:
@@ -429,11 +448,20 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         ns = row["next_start"]
         hits.append(
             Hit(
-                id=cid, title=row["course_title"], url=row["url"], language=row["language"], provider=row["provider"],
-                score=round(fused.get(cid, 0.0), 6), organisation=row["organisation"],
-                provider_name=row["provider_name"], next_start=ns.isoformat() if ns else None, pace=row["pace"],
-                workload_hours=row["workload_hours"], is_free=None if row["is_free"] is None else bool(row["is_free"]),
-                certificate_type=row["certificate_type"], matched_by=paths.get(cid, []),
+                id=cid,
+                title=row["course_title"],
+                url=row["url"],
+                language=row["language"],
+                provider=row["provider"],
+                score=round(fused.get(cid, 0.0), 6),
+                organisation=row["organisation"],
+                provider_name=row["provider_name"],
+                next_start=ns.isoformat() if ns else None,
+                pace=row["pace"],
+                workload_hours=row["workload_hours"],
+                is_free=None if row["is_free"] is None else bool(row["is_free"]),
+                certificate_type=row["certificate_type"],
+                matched_by=paths.get(cid, []),
                 coverage=coverage.get(cid) if pq.occupations else None,
             )
         )
@@ -445,16 +473,28 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         "corrections": pq.corrections,
         "embeddings": bool(emb_rank),
     }
-    return SearchResult(total=total, page=req.page, per_page=req.per_page, results=hits, facets=facets, query=query_info)
+    return SearchResult(
+        total=total, page=req.page, per_page=req.per_page, results=hits, facets=facets, query=query_info
+    )
 
 
 def suggest(session: Session, prefix: str, lang: str = "en", limit: int = 10) -> list[dict]:
     """Autocomplete for skills and occupations in the user's language (ESCO labels)."""
     from emclm.taxonomy.queries import search_labels
 
-    hits = [h for h in search_labels(session, prefix, lang=lang, limit=limit * 2) if h.concept_type in ("skill", "occupation")]
+    hits = [
+        h
+        for h in search_labels(session, prefix, lang=lang, limit=limit * 2)
+        if h.concept_type in ("skill", "occupation")
+    ]
     return [
-        {"uri": h.uri, "type": h.concept_type, "label": h.label, "preferred_label": h.preferred_label, "lang": h.lang,
-         "score": h.score}
+        {
+            "uri": h.uri,
+            "type": h.concept_type,
+            "label": h.label,
+            "preferred_label": h.preferred_label,
+            "lang": h.lang,
+            "score": h.score,
+        }
         for h in hits[:limit]
     ]

@@ -29,7 +29,9 @@ from emclm.skills.taxonomy import LABEL_KIND_ORDER, SkillTaxonomy
 log = logging.getLogger("emclm.skills.build_embeddings")
 
 
-def select_labels(tax: SkillTaxonomy, langs: list[str], kinds: tuple[str, ...] = EMBED_KINDS) -> list[tuple[str, str, str, str]]:
+def select_labels(
+    tax: SkillTaxonomy, langs: list[str], kinds: tuple[str, ...] = EMBED_KINDS
+) -> list[tuple[str, str, str, str]]:
     seen = set()
     out = []
     for i, lang, kind, text in sorted(tax.labels, key=lambda r: (r[0], r[1], LABEL_KIND_ORDER[r[2]], r[3])):

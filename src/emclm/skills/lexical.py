@@ -117,4 +117,3 @@ class LabelMatcher:
             for skill, kind in skills:
                 hits.append(LexicalHit(skill, kind, toks[first].start, toks[last].end, n_tok, len(skills)))
         return hits
-

@@ -50,8 +50,12 @@ def export_tags(database_url: str | None, path: Path) -> int:
             state = states.get(course.id)
             if state is None or state.text_hash != course_hash(course):
                 continue
-            line = {"key": course.key, "text_hash": state.text_hash, "tagger_version": state.tagger_version,
-                    "skills": tags.get(course.id, [])}
+            line = {
+                "key": course.key,
+                "text_hash": state.text_hash,
+                "tagger_version": state.tagger_version,
+                "skills": tags.get(course.id, []),
+            }
             out.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
             n += 1
     return n
@@ -75,12 +79,16 @@ def apply_shipped_tags(database_url: str | None, path: Path, tagger_version: str
             if entry.get("tagger_version") == tagger_version:
                 shipped[entry["key"]] = entry
     with session_scope(database_url) as session:
-        ids = [cid for cid in session.scalars(select(Course.id).where(Course.withdrawn_at.is_(None)).order_by(Course.id))]
+        ids = [
+            cid for cid in session.scalars(select(Course.id).where(Course.withdrawn_at.is_(None)).order_by(Course.id))
+        ]
         uri_ids = _skill_ids(session, sorted({s["uri"] for e in shipped.values() for s in e["skills"]}))
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             courses = list(session.scalars(select(Course).where(Course.id.in_(chunk))))
-            states = {t.course_id: t for t in session.scalars(select(CourseTagging).where(CourseTagging.course_id.in_(chunk)))}
+            states = {
+                t.course_id: t for t in session.scalars(select(CourseTagging).where(CourseTagging.course_id.in_(chunk)))
+            }
             existing: dict[int, dict[int, CourseSkill]] = {}
             for cs in session.scalars(select(CourseSkill).where(CourseSkill.course_id.in_(chunk))):
                 existing.setdefault(cs.course_id, {})[cs.skill_id] = cs
@@ -103,8 +111,16 @@ def apply_shipped_tags(database_url: str | None, path: Path, tagger_version: str
                     seen.add(sid)
                     row = mine.get(sid)
                     if row is None:
-                        session.add(CourseSkill(course_id=course.id, skill_id=sid, score=tag["score"], evidence=tag["evidence"],
-                                                tagger_version=tagger_version, status="auto"))
+                        session.add(
+                            CourseSkill(
+                                course_id=course.id,
+                                skill_id=sid,
+                                score=tag["score"],
+                                evidence=tag["evidence"],
+                                tagger_version=tagger_version,
+                                status="auto",
+                            )
+                        )
                     else:  # curated tags keep their status
                         row.score, row.evidence, row.tagger_version = tag["score"], tag["evidence"], tagger_version
                 for sid, row in mine.items():

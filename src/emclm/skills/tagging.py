@@ -103,7 +103,9 @@ def keep_confident(matches: list) -> list:
 
 def apply_ranking(session: Session, course: Course, matches, version: str, fields) -> None:
     """Replace the course's auto tags by ``matches``; curated tags keep their status."""
-    existing = {cs.skill_id: cs for cs in session.scalars(select(CourseSkill).where(CourseSkill.course_id == course.id))}
+    existing = {
+        cs.skill_id: cs for cs in session.scalars(select(CourseSkill).where(CourseSkill.course_id == course.id))
+    }
     ids = _skill_ids(session, [m.uri for m in matches])
     seen = set()
     for m in matches:
@@ -117,8 +119,16 @@ def apply_ranking(session: Session, course: Course, matches, version: str, field
             evidence.append({"text": e.text, "start": a, "end": b, "field": name, "method": e.method, "score": e.score})
         row = existing.get(sid)
         if row is None:
-            session.add(CourseSkill(course_id=course.id, skill_id=sid, score=m.score, evidence=evidence,
-                                    tagger_version=version, status="auto"))
+            session.add(
+                CourseSkill(
+                    course_id=course.id,
+                    skill_id=sid,
+                    score=m.score,
+                    evidence=evidence,
+                    tagger_version=version,
+                    status="auto",
+                )
+            )
         else:
             row.score = m.score
             row.evidence = evidence
@@ -151,7 +161,9 @@ def tag_courses(
         chunk = all_ids[s : s + batch]
         with session_scope(url) as session:
             courses = list(session.scalars(select(Course).where(Course.id.in_(chunk)).order_by(Course.id)))
-            states = {t.course_id: t for t in session.scalars(select(CourseTagging).where(CourseTagging.course_id.in_(chunk)))}
+            states = {
+                t.course_id: t for t in session.scalars(select(CourseTagging).where(CourseTagging.course_id.in_(chunk)))
+            }
             todo = []
             for course in courses:
                 text, fields = course_text(course)
@@ -174,7 +186,7 @@ def tag_courses(
                 todo.append((course, text, fields, h))
             # one batch for the encoder (texts are checked above, so the batch cannot fail on one)
             ranked = extractor.rank_batch([t for _, t, _, _ in todo], k=k, langs=[c.language for c, _, _, _ in todo])
-            for (course, text, fields, h), matches in zip(todo, ranked, strict=True):
+            for (course, _text, fields, h), matches in zip(todo, ranked, strict=True):
                 matches = keep_confident(matches)
                 apply_ranking(session, course, matches, version, fields)
                 _remember(session, states, course.id, h, version)

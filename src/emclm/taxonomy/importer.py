@@ -59,8 +59,18 @@ COLLECTION_NAMES = {
     "transversalSkills": "transversal",
     "researchOccupations": "research_occupations",
 }
-RELATION_FILES = ("occupationSkillRelations", "skillSkillRelations", "broaderRelationsSkillPillar", "broaderRelationsOccPillar")
-CSV_TYPE = {"KnowledgeSkillCompetence": "skill", "Occupation": "occupation", "ISCOGroup": "isco_group", "SkillGroup": "skill_group"}
+RELATION_FILES = (
+    "occupationSkillRelations",
+    "skillSkillRelations",
+    "broaderRelationsSkillPillar",
+    "broaderRelationsOccPillar",
+)
+CSV_TYPE = {
+    "KnowledgeSkillCompetence": "skill",
+    "Occupation": "occupation",
+    "ISCOGroup": "isco_group",
+    "SkillGroup": "skill_group",
+}
 _NAME = re.compile(r"^(?P<stem>[A-Za-z]+?)(?:_(?P<lang>[a-z]{2,3}(?:-[a-zA-Z]{2,4})?))?$")
 MAX_LABEL = 512
 BATCH = 5000
@@ -182,7 +192,9 @@ class EscoImporter:
             self.session.execute(insert(table), rows[start : start + BATCH])
 
     # -- entry point ---------------------------------------------------------------------------
-    def import_paths(self, paths: Iterable[str | Path], progress: Callable[[FileReport], None] | None = None) -> ImportReport:
+    def import_paths(
+        self, paths: Iterable[str | Path], progress: Callable[[FileReport], None] | None = None
+    ) -> ImportReport:
         members = list(iter_members(paths))
 
         def order(m: Member) -> tuple[int, int]:
@@ -246,7 +258,8 @@ class EscoImporter:
                     "concept_type": concept_type,
                     "skill_type": row.get("skillType") or None,
                     "reuse_level": row.get("reuseLevel") or None,
-                    "isco_code": (row.get("iscoGroup") or (row.get("code") if concept_type == "isco_group" else None)) or None,
+                    "isco_code": (row.get("iscoGroup") or (row.get("code") if concept_type == "isco_group" else None))
+                    or None,
                     "code": row.get("code") or None,
                     "status": row.get("status") or None,
                     "esco_version": self.version,
@@ -289,8 +302,20 @@ class EscoImporter:
                     if len(text) > MAX_LABEL:
                         rep.errors.append(f"{uri}: {kind} label longer than {MAX_LABEL} characters skipped")
                         continue
-                    labels.append({"concept_id": concept_id, "lang": lang, "kind": kind, "text": text, "norm": fold(text)[:MAX_LABEL]})
-            for column, field_name in (("description", "description"), ("definition", "definition"), ("scopeNote", "scope_note")):
+                    labels.append(
+                        {
+                            "concept_id": concept_id,
+                            "lang": lang,
+                            "kind": kind,
+                            "text": text,
+                            "norm": fold(text)[:MAX_LABEL],
+                        }
+                    )
+            for column, field_name in (
+                ("description", "description"),
+                ("definition", "definition"),
+                ("scopeNote", "scope_note"),
+            ):
                 value = (row.get(column) or "").strip()
                 if value:
                     texts.append({"concept_id": concept_id, "lang": lang, "field": field_name, "text": value})
@@ -329,12 +354,22 @@ class EscoImporter:
                 if uri and uri not in ids and uri not in missing:
                     ctype = CSV_TYPE.get(row.get(type_spec, ""), None) if type_spec and type_spec in row else type_spec
                     if ctype not in CSV_TYPE.values():
-                        ctype = "occupation" if "/occupation/" in uri else "skill" if "/skill/" in uri else "skill_group"
+                        ctype = (
+                            "occupation" if "/occupation/" in uri else "skill" if "/skill/" in uri else "skill_group"
+                        )
                     missing[uri] = ctype
         if missing:
-            self._bulk(Concept, [{"uri": u, "concept_type": t, "status": "unlisted", "esco_version": self.version} for u, t in missing.items()])
+            self._bulk(
+                Concept,
+                [
+                    {"uri": u, "concept_type": t, "status": "unlisted", "esco_version": self.version}
+                    for u, t in missing.items()
+                ],
+            )
             rep.unknown_uris += len(missing)
-            rep.errors.append(f"{len(missing)} URI(s) named by relations but absent from the concept files kept as 'unlisted' concepts")
+            rep.errors.append(
+                f"{len(missing)} URI(s) named by relations but absent from the concept files kept as 'unlisted' concepts"
+            )
             self._uri_ids = None
         return self.uri_ids()
 
@@ -347,7 +382,11 @@ class EscoImporter:
                 occ, skill = ids.get(row.get("occupationUri", "")), ids.get(row.get("skillUri", ""))
                 if occ is None or skill is None:
                     continue
-                out[(occ, skill)] = {"occupation_id": occ, "skill_id": skill, "relation_type": row.get("relationType") or "optional"}
+                out[(occ, skill)] = {
+                    "occupation_id": occ,
+                    "skill_id": skill,
+                    "relation_type": row.get("relationType") or "optional",
+                }
             self.session.execute(delete(OccupationSkill))
         elif stem == "skillSkillRelations":
             ids = self._unlisted(rows, [("originalSkillUri", "skill"), ("relatedSkillUri", "skill")], rep)
@@ -356,7 +395,11 @@ class EscoImporter:
                 a, b = ids.get(row.get("originalSkillUri", "")), ids.get(row.get("relatedSkillUri", ""))
                 if a is None or b is None:
                     continue
-                out[(a, b)] = {"skill_id": a, "related_skill_id": b, "relation_type": row.get("relationType") or "optional"}
+                out[(a, b)] = {
+                    "skill_id": a,
+                    "related_skill_id": b,
+                    "relation_type": row.get("relationType") or "optional",
+                }
             self.session.execute(delete(SkillSkill))
         else:
             table = Broader
@@ -368,9 +411,7 @@ class EscoImporter:
                     continue
                 out[(a, b)] = {"concept_id": a, "broader_id": b}
             self.session.execute(
-                delete(Broader).where(
-                    Broader.concept_id.in_(select(Concept.id).where(Concept.concept_type.in_(types)))
-                )
+                delete(Broader).where(Broader.concept_id.in_(select(Concept.id).where(Concept.concept_type.in_(types))))
             )
         self._bulk(table, list(out.values()))
         rep.relations = len(out)
@@ -390,6 +431,11 @@ def default_paths(esco_dir: Path) -> list[Path]:
     return paths
 
 
-def import_esco(session: Session, paths: Iterable[str | Path], pivot_lang: str = "en", version: str | None = None,
-                progress: Callable[[FileReport], None] | None = None) -> ImportReport:
+def import_esco(
+    session: Session,
+    paths: Iterable[str | Path],
+    pivot_lang: str = "en",
+    version: str | None = None,
+    progress: Callable[[FileReport], None] | None = None,
+) -> ImportReport:
     return EscoImporter(session, pivot_lang=pivot_lang, version=version).import_paths(paths, progress)

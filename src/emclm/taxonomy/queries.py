@@ -86,7 +86,7 @@ def _ref(session: Session, concepts: list[Concept], lang: str) -> list[dict]:
     labels = preferred_labels(session, [c.id for c in concepts], lang)
     return sorted(
         ({"uri": c.uri, "type": c.concept_type, "label": labels.get(c.id)} for c in concepts),
-        key=lambda r: (r["label"] or ""),
+        key=lambda r: r["label"] or "",
     )
 
 
@@ -110,9 +110,13 @@ def concept_view(session: Session, concept: Concept, lang: str = "en") -> Concep
         code=concept.code,
         status=concept.status,
         description=desc.get(lang) or desc.get("en"),
-        alternative_labels=sorted(lb.text for lb in labels if lb.kind == "alternative" and lb.lang == (lang if lang in pref else "en")),
+        alternative_labels=sorted(
+            lb.text for lb in labels if lb.kind == "alternative" and lb.lang == (lang if lang in pref else "en")
+        ),
         collections=sorted(
-            session.execute(select(CollectionMember.collection).where(CollectionMember.concept_id == concept.id)).scalars()
+            session.execute(
+                select(CollectionMember.collection).where(CollectionMember.concept_id == concept.id)
+            ).scalars()
         ),
         broader=_ref(session, broader(session, concept), lang),
         narrower=_ref(session, narrower(session, concept), lang),
@@ -149,7 +153,12 @@ def occupation_skills(session: Session, occupation: Concept, lang: str = "en") -
     out: dict[str, list[dict]] = {"essential": [], "optional": []}
     for concept, rel in rows:
         out.setdefault(rel, []).append(
-            {"uri": concept.uri, "label": labels.get(concept.id), "skill_type": concept.skill_type, "reuse_level": concept.reuse_level}
+            {
+                "uri": concept.uri,
+                "label": labels.get(concept.id),
+                "skill_type": concept.skill_type,
+                "reuse_level": concept.reuse_level,
+            }
         )
     for items in out.values():
         items.sort(key=lambda r: r["label"] or "")
@@ -301,13 +310,17 @@ def stats(session: Session) -> dict:
         session.execute(select(Concept.concept_type, func.count()).where(listed).group_by(Concept.concept_type)).all()
     )
     rel = dict(
-        session.execute(select(OccupationSkill.relation_type, func.count()).group_by(OccupationSkill.relation_type)).all()
+        session.execute(
+            select(OccupationSkill.relation_type, func.count()).group_by(OccupationSkill.relation_type)
+        ).all()
     )
     labels = dict(session.execute(select(Label.lang, func.count()).group_by(Label.lang)).all())
     collections = dict(
         session.execute(select(CollectionMember.collection, func.count()).group_by(CollectionMember.collection)).all()
     )
-    unlisted = session.execute(select(func.count()).select_from(Concept).where(Concept.status == "unlisted")).scalar_one()
+    unlisted = session.execute(
+        select(func.count()).select_from(Concept).where(Concept.status == "unlisted")
+    ).scalar_one()
     return {
         "skills": counts.get("skill", 0),
         "occupations": counts.get("occupation", 0),

@@ -117,20 +117,23 @@ def _catalogue_counts(session: Session) -> dict:
     live = Course.withdrawn_at.is_(None)
     return {
         "courses": session.execute(select(func.count()).select_from(Course).where(live)).scalar_one(),
-        "providers": session.execute(
-            select(func.count(func.distinct(Course.provider_id))).where(live)
-        ).scalar_one(),
+        "providers": session.execute(select(func.count(func.distinct(Course.provider_id))).where(live)).scalar_one(),
         "by_provider": session.execute(
-            select(Provider.name, func.count()).join(Course, Course.provider_id == Provider.id).where(live)
-            .group_by(Provider.name).order_by(func.count().desc()).limit(12)
+            select(Provider.name, func.count())
+            .join(Course, Course.provider_id == Provider.id)
+            .where(live)
+            .group_by(Provider.name)
+            .order_by(func.count().desc())
+            .limit(12)
         ).all(),
     }
 
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: Session = Depends(get_session), lang: str = Depends(ui_lang)):
-    return render(request, lang, "home.html",
-                  {"catalogue": _catalogue_counts(session), "taxonomy": taxonomy_stats(session)})
+    return render(
+        request, lang, "home.html", {"catalogue": _catalogue_counts(session), "taxonomy": taxonomy_stats(session)}
+    )
 
 
 @router.get("/about", response_class=HTMLResponse)
@@ -139,8 +142,9 @@ def about(request: Request, lang: str = Depends(ui_lang)):
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search_page(request: Request, q: str = "", page: int = 1, session: Session = Depends(get_session),
-                lang: str = Depends(ui_lang)):
+def search_page(
+    request: Request, q: str = "", page: int = 1, session: Session = Depends(get_session), lang: str = Depends(ui_lang)
+):
     q = q.strip()[:200]
     filters = services.parse_filters(request.query_params)
     result = services.search_courses(session, q, filters, page=max(1, page), lang=lang)
@@ -154,8 +158,9 @@ def search_page(request: Request, q: str = "", page: int = 1, session: Session =
         {
             "facet": name,
             "value": value,
-            "url": _url("/search", params({n: [x for x in vs if not (n == name and x == value)]
-                                          for n, vs in filters.items()})),
+            "url": _url(
+                "/search", params({n: [x for x in vs if not (n == name and x == value)] for n, vs in filters.items()})
+            ),
         }
         for name, values in filters.items()
         for value in values
@@ -165,10 +170,18 @@ def search_page(request: Request, q: str = "", page: int = 1, session: Session =
         "next": _url("/search", params(filters, result.page + 1)) if result.page < result.pages else None,
     }
     provider_names = {v["value"]: v["label"] for v in result.facets.get("provider", [])}
-    return render(request, lang, "search.html", {
-        "result": result, "chips": chips, "pages": pages, "provider_names": provider_names,
-        "clear_url": _url("/search", [("q", q)] if q else []),
-    })
+    return render(
+        request,
+        lang,
+        "search.html",
+        {
+            "result": result,
+            "chips": chips,
+            "pages": pages,
+            "provider_names": provider_names,
+            "clear_url": _url("/search", [("q", q)] if q else []),
+        },
+    )
 
 
 def course_jsonld(page: services.CoursePage, request: Request) -> str:
@@ -181,7 +194,11 @@ def course_jsonld(page: services.CoursePage, request: Request) -> str:
         "description": c.description or c.title,
         "url": c.url,
         "inLanguage": c.language,
-        "provider": {"@type": "Organization", "name": c.provider.name, **({"url": c.provider.url} if c.provider.url else {})},
+        "provider": {
+            "@type": "Organization",
+            "name": c.provider.name,
+            **({"url": c.provider.url} if c.provider.url else {}),
+        },
     }
     if c.organisation:
         data["creator"] = {"@type": "Organization", "name": c.organisation.name}
@@ -194,8 +211,12 @@ def course_jsonld(page: services.CoursePage, request: Request) -> str:
     if c.workload_hours:
         data["timeRequired"] = f"PT{round(c.workload_hours)}H"
     if page.free is not None or c.price is not None:
-        data["offers"] = {"@type": "Offer", "category": "Free" if page.free else "Paid",
-                          "price": str(c.price if c.price is not None else 0), "priceCurrency": c.currency or "EUR"}
+        data["offers"] = {
+            "@type": "Offer",
+            "category": "Free" if page.free else "Paid",
+            "price": str(c.price if c.price is not None else 0),
+            "priceCurrency": c.currency or "EUR",
+        }
     if page.skills:
         data["teaches"] = [s["label"] for s in page.skills]
     instances = []
@@ -238,11 +259,22 @@ def course(request: Request, course_id: int, session: Session = Depends(get_sess
     c = page.course
     title = (c.title_i18n or {}).get(lang) or c.title
     description = (c.description_i18n or {}).get(lang) or c.description
-    return render(request, lang, "course.html", {
-        "english": services.label_fallbacks(session, [s["uri"] for s in page.skills] + [o["uri"] for o in page.occupations], lang),
-        "page": page, "c": c, "title": title, "description": description, "jsonld": course_jsonld(page, request),
-        "today": date.today(),
-    })
+    return render(
+        request,
+        lang,
+        "course.html",
+        {
+            "english": services.label_fallbacks(
+                session, [s["uri"] for s in page.skills] + [o["uri"] for o in page.occupations], lang
+            ),
+            "page": page,
+            "c": c,
+            "title": title,
+            "description": description,
+            "jsonld": course_jsonld(page, request),
+            "today": date.today(),
+        },
+    )
 
 
 def _concept(session: Session, kind: str, ident: str):
@@ -259,15 +291,20 @@ def skill(request: Request, ident: str, session: Session = Depends(get_session),
         return not_found(request, lang, "skill")
     view = concept_view(session, concept, lang)
     occupations = occupations_for_skill(session, concept, lang)
-    return render(request, lang, "skill.html", {
-        "view": view,
-        "english": services.label_fallbacks(session, [o["uri"] for o in occupations[:80]], lang),
-        "essential_for": [o for o in occupations if o["relation"] == "essential"][:40],
-        "optional_for": [o for o in occupations if o["relation"] != "essential"][:40],
-        "n_essential": sum(1 for o in occupations if o["relation"] == "essential"),
-        "n_optional": sum(1 for o in occupations if o["relation"] != "essential"),
-        "courses": services.courses_for_skills(session, [concept.id]),
-    })
+    return render(
+        request,
+        lang,
+        "skill.html",
+        {
+            "view": view,
+            "english": services.label_fallbacks(session, [o["uri"] for o in occupations[:80]], lang),
+            "essential_for": [o for o in occupations if o["relation"] == "essential"][:40],
+            "optional_for": [o for o in occupations if o["relation"] != "essential"][:40],
+            "n_essential": sum(1 for o in occupations if o["relation"] == "essential"),
+            "n_optional": sum(1 for o in occupations if o["relation"] != "essential"),
+            "courses": services.courses_for_skills(session, [concept.id]),
+        },
+    )
 
 
 @router.get("/occupations/{ident}", response_class=HTMLResponse)
@@ -279,15 +316,28 @@ def occupation(request: Request, ident: str, session: Session = Depends(get_sess
     skills = occupation_skills(session, concept, lang)
     from emclm.taxonomy.models import Concept
 
-    essential_ids = list(session.execute(
-        select(Concept.id).where(Concept.uri.in_([s["uri"] for s in skills["essential"]]))
-    ).scalars()) if skills["essential"] else []
+    essential_ids = (
+        list(
+            session.execute(
+                select(Concept.id).where(Concept.uri.in_([s["uri"] for s in skills["essential"]]))
+            ).scalars()
+        )
+        if skills["essential"]
+        else []
+    )
     shown = [s["uri"] for s in skills["essential"] + skills.get("optional", [])]
-    return render(request, lang, "occupation.html", {
-        "view": view, "essential": skills["essential"], "optional": skills.get("optional", []),
-        "english": services.label_fallbacks(session, shown, lang),
-        "courses": services.courses_for_skills(session, essential_ids),
-    })
+    return render(
+        request,
+        lang,
+        "occupation.html",
+        {
+            "view": view,
+            "essential": skills["essential"],
+            "optional": skills.get("optional", []),
+            "english": services.label_fallbacks(session, shown, lang),
+            "courses": services.courses_for_skills(session, essential_ids),
+        },
+    )
 
 
 def _hours(value: str) -> float | None:
@@ -299,22 +349,49 @@ def _hours(value: str) -> float | None:
 
 
 @router.get("/plan", response_class=HTMLResponse)
-def plan(request: Request, current: str = "", description: str = "", target: str = "", language: str = "",
-         free: str = "", hours: str = "", session: Session = Depends(get_session), lang: str = Depends(ui_lang)):
+def plan(
+    request: Request,
+    current: str = "",
+    description: str = "",
+    target: str = "",
+    language: str = "",
+    free: str = "",
+    hours: str = "",
+    session: Session = Depends(get_session),
+    lang: str = Depends(ui_lang),
+):
     constraints = services.PlanConstraints(
         language=language if language in COURSE_LANGUAGES else None,
         free_only=bool(free),
         max_hours=_hours(hours),
     )
-    result = services.plan_path(session, current=current[:200], description=description[:5000],
-                                target=target[:200], constraints=constraints, lang=lang)
+    result = services.plan_path(
+        session,
+        current=current[:200],
+        description=description[:5000],
+        target=target[:200],
+        constraints=constraints,
+        lang=lang,
+    )
     shown = [s["uri"] for s in result.essential + result.optional]
-    return render(request, lang, "plan.html", {
-        "english": services.label_fallbacks(session, shown, lang),
-        "form": {"current": current, "description": description, "target": target, "language": language,
-                 "free": bool(free), "hours": hours},
-        "plan": result, "course_languages": COURSE_LANGUAGES,
-    })
+    return render(
+        request,
+        lang,
+        "plan.html",
+        {
+            "english": services.label_fallbacks(session, shown, lang),
+            "form": {
+                "current": current,
+                "description": description,
+                "target": target,
+                "language": language,
+                "free": bool(free),
+                "hours": hours,
+            },
+            "plan": result,
+            "course_languages": COURSE_LANGUAGES,
+        },
+    )
 
 
 @router.get("/suggest/occupations", response_class=HTMLResponse)
@@ -346,6 +423,16 @@ def labour(request: Request, region: str = "", session: Session = Depends(get_se
         gap = gaps(session, Filters(region=region or None), label_lang=lang, limit=15)
     except DemandQueryError as exc:
         error, in_demand, gap = str(exc), None, None
-    return render(request, lang, "labour.html", {
-        "active": "labour", "regions": regions, "region": region, "error": error, "demand": in_demand, "gaps": gap,
-    })
+    return render(
+        request,
+        lang,
+        "labour.html",
+        {
+            "active": "labour",
+            "regions": regions,
+            "region": region,
+            "error": error,
+            "demand": in_demand,
+            "gaps": gap,
+        },
+    )

@@ -53,8 +53,9 @@ def parse_filters(params) -> dict[str, list[str]]:
     return out
 
 
-def search_courses(session: Session, q: str, filters: dict[str, list[str]], page: int = 1, lang: str = "en",
-                   per_page: int = PER_PAGE) -> SearchPage:
+def search_courses(
+    session: Session, q: str, filters: dict[str, list[str]], page: int = 1, lang: str = "en", per_page: int = PER_PAGE
+) -> SearchPage:
     from emclm.search import Filters, SearchError, SearchRequest, search
 
     page = max(1, page)
@@ -72,10 +73,16 @@ def search_courses(session: Session, q: str, filters: dict[str, list[str]], page
         return SearchPage(q, filters, 0, page, per_page, [], {}, error=str(exc))
     hits = [
         {
-            "id": h.id, "title": h.title, "url": h.url, "language": h.language,
-            "provider": h.provider_name or h.provider, "organisation": h.organisation,
+            "id": h.id,
+            "title": h.title,
+            "url": h.url,
+            "language": h.language,
+            "provider": h.provider_name or h.provider,
+            "organisation": h.organisation,
             "next_start": date.fromisoformat(h.next_start) if h.next_start else None,
-            "pace": h.pace, "workload_hours": h.workload_hours, "is_free": h.is_free,
+            "pace": h.pace,
+            "workload_hours": h.workload_hours,
+            "is_free": h.is_free,
             "certificate_type": h.certificate_type,
         }
         for h in res.results
@@ -121,8 +128,12 @@ def course_page(session: Session, course_id: int, lang: str = "en") -> CoursePag
     labels = preferred_labels(session, [c.id for _, c in tags], lang)
     skills = [
         {
-            "uri": concept.uri, "id": concept.uri.rsplit("/", 1)[-1], "label": labels.get(concept.id) or concept.uri,
-            "score": tag.score, "status": tag.status, "evidence": [e for e in (tag.evidence or []) if isinstance(e, dict)],
+            "uri": concept.uri,
+            "id": concept.uri.rsplit("/", 1)[-1],
+            "label": labels.get(concept.id) or concept.uri,
+            "score": tag.score,
+            "status": tag.status,
+            "evidence": [e for e in (tag.evidence or []) if isinstance(e, dict)],
         }
         for tag, concept in tags
     ]
@@ -150,8 +161,7 @@ def occupations_served(session: Session, skill_ids: list[int], lang: str, limit:
     uris = dict(session.execute(select(Concept.id, Concept.uri).where(Concept.id.in_(ids))).all()) if ids else {}
     labels = preferred_labels(session, ids, lang)
     return [
-        {"uri": uris[oid], "id": uris[oid].rsplit("/", 1)[-1], "label": labels.get(oid), "skills": n}
-        for oid, n in rows
+        {"uri": uris[oid], "id": uris[oid].rsplit("/", 1)[-1], "label": labels.get(oid), "skills": n} for oid, n in rows
     ]
 
 
@@ -241,8 +251,15 @@ class Plan:
     message: str | None = None
 
 
-def plan_path(session: Session, *, current: str = "", description: str = "", target: str = "",
-              constraints: PlanConstraints | None = None, lang: str = "en") -> Plan:
+def plan_path(
+    session: Session,
+    *,
+    current: str = "",
+    description: str = "",
+    target: str = "",
+    constraints: PlanConstraints | None = None,
+    lang: str = "en",
+) -> Plan:
     constraints = constraints or PlanConstraints()
     plan = Plan(state="empty")
     if not (current.strip() or description.strip() or target.strip()):
@@ -267,35 +284,50 @@ def plan_path(session: Session, *, current: str = "", description: str = "", tar
 
     try:
         try:
-            profile = build_profile(session, occupations=[cur.uri] if cur else [],
-                                    text=description or None, lang=lang)
+            profile = build_profile(session, occupations=[cur.uri] if cur else [], text=description or None, lang=lang)
         except GuidanceError as exc:
             if not description.strip() or "text" not in str(exc):
                 raise
             plan.text_unavailable = True
             profile = build_profile(session, occupations=[cur.uri] if cur else [], lang=lang)
         gap = compute_gap(session, profile, tgt.uri, lang=lang)
-        pathway = compute_pathway(session, gap, Constraints(
-            languages=[constraints.language] if constraints.language else None,
-            free_only=constraints.free_only,
-            max_total_hours=constraints.max_hours,
-        ))
+        pathway = compute_pathway(
+            session,
+            gap,
+            Constraints(
+                languages=[constraints.language] if constraints.language else None,
+                free_only=constraints.free_only,
+                max_total_hours=constraints.max_hours,
+            ),
+        )
     except GuidanceError as exc:
         plan.state, plan.message = "error", str(exc)
         return plan
     plan.profile_skills = len(profile.skills)
     plan.held = len(gap.held)
-    skill = lambda s: {"uri": s.uri, "id": s.uri.rsplit("/", 1)[-1], "label": s.label or s.uri,  # noqa: E731
-                       "courses": s.courses_available}
+
+    def skill(s):
+        return {
+            "uri": s.uri,
+            "id": s.uri.rsplit("/", 1)[-1],
+            "label": s.label or s.uri,
+            "courses": s.courses_available,
+        }
+
     plan.essential = [skill(s) for s in gap.essential]
     plan.optional = [skill(s) for s in gap.optional]
     labels = {s.uri: s.label for s in gap.skills}
     plan.pathway = {
         "courses": [
             {
-                "id": c.course.course_id, "title": c.course.title, "provider": c.course.provider,
-                "language": c.course.language, "hours": c.workload_hours, "estimated": c.workload_estimated,
-                "next_start": c.next_start, "covers": [labels.get(u) or u for u in c.covers],
+                "id": c.course.course_id,
+                "title": c.course.title,
+                "provider": c.course.provider,
+                "language": c.course.language,
+                "hours": c.workload_hours,
+                "estimated": c.workload_estimated,
+                "next_start": c.next_start,
+                "covers": [labels.get(u) or u for u in c.covers],
             }
             for c in pathway.courses
         ],
@@ -318,8 +350,11 @@ def label_fallbacks(session: Session, uris: list[str], lang: str) -> set[str]:
     have: set[str] = set()
     for i in range(0, len(uris), 900):
         chunk = uris[i : i + 900]
-        have.update(session.execute(
-            select(Concept.uri).join(Label, Label.concept_id == Concept.id)
-            .where(Concept.uri.in_(chunk), Label.lang == lang, Label.kind == "preferred")
-        ).scalars())
+        have.update(
+            session.execute(
+                select(Concept.uri)
+                .join(Label, Label.concept_id == Concept.id)
+                .where(Concept.uri.in_(chunk), Label.lang == lang, Label.kind == "preferred")
+            ).scalars()
+        )
     return set(uris) - have

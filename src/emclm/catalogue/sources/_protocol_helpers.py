@@ -149,7 +149,9 @@ def strip_tracking(url: str | None) -> str | None:
     if not url:
         return url
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.lower().startswith(TRACKING_PREFIXES)]
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.lower().startswith(TRACKING_PREFIXES)
+    ]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
@@ -179,6 +181,11 @@ def iso_duration_hours(value: Any) -> float | None:
     parts = {k: float(v.replace(",", ".")) for k, v in match.groupdict().items() if v}
     if not parts:
         return None
-    hours = (parts.get("w", 0) * 168 + parts.get("d", 0) * 24 + parts.get("h", 0)
-             + parts.get("m", 0) / 60 + parts.get("s", 0) / 3600)
+    hours = (
+        parts.get("w", 0) * 168
+        + parts.get("d", 0) * 24
+        + parts.get("h", 0)
+        + parts.get("m", 0) / 60
+        + parts.get("s", 0) / 3600
+    )
     return round(hours, 2) if hours > 0 else None

@@ -12,7 +12,6 @@ marked withdrawn) or only a slice (an incremental window, a push, a failed page)
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol

@@ -75,7 +75,10 @@ PLATFORMS: dict[str, tuple[str, str, str | None, str | None]] = {
     "swayam": ("swayam", "SWAYAM", "https://swayam.gov.in", "IN"),
     "thaimooc": ("thaimooc", "Thai MOOC", "https://thaimooc.org", "TH"),
     "open education by blackboard": (
-        "blackboard-open-education", "Open Education by Blackboard", "https://openeducation.blackboard.com", "US"
+        "blackboard-open-education",
+        "Open Education by Blackboard",
+        "https://openeducation.blackboard.com",
+        "US",
     ),
     "novoed": ("novoed", "NovoEd", "https://novoed.com", "US"),
     "desire2learn": ("d2l", "D2L Open Courses", "https://opencourses.desire2learn.com", "CA"),
@@ -299,9 +302,7 @@ class ClassCentralSource(FileSource):
         if not isinstance(link, str) or not link.strip().startswith("http"):
             raise FieldProblem("link", f"missing or not a URL: {link!r}")
         url = unwrap_link(link)
-        code, provider_name, provider_url, _country = platform_for(
-            details.get("provider") or raw.get("provider"), url
-        )
+        code, provider_name, provider_url, _country = platform_for(details.get("provider") or raw.get("provider"), url)
 
         description = clean_text(raw.get("description")) or clean_text(raw.get("overview"))
         syllabus = clean_text(raw.get("syllabus"))
@@ -375,9 +376,7 @@ class ClassCentralSource(FileSource):
         )
 
     @staticmethod
-    def _runs(
-        starts: Any, session: Any, language: str | None, url: str
-    ) -> tuple[list[CourseRunRecord], str | None]:
+    def _runs(starts: Any, session: Any, language: str | None, url: str) -> tuple[list[CourseRunRecord], str | None]:
         values = starts if isinstance(starts, list) else [starts] if starts else []
         dates: list[date] = []
         self_paced = pace_code(session) == "self_paced" if isinstance(session, str) else False

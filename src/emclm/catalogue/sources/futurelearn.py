@@ -104,8 +104,11 @@ class FutureLearnSource(Source):
                 weeks.append(duration)
             end = start + timedelta(weeks=duration) if start and duration else None
             run_key = as_str(run.get("uuid")) or (start.isoformat() if start else f"run-{n}")
-            runs.append(CourseRunRecord(run_key=run_key, start_date=start, end_date=end, pace="scheduled",
-                                        language=language, url=url))
+            runs.append(
+                CourseRunRecord(
+                    run_key=run_key, start_date=start, end_date=end, pace="scheduled", language=language, url=url
+                )
+            )
         duration_weeks = weeks[-1] if weeks else None
 
         org = raw.get("organisation") if isinstance(raw.get("organisation"), dict) else {}

@@ -147,13 +147,17 @@ class MOOChubSource(Source):
                 yield page_error(self, url, exc, {"url": url, "skip": skip})
                 return
             if not isinstance(data, dict) or "data" not in data:
-                yield page_error(self, url, ValueError("not a JSON:API document (no 'data')"), {"url": url, "skip": skip})
+                yield page_error(
+                    self, url, ValueError("not a JSON:API document (no 'data')"), {"url": url, "skip": skip}
+                )
                 return
             records = data["data"]
             if isinstance(records, dict):
                 records = [records]
             if not isinstance(records, list):
-                yield page_error(self, url, ValueError("'data' is neither a list nor an object"), {"url": url, "skip": skip})
+                yield page_error(
+                    self, url, ValueError("'data' is neither a list nor an object"), {"url": url, "skip": skip}
+                )
                 return
             for index, raw in enumerate(records):
                 if index < skip:
@@ -231,11 +235,20 @@ class MOOChubSource(Source):
         start, end = run_date(a.get("startDate")), run_date(a.get("endDate"))
         runs = []
         if start or end:
-            runs.append(CourseRunRecord(run_key=start.isoformat() if start else record_id, start_date=start,
-                                        end_date=end, language=languages[0] if languages else None,
-                                        url=as_str(a.get("url")), pace="scheduled"))
+            runs.append(
+                CourseRunRecord(
+                    run_key=start.isoformat() if start else record_id,
+                    start_date=start,
+                    end_date=end,
+                    language=languages[0] if languages else None,
+                    url=as_str(a.get("url")),
+                    pace="scheduled",
+                )
+            )
         partner = _first_org(a.get("partnerInstitutes"), a.get("partnerInstitute"))
-        code, provider_name, provider_url = self._provider(a.get("moocProvider") if isinstance(a.get("moocProvider"), dict) else None)
+        code, provider_name, provider_url = self._provider(
+            a.get("moocProvider") if isinstance(a.get("moocProvider"), dict) else None
+        )
         objectives = a.get("learningObjectives") or a.get("learningobjectives") or []
         access = [str(x).lower() for x in a.get("access") or [] if isinstance(x, str)]
         free = as_bool(a.get("isAccessibleForFree"))
@@ -276,8 +289,12 @@ class MOOChubSource(Source):
         if unit == "minutes_total" or (unit == "auto" and number > 168):
             total = number / 60
             if unit == "auto":
-                warn(self, record_id, "attributes.workload",
-                     f"{value} cannot be hours per week; read as total minutes ({total:g} h)")
+                warn(
+                    self,
+                    record_id,
+                    "attributes.workload",
+                    f"{value} cannot be hours per week; read as total minutes ({total:g} h)",
+                )
             return (total / duration if duration else None), total
         return number, number * duration if duration else None
 
@@ -285,27 +302,49 @@ class MOOChubSource(Source):
         languages = self._languages(record_id, a.get("inLanguage"), "attributes.inLanguage")
         duration = iso_duration_weeks(a.get("duration")) if a.get("duration") else None
         hours_per_week = self._v3_workload(record_id, a.get("workload"))
-        starts = a.get("startDate") if isinstance(a.get("startDate"), list) else [a.get("startDate")] if a.get("startDate") else []
-        ends = a.get("endDate") if isinstance(a.get("endDate"), list) else [a.get("endDate")] if a.get("endDate") else []
+        starts = (
+            a.get("startDate")
+            if isinstance(a.get("startDate"), list)
+            else [a.get("startDate")]
+            if a.get("startDate")
+            else []
+        )
+        ends = (
+            a.get("endDate") if isinstance(a.get("endDate"), list) else [a.get("endDate")] if a.get("endDate") else []
+        )
         modes = [str(m).lower() for m in a.get("courseMode") or [] if isinstance(m, str)]
-        pace = "self_paced" if "asynchronous" in modes and "synchronous" not in modes else (
-            "scheduled" if starts or "synchronous" in modes else None)
+        pace = (
+            "self_paced"
+            if "asynchronous" in modes and "synchronous" not in modes
+            else ("scheduled" if starts or "synchronous" in modes else None)
+        )
         enrol_start, enrol_end = run_date(a.get("applicationStartDate")), run_date(a.get("applicationDeadline"))
         runs = []
         for i in range(max(len(starts), len(ends))):
             start = run_date(starts[i]) if i < len(starts) else None
             end = run_date(ends[i]) if i < len(ends) else None
-            runs.append(CourseRunRecord(
-                run_key=start.isoformat() if start else f"{record_id}-{i}", start_date=start, end_date=end,
-                enrolment_start=enrol_start, enrolment_end=enrol_end, pace=pace,
-                language=languages[0] if languages else None, url=as_str(a.get("url")),
-            ))
+            runs.append(
+                CourseRunRecord(
+                    run_key=start.isoformat() if start else f"{record_id}-{i}",
+                    start_date=start,
+                    end_date=end,
+                    enrolment_start=enrol_start,
+                    enrolment_end=enrol_end,
+                    pace=pace,
+                    language=languages[0] if languages else None,
+                    url=as_str(a.get("url")),
+                )
+            )
 
         publisher = a.get("publisher") if isinstance(a.get("publisher"), dict) else None
         code, provider_name, provider_url = self._provider(publisher)
         instructors = a.get("instructor") if isinstance(a.get("instructor"), list) else []
-        org = _first_org(a.get("creator"), a.get("contributor"), publisher,
-                         [p.get("affiliation") for p in instructors if isinstance(p, dict)])
+        org = _first_org(
+            a.get("creator"),
+            a.get("contributor"),
+            publisher,
+            [p.get("affiliation") for p in instructors if isinstance(p, dict)],
+        )
 
         offers = [o for o in a.get("offer") or [] if isinstance(o, dict)]
         course_offers = [o for o in offers if o.get("category") in ("course", "complete", None)]
@@ -326,8 +365,11 @@ class MOOChubSource(Source):
                 if credential == "certificate" and cert_price is not None and cert_price == 0:
                     certificate_type = "free"
                 break
-        if a.get("educationalCredentialsAwarded") is not None and not credentials and isinstance(
-                a.get("educationalCredentialsAwarded"), list):
+        if (
+            a.get("educationalCredentialsAwarded") is not None
+            and not credentials
+            and isinstance(a.get("educationalCredentialsAwarded"), list)
+        ):
             certificate_type = "none"
 
         credits = as_float(a.get("numberOfCredits"))

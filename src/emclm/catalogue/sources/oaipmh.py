@@ -87,7 +87,9 @@ def _langstrings(nodes: list[etree._Element]) -> list[tuple[str | None, str]]:
         for s in strings:
             text = _text(s)
             if text:
-                out.append((language_code(s.get("language") or s.get("{http://www.w3.org/XML/1998/namespace}lang")), text))
+                out.append(
+                    (language_code(s.get("language") or s.get("{http://www.w3.org/XML/1998/namespace}lang")), text)
+                )
     return out
 
 
@@ -158,8 +160,9 @@ class OAIPMHSource(Source):
                 code = oai_error.get("code", "")
                 if code == "noRecordsMatch":
                     return
-                yield page_error(self, self.config.url,
-                                 ValueError(f"OAI-PMH error {code}: {_text(oai_error) or ''}".strip()), where)
+                yield page_error(
+                    self, self.config.url, ValueError(f"OAI-PMH error {code}: {_text(oai_error) or ''}".strip()), where
+                )
                 return
             listing = root.find("oai:ListRecords", NS)
             if listing is None:
@@ -184,7 +187,11 @@ class OAIPMHSource(Source):
 
     def parse(self, record: etree._Element, index: int = 0) -> SourceItem:
         header = record.find("oai:header", NS)
-        identifier = _text(header.find("oai:identifier", NS)) if header is not None and header.find("oai:identifier", NS) is not None else None
+        identifier = (
+            _text(header.find("oai:identifier", NS))
+            if header is not None and header.find("oai:identifier", NS) is not None
+            else None
+        )
         if not identifier:
             return self.error(f"#{index}", "header.identifier", "record without an OAI identifier")
         if header.get("status") == "deleted":
@@ -258,7 +265,9 @@ class OAIPMHSource(Source):
 
         organisation = None
         contributions = _local(lom, "lifeCycle", "contribute")
-        contributions.sort(key=lambda c: 0 if "publisher" in (_text((_local(c, "role", "value") or [None])[0]) or "") else 1)
+        contributions.sort(
+            key=lambda c: 0 if "publisher" in (_text((_local(c, "role", "value") or [None])[0]) or "") else 1
+        )
         for contribute in contributions:
             for entity in _local(contribute, "entity"):
                 org = _vcard_org("".join(entity.itertext()))
@@ -277,26 +286,28 @@ class OAIPMHSource(Source):
                 subject_label = entries[-1][1]
                 break
 
-        return SourceItem(record=CourseRecord(
-            source_record_id=identifier,
-            provider_code=self.provider_code,
-            provider_name=self.provider_name,
-            provider_url=None,
-            platform_course_id=platform_id,
-            title=title,
-            title_i18n=title_i18n,
-            description=description,
-            description_i18n=description_i18n,
-            keywords=keywords,
-            organisation_name=organisation,
-            language=languages[0] if languages else None,
-            languages=languages,
-            subject_label=subject_label,
-            workload_hours=workload,
-            price=price,
-            free_audit=free_audit,
-            url=url,
-        ))
+        return SourceItem(
+            record=CourseRecord(
+                source_record_id=identifier,
+                provider_code=self.provider_code,
+                provider_name=self.provider_name,
+                provider_url=None,
+                platform_course_id=platform_id,
+                title=title,
+                title_i18n=title_i18n,
+                description=description,
+                description_i18n=description_i18n,
+                keywords=keywords,
+                organisation_name=organisation,
+                language=languages[0] if languages else None,
+                languages=languages,
+                subject_label=subject_label,
+                workload_hours=workload,
+                price=price,
+                free_audit=free_audit,
+                url=url,
+            )
+        )
 
     def _dc(self, identifier: str, dc: etree._Element) -> SourceItem:
         def texts(name: str) -> list[tuple[str | None, str]]:
@@ -314,17 +325,19 @@ class OAIPMHSource(Source):
         languages = unique([language_code(t) for _, t in texts("language")])
         urls = [t for _, t in texts("identifier") if t.startswith(("http://", "https://"))]
         publishers = [t for _, t in texts("publisher")]
-        return SourceItem(record=CourseRecord(
-            source_record_id=identifier,
-            provider_code=self.provider_code,
-            provider_name=self.provider_name,
-            title=title,
-            title_i18n=title_i18n,
-            description=description,
-            description_i18n=description_i18n,
-            keywords=unique([t for _, t in texts("subject")]),
-            organisation_name=publishers[0] if publishers else None,
-            language=languages[0] if languages else None,
-            languages=[x for x in languages if x],
-            url=urls[0] if urls else None,
-        ))
+        return SourceItem(
+            record=CourseRecord(
+                source_record_id=identifier,
+                provider_code=self.provider_code,
+                provider_name=self.provider_name,
+                title=title,
+                title_i18n=title_i18n,
+                description=description,
+                description_i18n=description_i18n,
+                keywords=unique([t for _, t in texts("subject")]),
+                organisation_name=publishers[0] if publishers else None,
+                language=languages[0] if languages else None,
+                languages=[x for x in languages if x],
+                url=urls[0] if urls else None,
+            )
+        )

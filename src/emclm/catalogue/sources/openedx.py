@@ -163,20 +163,22 @@ class OpenEdXSource(Source):
             yield SourceItem(record=self._lms_record(key, runs))
 
     def _lms_record(self, key: str, raws: list[dict]) -> CourseRecord:
-        raws = sorted(raws, key=lambda r: (run_date(r.get("start")) or date.min))
+        raws = sorted(raws, key=lambda r: run_date(r.get("start")) or date.min)
         latest = raws[-1]
         runs = []
         for raw in raws:
             run_key = as_str(raw.get("id") or raw.get("course_id"))
-            runs.append(CourseRunRecord(
-                run_key=run_key,
-                start_date=run_date(raw.get("start")),
-                end_date=run_date(raw.get("end")),
-                enrolment_start=run_date(raw.get("enrollment_start")),
-                enrolment_end=run_date(raw.get("enrollment_end")),
-                pace=PACING.get(str(raw.get("pacing") or "")),
-                url=self._course_url(run_key),
-            ))
+            runs.append(
+                CourseRunRecord(
+                    run_key=run_key,
+                    start_date=run_date(raw.get("start")),
+                    end_date=run_date(raw.get("end")),
+                    enrolment_start=run_date(raw.get("enrollment_start")),
+                    enrolment_end=run_date(raw.get("enrollment_end")),
+                    pace=PACING.get(str(raw.get("pacing") or "")),
+                    url=self._course_url(run_key),
+                )
+            )
         effort_text = as_str(latest.get("effort"))
         effort = parse_effort(effort_text) if effort_text else None
         if effort_text and effort and effort.hours_per_week is None and effort.total_hours is None:
@@ -305,37 +307,41 @@ class OpenEdXSource(Source):
         topics = [clean_text(as_str(t)) for t in raw.get("topics") or []]
         image = raw.get("image")
         image_url = image.get("src") if isinstance(image, dict) else as_str(image)
-        return SourceItem(record=CourseRecord(
-            source_record_id=key,
-            provider_code=self.provider_code,
-            provider_name=self.provider_name,
-            provider_url=self.base,
-            platform_course_id=as_str(raw.get("key")) or key,
-            title=title,
-            description=clean_text(raw.get("full_description")) or clean_text(raw.get("short_description")),
-            learning_outcomes=_list_items(raw.get("outcome")),
-            keywords=unique(subjects + [t for t in topics if t]),
-            subject_label=subjects[0] if subjects else None,
-            organisation_name=clean_text(as_str(owners[0].get("name"))) if owners else None,
-            organisation_url=as_str(owners[0].get("homepage_url") or owners[0].get("marketing_url")) if owners else None,
-            language=languages[0] if languages else None,
-            languages=languages,
-            subtitle_languages=[s for s in subtitles if s],
-            hours_per_week=hours,
-            duration_weeks=weeks,
-            workload_hours=estimated or (hours * weeks if hours is not None and weeks else None),
-            pace=current[1].pace if current else None,
-            price=price,
-            currency=currency,
-            free_audit=free_audit,
-            certificate_type=certificate_type,
-            certificate_price=certificate_price,
-            identity_verification=True if certificate_type == "verified" else None,
-            url=as_str(raw.get("marketing_url")) or (current[1].url if current else None),
-            image_url=self._abs(image_url),
-            declared_skills=unique([clean_text(as_str(s)) for s in raw.get("skill_names") or [] if as_str(s)]),
-            runs=runs,
-        ))
+        return SourceItem(
+            record=CourseRecord(
+                source_record_id=key,
+                provider_code=self.provider_code,
+                provider_name=self.provider_name,
+                provider_url=self.base,
+                platform_course_id=as_str(raw.get("key")) or key,
+                title=title,
+                description=clean_text(raw.get("full_description")) or clean_text(raw.get("short_description")),
+                learning_outcomes=_list_items(raw.get("outcome")),
+                keywords=unique(subjects + [t for t in topics if t]),
+                subject_label=subjects[0] if subjects else None,
+                organisation_name=clean_text(as_str(owners[0].get("name"))) if owners else None,
+                organisation_url=as_str(owners[0].get("homepage_url") or owners[0].get("marketing_url"))
+                if owners
+                else None,
+                language=languages[0] if languages else None,
+                languages=languages,
+                subtitle_languages=[s for s in subtitles if s],
+                hours_per_week=hours,
+                duration_weeks=weeks,
+                workload_hours=estimated or (hours * weeks if hours is not None and weeks else None),
+                pace=current[1].pace if current else None,
+                price=price,
+                currency=currency,
+                free_audit=free_audit,
+                certificate_type=certificate_type,
+                certificate_price=certificate_price,
+                identity_verification=True if certificate_type == "verified" else None,
+                url=as_str(raw.get("marketing_url")) or (current[1].url if current else None),
+                image_url=self._abs(image_url),
+                declared_skills=unique([clean_text(as_str(s)) for s in raw.get("skill_names") or [] if as_str(s)]),
+                runs=runs,
+            )
+        )
 
     @staticmethod
     def _current_run(run_info: list[tuple[dict, CourseRunRecord]]):

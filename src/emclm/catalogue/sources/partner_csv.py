@@ -226,9 +226,7 @@ class PartnerCsvSource(FileSource):
         if data.get("hours_per_week") and data.get("duration_weeks") and not data.get("workload_hours"):
             data["workload_hours"] = round(data["hours_per_week"] * data["duration_weeks"], 1)
         data = {k: v for k, v in data.items() if v is not None}
-        defaults = {
-            k: v for k, v in options.items() if k in ("provider_code", "provider_name", "provider_url")
-        }
+        defaults = {k: v for k, v in options.items() if k in ("provider_code", "provider_name", "provider_url")}
         try:
             return record_from_mapping(data, defaults)
         except FieldProblem as exc:
@@ -251,4 +249,3 @@ def _boolean(text: str) -> bool | None:
     if value in ("0", "false", "no", "n", "non", "nein", "não", "nie", "nee"):
         return False
     return None
-

@@ -93,7 +93,7 @@ class FileSource(Source):
         except UnicodeDecodeError as exc:
             raise FileProblem(
                 f"{path}: not valid {encoding} at byte {exc.start}; set options.encoding "
-                "(for example \"latin-1\" or \"cp1252\")"
+                '(for example "latin-1" or "cp1252")'
             ) from exc
 
     def file_error(self, message: str) -> SourceItem:
@@ -195,7 +195,7 @@ def _as_language(name: str, value: Any) -> str | None:
         return None
     code = language_code(text)
     if code is None:
-        raise FieldProblem(name, f"unknown language {text!r} (use an ISO 639-1 code such as \"fr\")")
+        raise FieldProblem(name, f'unknown language {text!r} (use an ISO 639-1 code such as "fr")')
     return code
 
 
@@ -205,7 +205,7 @@ def _as_date(name: str, value: Any) -> date | None:
         return None
     parsed = parse_date(text)
     if parsed is None:
-        raise FieldProblem(name, f"not a date: {text!r} (use ISO 8601, e.g. \"2025-03-01\")")
+        raise FieldProblem(name, f'not a date: {text!r} (use ISO 8601, e.g. "2025-03-01")')
     return parsed
 
 
@@ -223,7 +223,7 @@ def _as_currency(name: str, value: Any) -> str | None:
     if text is None:
         return None
     if len(text) != 3 or not text.isalpha():
-        raise FieldProblem(name, f"expected an ISO 4217 currency code such as \"EUR\", got {text!r}")
+        raise FieldProblem(name, f'expected an ISO 4217 currency code such as "EUR", got {text!r}')
     return text.upper()
 
 

@@ -141,7 +141,9 @@ class RichieSource(Source):
             objects = data.get("objects") if isinstance(data, dict) else None
             meta = data.get("meta") if isinstance(data, dict) else None
             if not isinstance(objects, list) or not isinstance(meta, dict):
-                yield page_error(self, endpoint, ValueError(f"offset {offset}: no 'objects' list / 'meta' in the response"), offset)
+                yield page_error(
+                    self, endpoint, ValueError(f"offset {offset}: no 'objects' list / 'meta' in the response"), offset
+                )
                 return
             for raw in objects:
                 offset += 1
@@ -177,17 +179,19 @@ class RichieSource(Source):
                 key = course_key_from_resource_link(str(run["resource_link"]))
             run_key = key or as_str(run.get("id")) or (start.isoformat() if start else f"run-{n}")
             offer = _offer_fields(run, record_id, None)
-            runs.append(CourseRunRecord(
-                run_key=run_key,
-                start_date=start,
-                end_date=run_date(run.get("end")),
-                enrolment_start=run_date(run.get("enrollment_start")),
-                enrolment_end=run_date(run.get("enrollment_end")),
-                language=run_langs[0] if run_langs and run_langs[0] else None,
-                price=offer.get("price"),
-                currency=offer.get("currency"),
-                url=as_str(run.get("resource_link")),
-            ))
+            runs.append(
+                CourseRunRecord(
+                    run_key=run_key,
+                    start_date=start,
+                    end_date=run_date(run.get("end")),
+                    enrolment_start=run_date(run.get("enrollment_start")),
+                    enrolment_end=run_date(run.get("enrollment_end")),
+                    language=run_langs[0] if run_langs and run_langs[0] else None,
+                    price=offer.get("price"),
+                    currency=offer.get("currency"),
+                    url=as_str(run.get("resource_link")),
+                )
+            )
         languages = unique(languages)
 
         effort = parse_effort(clean_text(as_str(raw.get("effort")))) if raw.get("effort") else None
@@ -200,28 +204,31 @@ class RichieSource(Source):
             workload = hours_per_week * duration
         code = as_str(raw.get("code"))
         offer = _offer_fields(raw, record_id, self)
-        return SourceItem(record=CourseRecord(
-            source_record_id=record_id,
-            provider_code=self.provider_code,
-            provider_name=self.provider_name,
-            provider_url=self.base,
-            platform_course_id=code.upper() if code else None,
-            title=title,
-            description=clean_text(as_str(raw.get("introduction"))),
-            organisation_name=clean_text(as_str(raw.get("organization_highlighted"))),
-            language=languages[0] if languages else None,
-            languages=languages,
-            hours_per_week=hours_per_week,
-            workload_hours=workload,
-            duration_weeks=duration,
-            url=url,
-            image_url=_image(raw.get("cover_image")),
-            runs=runs,
-            **offer,
-        ))
+        return SourceItem(
+            record=CourseRecord(
+                source_record_id=record_id,
+                provider_code=self.provider_code,
+                provider_name=self.provider_name,
+                provider_url=self.base,
+                platform_course_id=code.upper() if code else None,
+                title=title,
+                description=clean_text(as_str(raw.get("introduction"))),
+                organisation_name=clean_text(as_str(raw.get("organization_highlighted"))),
+                language=languages[0] if languages else None,
+                languages=languages,
+                hours_per_week=hours_per_week,
+                workload_hours=workload,
+                duration_weeks=duration,
+                url=url,
+                image_url=_image(raw.get("cover_image")),
+                runs=runs,
+                **offer,
+            )
+        )
 
 
 # -- push hook --------------------------------------------------------------------------------
+
 
 def verify_sync_signature(body: bytes, authorization_header: str | None, secret: str) -> bool:
     """True when ``authorization_header`` is ``SIG-HMAC-SHA256 <hex HMAC-SHA256 of body>``.
@@ -238,8 +245,9 @@ def verify_sync_signature(body: bytes, authorization_header: str | None, secret:
     return hmac.compare_digest(expected, signature.lower())
 
 
-def record_from_sync_payload(payload: dict, source_name: str, provider_code: str = "fun-mooc",
-                             provider_name: str = "FUN-MOOC") -> CourseRecord:
+def record_from_sync_payload(
+    payload: dict, source_name: str, provider_code: str = "fun-mooc", provider_name: str = "FUN-MOOC"
+) -> CourseRecord:
     """A course-run sync body → a one-run ``CourseRecord``; ``RecordError`` names a bad field."""
     if not isinstance(payload, dict):
         raise RecordError(source_name, None, None, "sync payload is not a JSON object")
@@ -280,16 +288,18 @@ def record_from_sync_payload(payload: dict, source_name: str, provider_code: str
         language=languages[0],
         languages=languages,
         url=link if visibility != "hidden" else None,
-        runs=[CourseRunRecord(
-            run_key=key,
-            start_date=dates["start"],
-            end_date=dates["end"],
-            enrolment_start=dates["enrollment_start"],
-            enrolment_end=dates["enrollment_end"],
-            language=languages[0],
-            price=offer.get("price"),
-            currency=offer.get("currency"),
-            url=link,
-        )],
+        runs=[
+            CourseRunRecord(
+                run_key=key,
+                start_date=dates["start"],
+                end_date=dates["end"],
+                enrolment_start=dates["enrollment_start"],
+                enrolment_end=dates["enrollment_end"],
+                language=languages[0],
+                price=offer.get("price"),
+                currency=offer.get("currency"),
+                url=link,
+            )
+        ],
         **offer,
     )

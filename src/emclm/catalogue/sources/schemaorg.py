@@ -56,8 +56,12 @@ from emclm.catalogue.xmlsafe import XMLError, parse_html, parse_xml
 
 ESCO_URI = re.compile(r"https?://data\.europa\.eu/esco/[a-z-]+/[0-9a-f-]+")
 EQF = re.compile(r"\bEQF\D{0,12}([1-8])\b|\bEQF([1-8])\b", re.I)
-FREE_CATEGORIES = {"free": (True, True), "partially free": (True, False), "paid": (False, False),
-                   "subscription": (False, False)}  # category → (free_audit, price is 0)
+FREE_CATEGORIES = {
+    "free": (True, True),
+    "partially free": (True, False),
+    "paid": (False, False),
+    "subscription": (False, False),
+}  # category → (free_audit, price is 0)
 SITEMAP_DEPTH = 2
 
 
@@ -100,7 +104,8 @@ class SchemaOrgSource(Source):
         opts = config.options
         first = (opts.get("urls") or [opts.get("sitemap") or config.url or ""])[0]
         self.provider_code = opts.get("provider_code") or slug(
-            (urlsplit(first).hostname or config.name).removeprefix("www."))
+            (urlsplit(first).hostname or config.name).removeprefix("www.")
+        )
         self.provider_name = opts.get("provider_name")
         self.language = language_code(opts.get("language")) if opts.get("language") else None
 
@@ -134,8 +139,11 @@ class SchemaOrgSource(Source):
         except XMLError as exc:
             return page_error(self, url, exc)
         kind = etree.QName(root).localname
-        locs = [(el.text or "").strip() for el in root.iter() if isinstance(el.tag, str)
-                and etree.QName(el).localname == "loc"]
+        locs = [
+            (el.text or "").strip()
+            for el in root.iter()
+            if isinstance(el.tag, str) and etree.QName(el).localname == "loc"
+        ]
         if kind == "sitemapindex":
             if depth >= SITEMAP_DEPTH:
                 warn(self, None, "sitemap", f"{url}: nested sitemap index deeper than {SITEMAP_DEPTH}; skipped")
@@ -180,8 +188,11 @@ class SchemaOrgSource(Source):
             self.complete = False
             yield self.error(url, "page", str(exc))
             return
-        blocks = [s for s in root.iter("script")
-                  if (s.get("type") or "").split(";")[0].strip().lower() == "application/ld+json"]
+        blocks = [
+            s
+            for s in root.iter("script")
+            if (s.get("type") or "").split(";")[0].strip().lower() == "application/ld+json"
+        ]
         courses: list[dict] = []
         for n, block in enumerate(blocks):
             text = (block.text or "").strip()
@@ -190,7 +201,9 @@ class SchemaOrgSource(Source):
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
-                warn(self, url, f"ld+json[{n}]", f"malformed JSON-LD at line {exc.lineno} column {exc.colno}: {exc.msg}")
+                warn(
+                    self, url, f"ld+json[{n}]", f"malformed JSON-LD at line {exc.lineno} column {exc.colno}: {exc.msg}"
+                )
                 continue
             courses += [node for node in _nodes(data) if "Course" in _types(node)]
         if not courses:
@@ -281,12 +294,18 @@ class SchemaOrgSource(Source):
                     effort = parse_effort(workload_text)
                     hours_per_week = hours_per_week or effort.hours_per_week
                     workload = workload or effort.total_hours
-            runs.append(CourseRunRecord(
-                run_key=as_str(inst.get("@id")) or (start.isoformat() if start else f"{record_id}#{i}"),
-                start_date=start, end_date=end, pace=run_pace,
-                language=inst_langs[0] if inst_langs else None,
-                price=run_price, currency=run_currency, url=as_str(inst.get("url")),
-            ))
+            runs.append(
+                CourseRunRecord(
+                    run_key=as_str(inst.get("@id")) or (start.isoformat() if start else f"{record_id}#{i}"),
+                    start_date=start,
+                    end_date=end,
+                    pace=run_pace,
+                    language=inst_langs[0] if inst_langs else None,
+                    price=run_price,
+                    currency=run_currency,
+                    url=as_str(inst.get("url")),
+                )
+            )
             pace = pace or run_pace
             if start and end and duration_weeks is None:
                 duration_weeks = round((end - start).days / 7, 2) or None
@@ -319,8 +338,11 @@ class SchemaOrgSource(Source):
 
         eqf = None
         for level in _as_list(node.get("educationalLevel")):
-            text = " ".join(str(level.get(k, "")) for k in ("name", "termCode", "inDefinedTermSet")) \
-                if isinstance(level, dict) else str(level)
+            text = (
+                " ".join(str(level.get(k, "")) for k in ("name", "termCode", "inDefinedTermSet"))
+                if isinstance(level, dict)
+                else str(level)
+            )
             match = EQF.search(text)
             if match:
                 eqf = int(match.group(1) or match.group(2))
@@ -329,7 +351,14 @@ class SchemaOrgSource(Source):
         skills = []
         for skill in _as_list(node.get("teaches")):
             if isinstance(skill, dict):
-                uri = next((m.group(0) for m in (ESCO_URI.search(str(skill.get(k) or "")) for k in ("@id", "url", "sameAs")) if m), None)
+                uri = next(
+                    (
+                        m.group(0)
+                        for m in (ESCO_URI.search(str(skill.get(k) or "")) for k in ("@id", "url", "sameAs"))
+                        if m
+                    ),
+                    None,
+                )
                 name = clean_text(as_str(skill.get("name")))
                 skills.append(uri.replace("https://", "http://") if uri else name)
             else:
@@ -349,36 +378,38 @@ class SchemaOrgSource(Source):
 
         image = next(iter(_as_list(node.get("image"))), None)
         image_url = as_str(image.get("url") or image.get("contentUrl")) if isinstance(image, dict) else as_str(image)
-        return SourceItem(record=CourseRecord(
-            source_record_id=record_id,
-            provider_code=self.provider_code,
-            provider_name=self.provider_name,
-            platform_course_id=as_str(node.get("courseCode")),
-            title=title,
-            title_i18n=title_i18n,
-            description=description,
-            description_i18n=description_i18n,
-            keywords=unique([clean_text(k) for k in keywords if k]),
-            organisation_name=org_name,
-            organisation_url=org_url,
-            language=languages[0] if languages else None,
-            languages=languages,
-            eqf_level=eqf,
-            workload_hours=workload,
-            hours_per_week=hours_per_week,
-            duration_weeks=duration_weeks,
-            pace=pace,
-            price=price,
-            currency=currency,
-            free_audit=free_audit,
-            certificate_type=certificate_type,
-            certificate_price=certificate_price,
-            ects_credits=credits,
-            url=urljoin(page_url, own_url) if own_url else page_url,
-            image_url=urljoin(page_url, image_url) if image_url else None,
-            declared_skills=unique([s for s in skills if s]),
-            runs=runs,
-        ))
+        return SourceItem(
+            record=CourseRecord(
+                source_record_id=record_id,
+                provider_code=self.provider_code,
+                provider_name=self.provider_name,
+                platform_course_id=as_str(node.get("courseCode")),
+                title=title,
+                title_i18n=title_i18n,
+                description=description,
+                description_i18n=description_i18n,
+                keywords=unique([clean_text(k) for k in keywords if k]),
+                organisation_name=org_name,
+                organisation_url=org_url,
+                language=languages[0] if languages else None,
+                languages=languages,
+                eqf_level=eqf,
+                workload_hours=workload,
+                hours_per_week=hours_per_week,
+                duration_weeks=duration_weeks,
+                pace=pace,
+                price=price,
+                currency=currency,
+                free_audit=free_audit,
+                certificate_type=certificate_type,
+                certificate_price=certificate_price,
+                ects_credits=credits,
+                url=urljoin(page_url, own_url) if own_url else page_url,
+                image_url=urljoin(page_url, image_url) if image_url else None,
+                declared_skills=unique([s for s in skills if s]),
+                runs=runs,
+            )
+        )
 
     def _offers(self, offers: Any, record_id: str) -> tuple[Decimal | None, str | None, bool | None]:
         price = currency = free_audit = None

@@ -21,7 +21,9 @@ def make_source(config: SourceConfig) -> VacancySource:
     try:
         cls = KINDS[config.kind]
     except KeyError:
-        raise ValueError(f"vacancy source {config.name}: unknown kind {config.kind!r} (one of {sorted(KINDS)})") from None
+        raise ValueError(
+            f"vacancy source {config.name}: unknown kind {config.kind!r} (one of {sorted(KINDS)})"
+        ) from None
     return cls(config)
 
 

@@ -9,14 +9,13 @@ not grow with the number of ads.
 
 from __future__ import annotations
 
-from abc import abstractmethod
-
 import csv
 import gzip
 import html
 import io
 import re
 import zlib
+from abc import abstractmethod
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -112,7 +111,11 @@ class VacancySource(Source):
             p = Path(part)
             if p.is_dir():
                 paths.extend(
-                    sorted(f for f in p.rglob("*") if f.is_file() and any(f.name.endswith(s) or f.name.endswith(s + ".gz") for s in self.suffixes))
+                    sorted(
+                        f
+                        for f in p.rglob("*")
+                        if f.is_file() and any(f.name.endswith(s) or f.name.endswith(s + ".gz") for s in self.suffixes)
+                    )
                 )
             elif p.exists():
                 paths.append(p)
@@ -139,9 +142,15 @@ class VacancySource(Source):
                     # report it, keep what was read, go on with the next file
                     self.complete = False
                     n += 1
-                    yield SourceItem(error=RecordError(self.name, f"{path.name} (after item {n - 1})", None,
-                                                       f"file unreadable from here on: {type(exc).__name__}: {exc}"),
-                                     checkpoint={"file": fi + 1, "item": 0})
+                    yield SourceItem(
+                        error=RecordError(
+                            self.name,
+                            f"{path.name} (after item {n - 1})",
+                            None,
+                            f"file unreadable from here on: {type(exc).__name__}: {exc}",
+                        ),
+                        checkpoint={"file": fi + 1, "item": 0},
+                    )
                     break
                 n += 1
                 if n <= skip:

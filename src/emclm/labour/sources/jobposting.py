@@ -89,13 +89,19 @@ class JobPostingSource(VacancySource):
         if posting is None:
             return self.bad(self._id(obj), "@type", "not a schema.org JobPosting")
         title = _text(posting.get("title"))
-        text = strip_html(_text(posting.get("description")) if not isinstance(posting.get("description"), str) else posting.get("description"))
+        text = strip_html(
+            _text(posting.get("description"))
+            if not isinstance(posting.get("description"), str)
+            else posting.get("description")
+        )
         rid = self._id(obj) or hashlib.sha1(f"{title}|{posting.get('datePosted')}|{text}".encode()).hexdigest()[:20]
         if not title:
             return self.bad(rid, "title", "missing title")
         employer = _text(posting.get("hiringOrganization"))
         country = region = locality = postcode = None
-        for loc in posting.get("jobLocation") if isinstance(posting.get("jobLocation"), list) else [posting.get("jobLocation")]:
+        for loc in (
+            posting.get("jobLocation") if isinstance(posting.get("jobLocation"), list) else [posting.get("jobLocation")]
+        ):
             if not loc:
                 continue
             addr = loc.get("address") if isinstance(loc, dict) else loc
@@ -113,14 +119,22 @@ class JobPostingSource(VacancySource):
         codes: dict[str, str] = {}
         occ_label = None
         system = self.config.options.get("occupation_system")
-        for cat in posting.get("occupationalCategory") if isinstance(posting.get("occupationalCategory"), list) else [posting.get("occupationalCategory")]:
+        for cat in (
+            posting.get("occupationalCategory")
+            if isinstance(posting.get("occupationalCategory"), list)
+            else [posting.get("occupationalCategory")]
+        ):
             if cat is None:
                 continue
             if isinstance(cat, dict):
                 code = _text(cat.get("codeValue"))
                 code_set = (_text(cat.get("inCodeSet")) or system or "").lower()
                 if code:
-                    codes["isco08" if "isco" in code_set or (not code_set and _ISCO.match(code)) else (code_set or "unknown")] = code
+                    codes[
+                        "isco08"
+                        if "isco" in code_set or (not code_set and _ISCO.match(code))
+                        else (code_set or "unknown")
+                    ] = code
                 occ_label = occ_label or _text(cat.get("name"))
             else:
                 s = str(cat).strip()
@@ -134,7 +148,9 @@ class JobPostingSource(VacancySource):
         for s in skills_raw if isinstance(skills_raw, list) else ([skills_raw] if skills_raw else []):
             name = _text(s)
             if name:
-                skills.extend(x.strip() for x in name.split(",") if x.strip()) if isinstance(s, str) and len(name) < 300 else skills.append(name)
+                skills.extend(x.strip() for x in name.split(",") if x.strip()) if isinstance(s, str) and len(
+                    name
+                ) < 300 else skills.append(name)
         openings = posting.get("totalJobOpenings")
         record = VacancyRecord(
             source_record_id=str(rid),
@@ -144,7 +160,9 @@ class JobPostingSource(VacancySource):
             lang=_text(posting.get("inLanguage")) or self.default_lang,
             url=_text(posting.get("url")),
             country=country or self.default_country,
-            region_text=", ".join(x for x in (locality, region) if x) if (locality and region and locality != region) else (region or locality),
+            region_text=", ".join(x for x in (locality, region) if x)
+            if (locality and region and locality != region)
+            else (region or locality),
             postcode=postcode,
             date_posted=parse_date(posting.get("datePosted"), "datePosted"),
             date_expires=parse_date(posting.get("validThrough"), "validThrough"),

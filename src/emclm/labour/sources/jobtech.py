@@ -83,8 +83,15 @@ class JobTechSource(VacancySource):
             return self.bad(None, "id", "missing ad id")
         if not title or not str(title).strip():
             return self.bad(rid, "title", "missing title")
-        return SourceItem(record=VacancyRecord(source_record_id=str(rid), title=str(title).strip(), lang=self.default_lang,
-                                               country=self.default_country, **kw))
+        return SourceItem(
+            record=VacancyRecord(
+                source_record_id=str(rid),
+                title=str(title).strip(),
+                lang=self.default_lang,
+                country=self.default_country,
+                **kw,
+            )
+        )
 
     def _v1(self, ad: dict) -> SourceItem:
         desc = ad.get("description") or {}
@@ -97,15 +104,22 @@ class JobTechSource(VacancySource):
             codes["ssyk2012"] = ssyk
         skills = _labels(_g(ad, "must_have", "skills")) + _labels(_g(ad, "nice_to_have", "skills"))
         return self._finish(
-            ad.get("id"), ad.get("headline"),
-            text=text, employer=_s(_g(ad, "employer", "name")) or _s(_g(ad, "employer", "workplace")),
+            ad.get("id"),
+            ad.get("headline"),
+            text=text,
+            employer=_s(_g(ad, "employer", "name")) or _s(_g(ad, "employer", "workplace")),
             url=_s(ad.get("webpage_url")),
-            region_code=_s(addr.get("region_code")), region_text=_s(addr.get("region")) or _s(addr.get("municipality")),
+            region_code=_s(addr.get("region_code")),
+            region_text=_s(addr.get("region")) or _s(addr.get("municipality")),
             postcode=_s(addr.get("postcode")),
             date_posted=parse_date(ad.get("publication_date"), "publication_date"),
-            date_expires=parse_date(ad.get("application_deadline") or ad.get("last_publication_date"), "application_deadline"),
-            occupation_codes=codes, occupation_label=_s(_g(ad, "occupation", "label")),
-            declared_skills=skills, number_of_vacancies=ad.get("number_of_vacancies"),
+            date_expires=parse_date(
+                ad.get("application_deadline") or ad.get("last_publication_date"), "application_deadline"
+            ),
+            occupation_codes=codes,
+            occupation_label=_s(_g(ad, "occupation", "label")),
+            declared_skills=skills,
+            number_of_vacancies=ad.get("number_of_vacancies"),
         )
 
     def _old(self, ad: dict) -> SourceItem:
@@ -118,26 +132,35 @@ class JobTechSource(VacancySource):
             codes["ssyk2012"] = ssyk
         skills = _labels(_g(ad, "krav", "kompetenser"), "term") + _labels(_g(ad, "meriterande", "kompetenser"), "term")
         return self._finish(
-            ad.get("id"), ad.get("rubrik"),
-            text=text, employer=_s(_g(ad, "arbetsgivare", "namn")),
-            region_code=_s(addr.get("lanskod")), region_text=_s(addr.get("lan")) or _s(addr.get("kommun")),
+            ad.get("id"),
+            ad.get("rubrik"),
+            text=text,
+            employer=_s(_g(ad, "arbetsgivare", "namn")),
+            region_code=_s(addr.get("lanskod")),
+            region_text=_s(addr.get("lan")) or _s(addr.get("kommun")),
             postcode=_s(addr.get("postnummer")),
             date_posted=parse_date(ad.get("publiceringsdatum"), "publiceringsdatum"),
             date_expires=parse_date(ad.get("sista_ansokningsdatum"), "sista_ansokningsdatum"),
-            occupation_codes=codes, occupation_label=_s(_g(ad, "yrkesroll", "term")),
-            declared_skills=skills, number_of_vacancies=ad.get("antal_platser"),
+            occupation_codes=codes,
+            occupation_label=_s(_g(ad, "yrkesroll", "term")),
+            declared_skills=skills,
+            number_of_vacancies=ad.get("antal_platser"),
         )
 
     def _raw(self, ad: dict) -> SourceItem:
         addr = ad.get("arbetsplatsadress") or {}
         return self._finish(
-            ad.get("annonsId") or ad.get("id"), ad.get("annonsrubrik"),
-            text=strip_html(ad.get("annonstext")), employer=_s(ad.get("arbetsgivareNamn")),
+            ad.get("annonsId") or ad.get("id"),
+            ad.get("annonsrubrik"),
+            text=strip_html(ad.get("annonstext")),
+            employer=_s(ad.get("arbetsgivareNamn")),
             url=_s(ad.get("webbadress")),
-            region_code=_s(_g(addr, "lan", "varde")), region_text=_s(_g(addr, "lan", "namn")) or _s(_g(addr, "kommun", "namn")),
+            region_code=_s(_g(addr, "lan", "varde")),
+            region_text=_s(_g(addr, "lan", "namn")) or _s(_g(addr, "kommun", "namn")),
             postcode=_s(addr.get("postnr")),
             date_posted=parse_date(ad.get("publiceringsdatum"), "publiceringsdatum"),
             date_expires=parse_date(ad.get("sistaAnsokningsdatum"), "sistaAnsokningsdatum"),
             occupation_label=_s(_g(ad, "yrkesroll", "namn")),
-            declared_skills=_labels(ad.get("kompetenser"), "namn"), number_of_vacancies=ad.get("antalPlatser"),
+            declared_skills=_labels(ad.get("kompetenser"), "namn"),
+            number_of_vacancies=ad.get("antalPlatser"),
         )

@@ -43,8 +43,23 @@ PRESETS: dict[str, dict] = {
     },
 }
 
-FIELDS = ("id", "title", "text", "employer", "lang", "url", "country", "region", "postcode", "date_posted",
-          "date_expires", "date_collected", "occupation_label", "weight", "source_site")
+FIELDS = (
+    "id",
+    "title",
+    "text",
+    "employer",
+    "lang",
+    "url",
+    "country",
+    "region",
+    "postcode",
+    "date_posted",
+    "date_expires",
+    "date_collected",
+    "occupation_label",
+    "weight",
+    "source_site",
+)
 
 
 def _code(value: str | None, system: str) -> str | None:
@@ -73,7 +88,8 @@ class TabularSource(VacancySource):
         opts = dict(config.options)
         preset = PRESETS.get(opts.get("preset", ""), {})
         self.columns: dict[str, list[str]] = {
-            k: (v if isinstance(v, list) else [v]) for k, v in {**preset.get("columns", {}), **opts.get("columns", {})}.items()
+            k: (v if isinstance(v, list) else [v])
+            for k, v in {**preset.get("columns", {}), **opts.get("columns", {})}.items()
         }
         self.default_country = self.default_country or preset.get("country")
         self.default_lang = self.default_lang or preset.get("lang")
@@ -154,10 +170,22 @@ class TabularSource(VacancySource):
             w = float(weight) if weight else None
         except ValueError:
             return self.bad(rid, "weight", f"not a number: {weight!r} ({where})")
-        return SourceItem(record=VacancyRecord(
-            source_record_id=rid, title=title, text=text, employer=get("employer"),
-            lang=get("lang") or self.default_lang, url=get("url"),
-            country=get("country") or self.default_country, region_text=get("region"), postcode=get("postcode"),
-            date_posted=posted, date_expires=expires, date_collected=collected,
-            occupation_codes=codes, occupation_label=get("occupation_label"), weight=w,
-        ))
+        return SourceItem(
+            record=VacancyRecord(
+                source_record_id=rid,
+                title=title,
+                text=text,
+                employer=get("employer"),
+                lang=get("lang") or self.default_lang,
+                url=get("url"),
+                country=get("country") or self.default_country,
+                region_text=get("region"),
+                postcode=get("postcode"),
+                date_posted=posted,
+                date_expires=expires,
+                date_collected=collected,
+                occupation_codes=codes,
+                occupation_label=get("occupation_label"),
+                weight=w,
+            )
+        )

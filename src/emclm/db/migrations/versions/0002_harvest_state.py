@@ -3,6 +3,7 @@
 Revision ID: 0002
 Revises: 0001
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -21,8 +22,10 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=512), nullable=False),
         sa.Column("course_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["course_id"], ["catalogue_course.id"],
-            name=op.f("fk_catalogue_course_key_course_id_catalogue_course"), ondelete="CASCADE",
+            ["course_id"],
+            ["catalogue_course.id"],
+            name=op.f("fk_catalogue_course_key_course_id_catalogue_course"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalogue_course_key")),
         sa.UniqueConstraint("key", name=op.f("uq_catalogue_course_key_key")),

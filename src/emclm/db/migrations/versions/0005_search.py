@@ -8,6 +8,7 @@ text search configuration) and a GIN index on it.
 Revision ID: 0005
 Revises: 0001
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -44,8 +45,10 @@ def upgrade() -> None:
         sa.Column("title_terms", sa.Text(), nullable=False),
         sa.Column("body_terms", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["course_id"], ["catalogue_course.id"],
-            name=op.f("fk_search_document_course_id_catalogue_course"), ondelete="CASCADE",
+            ["course_id"],
+            ["catalogue_course.id"],
+            name=op.f("fk_search_document_course_id_catalogue_course"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("course_id", name=op.f("pk_search_document")),
     )
@@ -59,8 +62,10 @@ def upgrade() -> None:
         sa.Column("text_hash", sa.String(length=64), nullable=False),
         sa.Column("vector", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["course_id"], ["catalogue_course.id"],
-            name=op.f("fk_search_embedding_course_id_catalogue_course"), ondelete="CASCADE",
+            ["course_id"],
+            ["catalogue_course.id"],
+            name=op.f("fk_search_embedding_course_id_catalogue_course"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("course_id", name=op.f("pk_search_embedding")),
     )
@@ -73,8 +78,10 @@ def upgrade() -> None:
         sa.Column("concept_id", sa.Integer(), nullable=False),
         sa.Column("preferred", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["concept_id"], ["esco_concept.id"],
-            name=op.f("fk_search_label_key_concept_id_esco_concept"), ondelete="CASCADE",
+            ["concept_id"],
+            ["esco_concept.id"],
+            name=op.f("fk_search_label_key_concept_id_esco_concept"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_search_label_key")),
     )
@@ -84,8 +91,7 @@ def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         op.execute(
-            "CREATE VIRTUAL TABLE search_fts USING fts5("
-            "title, body, tokenize = 'unicode61 remove_diacritics 2')"
+            "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2')"
         )
     elif bind.dialect.name == "postgresql":
         op.execute("ALTER TABLE search_document ADD COLUMN tsv tsvector")

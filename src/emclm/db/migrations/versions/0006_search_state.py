@@ -8,6 +8,7 @@ can never match a token committed afterwards.
 Revision ID: 0006
 Revises: 0005
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -8,6 +8,7 @@ column (FTS5 keeps its own index).
 Revision ID: 0007
 Revises: 0006
 """
+
 from __future__ import annotations
 
 from alembic import op
