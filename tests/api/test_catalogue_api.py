@@ -79,6 +79,7 @@ def test_course_detail_with_runs_provenance_and_skills(client, db_url):
             "skill_type": "knowledge",
             "score": 0.8,
             "status": "auto",
+            "evidence": [],
         }
     ]
 

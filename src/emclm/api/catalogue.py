@@ -61,6 +61,7 @@ class SkillOut(BaseModel):
     skill_type: str | None = None
     score: float
     status: str
+    evidence: list[dict] = []
 
 
 class CourseSummary(BaseModel):
@@ -116,10 +117,7 @@ class CourseDetail(CourseSummary):
 
 
 def _next_run_start(course: Course) -> date | None:
-    starts = sorted(r.start_date for r in course.runs if r.start_date and r.withdrawn_at is None)
-    today = date.today()
-    upcoming = [d for d in starts if d >= today]
-    return upcoming[0] if upcoming else (starts[-1] if starts else None)
+    return queries.next_run_start(course)
 
 
 def _summary(course: Course) -> CourseSummary:

@@ -97,14 +97,18 @@ def gap(body: GapIn, session: Session = Depends(get_session)) -> dict:
 @router.post("/pathway")
 def pathway(body: PathwayIn, session: Session = Depends(get_session)) -> dict:
     """Courses covering the essential gap at least cost under the constraints; whether the answer is
-    proven optimal; the skills no eligible course covers; each course explained with its evidence."""
+    proven optimal; the skills no eligible course covers (``uncovered``: URIs; ``uncovered_skills``: with
+    labels, the courses teaching each and how many of them each constraint excluded); each course
+    explained with its evidence."""
     try:
         profile = _profile(session, body.profile)
         result = service.compute_gap(session, profile, body.target, lang=body.lang)
-        path = service.compute_pathway(session, result, body.constraints.to_constraints(), method=body.method)
+        constraints = body.constraints.to_constraints()
+        path = service.compute_pathway(session, result, constraints, method=body.method)
+        uncovered = service.uncovered_explained(session, result, path, constraints)
     except GuidanceError as exc:
         raise _http_error(exc) from exc
-    return {"profile": service.profile_json(profile), **service.pathway_json(result, path)}
+    return {"profile": service.profile_json(profile), **service.pathway_json(result, path, uncovered)}
 
 
 @router.post("/transitions")

@@ -8,14 +8,13 @@ CLI (the CLI ``pathway --json`` shape is fixed: see ``pathway_cli_json``).
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 from sqlalchemy.orm import Session
 
 from emclm.guidance import repository as repo
-from emclm.guidance.pathway import GREEDY_THRESHOLD, filter_candidates, plan_pathway, solve_cover
+from emclm.guidance.pathway import GREEDY_THRESHOLD, exclusion_reason, filter_candidates, plan_pathway, solve_cover
 from emclm.guidance.types import Constraints, Gap, GapSkill, Pathway, Profile, Transition
 
 # specificity of a skill by ESCO reuse level: a shared transversal skill says little about a job
@@ -26,21 +25,13 @@ REUSE_WEIGHT = {
     "occupation-specific": 1.5,
 }
 
-_extractors: dict[str, object] = {}
-_extractor_lock = threading.Lock()
-
 
 def _skill_extractor(database_url: str):
-    """The skill extractor of ``emclm.skills``, one per database."""
-    with _extractor_lock:
-        ex = _extractors.get(database_url)
-        if ex is not None:
-            return ex
-        from emclm.skills.extractor import SkillExtractor  # heavy (model): imported on first use
+    """The process's one skill extractor for this database (``emclm.skills.extractor.get_extractor``),
+    shared with course tagging and the API, so the model is never loaded twice."""
+    from emclm.skills.extractor import get_extractor  # heavy (model): imported on first use
 
-        ex = SkillExtractor.from_database(database_url)
-        _extractors[database_url] = ex
-        return ex
+    return get_extractor(database_url)
 
 
 def _database_url(session: Session) -> str:
@@ -154,6 +145,33 @@ def compute_pathway(
     return pathway
 
 
+def uncovered_explained(session: Session, gap: Gap, pathway: Pathway, constraints: Constraints) -> list[dict]:
+    """The skills the pathway leaves uncovered, labelled, each with how many catalogue courses teach
+    it and how many of those each constraint excluded (``{"languages": 2, "free_only": 1}``), so an
+    answer never says "3 courses" and "no course" without saying why."""
+    uncovered = list(pathway.solution.uncovered)
+    if not uncovered:
+        return []
+    wanted = set(uncovered)
+    excluded: dict[str, dict[str, int]] = {u: {} for u in uncovered}
+    for course in repo.load_candidates(session, uncovered):
+        reason = exclusion_reason(course, constraints)
+        if reason is None:
+            continue
+        for uri in course.covers & wanted:
+            excluded[uri][reason] = excluded[uri].get(reason, 0) + 1
+    by_uri = {s.uri: s for s in gap.skills}
+    return [
+        {
+            "uri": uri,
+            "label": by_uri[uri].label if uri in by_uri else None,
+            "courses_available": by_uri[uri].courses_available if uri in by_uri else 0,
+            "excluded_by": dict(sorted(excluded[uri].items(), key=lambda kv: (-kv[1], kv[0]))),
+        }
+        for uri in uncovered
+    ]
+
+
 def skill_weights(matrix: repo.OccupationMatrix) -> dict[str, float]:
     """Specificity of each skill: reuse-level weight × IDF over occupations' essential skills."""
     n_occ = max(len(matrix.essential), 1)
@@ -261,12 +279,16 @@ def gap_json(gap: Gap) -> dict:
     }
 
 
-def pathway_json(gap: Gap, pathway: Pathway) -> dict:
-    """The rich answer of ``POST /api/guidance/pathway``."""
+def pathway_json(gap: Gap, pathway: Pathway, uncovered: list[dict] | None = None) -> dict:
+    """The rich answer of ``POST /api/guidance/pathway``. ``uncovered`` (from ``uncovered_explained``)
+    adds ``uncovered_skills``: each uncovered URI with its label and what the constraints excluded."""
     labels = {s.uri: s.label for s in gap.skills}
     sol = pathway.solution
     return {
         **pathway_cli_json(gap, pathway),
+        "uncovered_skills": uncovered
+        if uncovered is not None
+        else [{"uri": u, "label": labels.get(u)} for u in sol.uncovered],
         "occupation": {"uri": gap.occupation_uri, "label": gap.occupation_label},
         "method": sol.method,
         "status": sol.status,

@@ -304,3 +304,11 @@ def gaps(
 
 
 __all__ = ["Filters", "DemandQueryError", "demand", "gaps", "course_supply", "BY", "SKILL_METHODS"]
+
+
+def vacancy_regions(session: Session) -> list[dict]:
+    """Countries and NUTS 2 regions that hold vacancies, ``{code, name}`` by code (for a region picker)."""
+    table = nuts_table()
+    codes = {c for c in session.execute(select(distinct(Vacancy.nuts_code))).scalars() if c}
+    wanted = sorted({c[:n] for c in codes for n in (2, 4) if len(c) >= n})
+    return [{"code": c, "name": (table.regions.get(c).name if table.regions.get(c) else None) or c} for c in wanted]

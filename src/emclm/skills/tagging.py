@@ -266,8 +266,12 @@ def course_skills(session: Session, course_id: int, include_rejected: bool = Fal
     return out
 
 
-def course_occupations(session: Session, course_id: int, limit: int = 10, min_covered: int = 2) -> list[dict]:
-    """Occupations ranked by the essential skills the course covers (its non-rejected tags)."""
+def course_occupations(
+    session: Session, course_id: int, limit: int = 10, min_covered: int = 2, lang: str = "en"
+) -> list[dict]:
+    """Occupations ranked by the essential skills the course covers (its non-rejected tags): covered
+    skills × √coverage, at least ``min_covered`` of them; labelled in ``lang``, else in English. The
+    one ranking of "occupations this course serves": the REST API and the course page both use it."""
     rows = session.execute(
         sql(
             "SELECT os.occupation_id, COUNT(*) AS covered FROM esco_occupation_skill os "
@@ -298,10 +302,13 @@ def course_occupations(session: Session, course_id: int, limit: int = 10, min_co
     labels = {}
     for cid, uri, label in session.execute(
         sql(
-            "SELECT c.id, c.uri, (SELECT l.text FROM esco_label l WHERE l.concept_id = c.id AND l.lang = 'en' "
-            "AND l.kind = 'preferred' LIMIT 1) FROM esco_concept c WHERE c.id IN :ids"
+            "SELECT c.id, c.uri, COALESCE("
+            "(SELECT l.text FROM esco_label l WHERE l.concept_id = c.id AND l.lang = :lang "
+            "AND l.kind = 'preferred' LIMIT 1), "
+            "(SELECT l.text FROM esco_label l WHERE l.concept_id = c.id AND l.lang = 'en' "
+            "AND l.kind = 'preferred' LIMIT 1)) FROM esco_concept c WHERE c.id IN :ids"
         ).bindparams(bindparam("ids", expanding=True)),
-        {"ids": ids},
+        {"ids": ids, "lang": lang},
     ).all():
         labels[cid] = (uri, label)
     return [
