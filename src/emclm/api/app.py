@@ -14,7 +14,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         title="emclm API",
         version=__version__,
         description="European MOOC catalogue aligned with ESCO skills and the labour market.",
-        docs_url="/api/docs",
+        docs_url=None,  # served below with the vendored Swagger UI (no CDN: works offline)
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
@@ -28,4 +28,44 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     app.include_router(web_routes.router)
     web_routes.mount_static(app)
+    _html_errors_for_pages(app, web_routes)
+    _api_docs(app)
     return app
+
+
+def _api_docs(app: FastAPI) -> None:
+    """``/api/docs``: Swagger UI from ``web/static/vendor/swagger-ui`` (swagger-ui-dist, Apache-2.0)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title=f"{app.title} — API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
+
+
+def _html_errors_for_pages(app: FastAPI, web_routes) -> None:
+    """Pages answer bad parameters and unknown addresses with a localised HTML page; everything
+    under /api keeps FastAPI's JSON errors."""
+    from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    def is_api(request) -> bool:
+        return request.url.path == "/api" or request.url.path.startswith("/api/")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request, exc: RequestValidationError):
+        if is_api(request):
+            return await request_validation_exception_handler(request, exc)
+        return web_routes.invalid_request(request, list(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, exc: StarletteHTTPException):
+        if exc.status_code == 404 and not is_api(request) and not request.url.path.startswith("/static/"):
+            return web_routes.page_not_found(request)
+        return await http_exception_handler(request, exc)

@@ -8,6 +8,7 @@ through ``emclm.web.services`` only.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
@@ -16,16 +17,15 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import func, select
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from emclm import __version__
 from emclm.api.deps import get_session
-from emclm.catalogue.models import Course, Provider
 from emclm.taxonomy.queries import (
     ConceptNotFound,
     concept_view,
@@ -90,6 +90,22 @@ env.filters["date"] = lambda d, lang="en": format_date(d, format="medium", local
 env.filters["langname"] = language_name
 
 
+def paragraphs(text: str | None) -> Markup:
+    """Harvested plain text as HTML paragraphs: every line escaped first, then a paragraph per block
+    separated by a blank line and a line break per single newline (never ``|safe`` on course text)."""
+    if not text:
+        return Markup("")
+    blocks = [b.strip() for b in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n"))]
+    return Markup("").join(
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line.strip()) for line in b.split("\n")))
+        for b in blocks
+        if b
+    )
+
+
+env.filters["paragraphs"] = paragraphs
+
+
 def render(request: Request, lang: str, name: str, context: dict, status_code: int = 200) -> HTMLResponse:
     i18n.activate(lang)
     response = templates.TemplateResponse(
@@ -106,34 +122,46 @@ def render(request: Request, lang: str, name: str, context: dict, status_code: i
     return response
 
 
-def not_found(request: Request, lang: str, what: str) -> HTMLResponse:
-    return render(request, lang, "not_found.html", {"what": what}, status_code=404)
+def not_found(request: Request, lang: str, what: str, **context) -> HTMLResponse:
+    return render(request, lang, "not_found.html", {"what": what, **context}, status_code=404)
+
+
+def invalid_request(request: Request, errors: list[dict]) -> HTMLResponse:
+    """A page's parameters failed validation (``/courses/abc``, ``?page=abc``): an HTML page in the
+    user's language instead of FastAPI's JSON 422. A bad path segment names nothing that exists: 404;
+    a bad query parameter: 400 naming it and its value."""
+    lang = ui_lang(request)
+    if any(e.get("loc", ("",))[0] == "path" for e in errors):
+        return not_found(request, lang, "page")
+    shown = [
+        {"name": str(e["loc"][-1]), "value": str(e.get("input", ""))[:100]}
+        for e in errors
+        if len(e.get("loc", ())) >= 2
+    ]
+    return render(request, lang, "bad_request.html", {"errors": shown}, status_code=400)
+
+
+def page_not_found(request: Request) -> HTMLResponse:
+    return not_found(request, ui_lang(request), "page")
 
 
 # --------------------------------------------------------------------------- pages
 
 
-def _catalogue_counts(session: Session) -> dict:
-    live = Course.withdrawn_at.is_(None)
-    return {
-        "courses": session.execute(select(func.count()).select_from(Course).where(live)).scalar_one(),
-        "providers": session.execute(select(func.count(func.distinct(Course.provider_id))).where(live)).scalar_one(),
-        "by_provider": session.execute(
-            select(Provider.name, func.count())
-            .join(Course, Course.provider_id == Provider.id)
-            .where(live)
-            .group_by(Provider.name)
-            .order_by(func.count().desc())
-            .limit(12)
-        ).all(),
-    }
-
-
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: Session = Depends(get_session), lang: str = Depends(ui_lang)):
     return render(
-        request, lang, "home.html", {"catalogue": _catalogue_counts(session), "taxonomy": taxonomy_stats(session)}
+        request,
+        lang,
+        "home.html",
+        {"catalogue": services.catalogue_counts(session), "taxonomy": taxonomy_stats(session)},
     )
+
+
+@router.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: the site's icon."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/about", response_class=HTMLResponse)
@@ -143,14 +171,23 @@ def about(request: Request, lang: str = Depends(ui_lang)):
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(
-    request: Request, q: str = "", page: int = 1, session: Session = Depends(get_session), lang: str = Depends(ui_lang)
+    request: Request,
+    q: str = "",
+    page: int = 1,
+    sort: str = "relevance",
+    session: Session = Depends(get_session),
+    lang: str = Depends(ui_lang),
 ):
+    from emclm.search.facets import SORTS
+
     q = q.strip()[:200]
+    sort = sort if sort in SORTS else "relevance"
     filters = services.parse_filters(request.query_params)
-    result = services.search_courses(session, q, filters, page=max(1, page), lang=lang)
+    result = services.search_courses(session, q, filters, page=max(1, page), lang=lang, sort=sort)
 
     def params(filters: dict[str, list[str]], page: int = 1) -> list[tuple[str, str]]:
         out = [("q", q)] if q else []
+        out += [("sort", sort)] if sort != "relevance" else []
         out += [(name, v) for name, values in filters.items() for v in values]
         return out + ([("page", str(page))] if page > 1 else [])
 
@@ -165,6 +202,15 @@ def search_page(
         for name, values in filters.items()
         for value in values
     ]
+    if result.page > result.pages:  # beyond the last page: say so and link the last one
+        return not_found(
+            request,
+            lang,
+            "results_page",
+            page=result.page,
+            pages=result.pages,
+            last_url=_url("/search", params(filters, result.pages)),
+        )
     pages = {
         "prev": _url("/search", params(filters, result.page - 1)) if result.page > 1 else None,
         "next": _url("/search", params(filters, result.page + 1)) if result.page < result.pages else None,
@@ -180,6 +226,9 @@ def search_page(
             "pages": pages,
             "provider_names": provider_names,
             "clear_url": _url("/search", [("q", q)] if q else []),
+            "occupations": services.matching_occupations(session, q, lang),
+            "sort": sort,
+            "sorts": SORTS,
         },
     )
 
@@ -314,17 +363,6 @@ def occupation(request: Request, ident: str, session: Session = Depends(get_sess
         return not_found(request, lang, "occupation")
     view = concept_view(session, concept, lang)
     skills = occupation_skills(session, concept, lang)
-    from emclm.taxonomy.models import Concept
-
-    essential_ids = (
-        list(
-            session.execute(
-                select(Concept.id).where(Concept.uri.in_([s["uri"] for s in skills["essential"]]))
-            ).scalars()
-        )
-        if skills["essential"]
-        else []
-    )
     shown = [s["uri"] for s in skills["essential"] + skills.get("optional", [])]
     return render(
         request,
@@ -335,7 +373,7 @@ def occupation(request: Request, ident: str, session: Session = Depends(get_sess
             "essential": skills["essential"],
             "optional": skills.get("optional", []),
             "english": services.label_fallbacks(session, shown, lang),
-            "courses": services.courses_for_skills(session, essential_ids),
+            "courses": services.courses_for_skill_uris(session, [s["uri"] for s in skills["essential"]]),
         },
     )
 
@@ -394,6 +432,26 @@ def plan(
     )
 
 
+@router.get("/transitions", response_class=HTMLResponse)
+def transitions(
+    request: Request, current: str = "", session: Session = Depends(get_session), lang: str = Depends(ui_lang)
+):
+    """Career moves: the occupations closest to the one held, with the skills and courses between."""
+    result = services.career_transitions(session, current[:200], lang)
+    shown = [m["uri"] for m in result.moves]
+    return render(
+        request,
+        lang,
+        "transitions.html",
+        {
+            "active": "transitions",
+            "form": {"current": current},
+            "result": result,
+            "english": services.label_fallbacks(session, shown, lang),
+        },
+    )
+
+
 @router.get("/suggest/occupations", response_class=HTMLResponse)
 def suggest_occupations(request: Request, session: Session = Depends(get_session), lang: str = Depends(ui_lang)):
     """``<option>``s for an occupation field's ``<datalist>`` (htmx fills it while the user types)."""
@@ -406,16 +464,9 @@ def suggest_occupations(request: Request, session: Session = Depends(get_session
 @router.get("/labour", response_class=HTMLResponse)
 def labour(request: Request, region: str = "", session: Session = Depends(get_session), lang: str = Depends(ui_lang)):
     """What employers ask for (skills in real vacancies) against what the catalogue teaches."""
-    from sqlalchemy import distinct
+    from emclm.labour.demand import DemandQueryError, Filters, demand, gaps, vacancy_regions
 
-    from emclm.labour.demand import DemandQueryError, Filters, demand, gaps
-    from emclm.labour.models import Vacancy
-    from emclm.labour.nuts import nuts_table
-
-    table = nuts_table()
-    codes = {c for c in session.execute(select(distinct(Vacancy.nuts_code))).scalars() if c}
-    wanted = sorted({c[:n] for c in codes for n in (2, 4) if len(c) >= n})  # countries and NUTS 2 regions
-    regions = [{"code": c, "name": (table.regions.get(c).name if table.regions.get(c) else None) or c} for c in wanted]
+    regions = vacancy_regions(session)
     error = None
     try:
         filters = Filters(region=region or None)

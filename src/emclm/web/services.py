@@ -7,13 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from emclm.catalogue.models import Course, Provider
-from emclm.skills.models import CourseSkill
-from emclm.taxonomy.models import Concept, OccupationSkill
-from emclm.taxonomy.queries import get_concept, preferred_labels, search_labels
+from emclm.catalogue import queries as catalogue_queries
+from emclm.catalogue.models import Course
+from emclm.taxonomy.queries import preferred_labels, search_labels
 
 # facets the search page shows, in this order; names follow emclm.search.Filters
 FACETS = ("language", "provider", "price", "certificate_type", "eqf_level", "pace")
@@ -54,7 +52,13 @@ def parse_filters(params) -> dict[str, list[str]]:
 
 
 def search_courses(
-    session: Session, q: str, filters: dict[str, list[str]], page: int = 1, lang: str = "en", per_page: int = PER_PAGE
+    session: Session,
+    q: str,
+    filters: dict[str, list[str]],
+    page: int = 1,
+    lang: str = "en",
+    per_page: int = PER_PAGE,
+    sort: str = "relevance",
 ) -> SearchPage:
     from emclm.search import Filters, SearchError, SearchRequest, search
 
@@ -68,7 +72,7 @@ def search_courses(
         price=(filters.get("price") or [None])[0],
     )
     try:
-        res = search(session, SearchRequest(q=q, lang=lang, filters=f, page=page, per_page=per_page))
+        res = search(session, SearchRequest(q=q, lang=lang, filters=f, sort=sort, page=page, per_page=per_page))
     except SearchError as exc:
         return SearchPage(q, filters, 0, page, per_page, [], {}, error=str(exc))
     hits = [
@@ -109,79 +113,67 @@ class CoursePage:
     free: bool | None
     skills: list[dict]
     occupations: list[dict]
+    next_start: date | None = None  # the first run starting today or later
+    last_start: date | None = None  # the latest run that already started (when no future one)
 
 
 def course_page(session: Session, course_id: int, lang: str = "en") -> CoursePage | None:
-    course = session.execute(
-        select(Course)
-        .where(Course.id == course_id)
-        .options(selectinload(Course.runs), selectinload(Course.provider), selectinload(Course.organisation))
-    ).scalar_one_or_none()
+    """The course with its live runs, its skills (``catalogue.queries.course_skills``) and the
+    occupations it serves (``skills.tagging.course_occupations``): the same functions as the API."""
+    from emclm.skills.tagging import course_occupations
+
+    course = catalogue_queries.get_course(session, course_id)
     if course is None:
         return None
-    tags = session.execute(
-        select(CourseSkill, Concept)
-        .join(Concept, Concept.id == CourseSkill.skill_id)
-        .where(CourseSkill.course_id == course.id, CourseSkill.status != "rejected")
-        .order_by(CourseSkill.score.desc(), Concept.id)
-    ).all()
-    labels = preferred_labels(session, [c.id for _, c in tags], lang)
     skills = [
         {
-            "uri": concept.uri,
-            "id": concept.uri.rsplit("/", 1)[-1],
-            "label": labels.get(concept.id) or concept.uri,
-            "score": tag.score,
-            "status": tag.status,
-            "evidence": [e for e in (tag.evidence or []) if isinstance(e, dict)],
+            "uri": v.uri,
+            "id": v.uri.rsplit("/", 1)[-1],
+            "label": v.label or v.uri,
+            "score": v.score,
+            "status": v.status,
+            "evidence": v.evidence,
         }
-        for tag, concept in tags
+        for v in catalogue_queries.course_skills(session, course, lang=lang)
+    ]
+    occupations = [
+        {"uri": o["uri"], "id": o["uri"].rsplit("/", 1)[-1], "label": o["label"], "skills": o["essential_covered"]}
+        for o in course_occupations(session, course.id, limit=8, lang=lang)
+        if o["uri"]
     ]
     return CoursePage(
         course=course,
         runs=[r for r in course.runs if r.withdrawn_at is None],
         free=is_free(course),
         skills=skills,
-        occupations=occupations_served(session, [c.id for _, c in tags], lang),
+        occupations=occupations,
+        next_start=catalogue_queries.next_run_start(course),
+        last_start=catalogue_queries.last_run_start(course),
     )
 
 
-def occupations_served(session: Session, skill_ids: list[int], lang: str, limit: int = 8) -> list[dict]:
-    """Occupations for which the course teaches essential skills, most skills first."""
-    if not skill_ids:
-        return []
-    rows = session.execute(
-        select(OccupationSkill.occupation_id, func.count())
-        .where(OccupationSkill.skill_id.in_(skill_ids), OccupationSkill.relation_type == "essential")
-        .group_by(OccupationSkill.occupation_id)
-        .order_by(func.count().desc(), OccupationSkill.occupation_id)
-        .limit(limit)
-    ).all()
-    ids = [oid for oid, _ in rows]
-    uris = dict(session.execute(select(Concept.id, Concept.uri).where(Concept.id.in_(ids))).all()) if ids else {}
-    labels = preferred_labels(session, ids, lang)
-    return [
-        {"uri": uris[oid], "id": uris[oid].rsplit("/", 1)[-1], "label": labels.get(oid), "skills": n} for oid, n in rows
-    ]
+def courses_for_skills(session: Session, skill_ids: list[int], limit: int = 10) -> list:
+    """Live courses teaching the skills, best first (``catalogue.queries.courses_for_skills``)."""
+    return catalogue_queries.courses_for_skills(session, skill_ids, limit=limit)
 
 
-def courses_for_skills(session: Session, skill_ids: list[int], limit: int = 10) -> list[dict]:
-    """Live courses tagged with any of the skills (curator-rejected tags excluded), most skills first."""
-    if not skill_ids:
-        return []
-    rows = session.execute(
-        select(Course.id, Course.title, Provider.name, func.count(CourseSkill.id))
-        .join(CourseSkill, CourseSkill.course_id == Course.id)
-        .join(Provider, Provider.id == Course.provider_id)
-        .where(CourseSkill.skill_id.in_(skill_ids), CourseSkill.status != "rejected", Course.withdrawn_at.is_(None))
-        .group_by(Course.id, Course.title, Provider.name)
-        .order_by(func.count(CourseSkill.id).desc(), Course.id)
-        .limit(limit)
-    ).all()
-    return [{"id": cid, "title": title, "provider": provider, "skills": n} for cid, title, provider, n in rows]
+def courses_for_skill_uris(session: Session, uris: list[str], limit: int = 10) -> list:
+    from emclm.guidance.repository import concept_ids
+
+    return courses_for_skills(session, list(concept_ids(session, uris, "skill").values()), limit=limit)
 
 
-# --------------------------------------------------------------------------- plan my path
+def catalogue_counts(session: Session, top: int = 12) -> dict:
+    stats = catalogue_queries.course_stats(session)
+    return {
+        "courses": stats["courses"],
+        "providers": len(stats["by_provider"]),
+        "by_provider": list(stats["by_provider"].items())[:top],
+        "with_level": catalogue_queries.courses_with_eqf_level(session),
+    }
+
+
+# --------------------------------------------------------------------------- occupations
 
 
 @dataclass
@@ -191,33 +183,94 @@ class Resolved:
     label: str
 
 
+def _resolved(session: Session, uris: list[str], lang: str) -> list[Resolved]:
+    from emclm.guidance.repository import preferred_labels as occupation_labels
+
+    uris = list(dict.fromkeys(uris))
+    labels = occupation_labels(session, uris, lang)
+    return [Resolved(u, u.rsplit("/", 1)[-1], labels.get(u) or u) for u in uris]
+
+
 def resolve_occupation(session: Session, text: str, lang: str) -> tuple[Resolved | None, list[Resolved]]:
-    """The occupation a user typed (a label in their language or English, or an ESCO URI): the best
-    match, and the next best ones to offer when the match is not exact."""
+    """The occupation a user typed (a label in any ESCO language, or an ESCO URI), through the one
+    lookup the API uses (``guidance.repository.resolve_occupation``: exact, then fuzzy, with ambiguity):
+    the match, or None and the candidates to offer ("did you mean")."""
+    from emclm.guidance.repository import AmbiguousOccupation, OccupationNotFound
+    from emclm.guidance.repository import resolve_occupation as lookup
+
     text = (text or "").strip()
     if not text:
         return None, []
-    if text.startswith("http://data.europa.eu/esco/occupation/"):
-        try:
-            concept = get_concept(session, text, "occupation")
-        except LookupError:
-            return None, []
-        label = preferred_labels(session, [concept.id], lang).get(concept.id) or text
-        return Resolved(concept.uri, concept.uri.rsplit("/", 1)[-1], label), []
-    best: dict = {}  # uri -> best hit over the user's language and English
-    for lg in dict.fromkeys([lang, "en"]):
-        for h in search_labels(session, text, lang=lg, concept_type="occupation", limit=6):
-            if h.uri not in best or h.score > best[h.uri].score:
-                best[h.uri] = h
-    hits = sorted(best.values(), key=lambda h: -h.score)[:6]
-    if not hits:
-        return None, []
-    ids = dict(session.execute(select(Concept.uri, Concept.id).where(Concept.uri.in_([h.uri for h in hits]))).all())
-    labels = preferred_labels(session, list(ids.values()), lang)
-    found = [Resolved(h.uri, h.uri.rsplit("/", 1)[-1], labels.get(ids[h.uri]) or h.label) for h in hits]
-    if hits[0].score >= 80:
-        return found[0], found[1:4]
-    return None, found[:5]
+    try:
+        uri, _ = lookup(session, text)
+    except (AmbiguousOccupation, OccupationNotFound) as exc:
+        return None, _resolved(session, [c["uri"] for c in exc.candidates][:5], lang)
+    return _resolved(session, [uri], lang)[0], []
+
+
+def matching_occupations(session: Session, q: str, lang: str, limit: int = 5) -> list[Resolved]:
+    """Occupations a search query names ("vendeur"), for the box beside the results: the one the
+    lookup resolves to, or the candidates when it is ambiguous; nothing when no occupation matches.
+    Only the lookup's exact stage (a label or one gendered form of it, in any ESCO language): it runs
+    on every search, and fuzzy matches of course queries are noise."""
+    from emclm.guidance.repository import AmbiguousOccupation, OccupationNotFound
+    from emclm.guidance.repository import resolve_occupation as lookup
+
+    q = (q or "").strip()
+    if len(q) < 3 or len(q) > 100:
+        return []
+    try:
+        uri, _ = lookup(session, q, exact_only=True)
+    except AmbiguousOccupation as exc:
+        return _resolved(session, [c["uri"] for c in exc.candidates][:limit], lang)
+    except OccupationNotFound:
+        return []
+    return _resolved(session, [uri], lang)
+
+
+@dataclass
+class Transitions:
+    state: str  # empty | not_found | done | error
+    current: Resolved | None = None
+    suggestions: list[Resolved] = field(default_factory=list)
+    moves: list[dict] = field(default_factory=list)
+    message: str | None = None
+
+
+def career_transitions(session: Session, current: str, lang: str, k: int = 10) -> Transitions:
+    """Occupations closest to the one held (``guidance.service.compute_transitions``, as
+    ``POST /api/guidance/transitions``), each with its gap and the courses that would close it."""
+    from emclm.guidance import GuidanceError
+    from emclm.guidance.service import build_profile, compute_transitions
+
+    if not (current or "").strip():
+        return Transitions(state="empty")
+    found, alternatives = resolve_occupation(session, current, lang)
+    if found is None:
+        return Transitions(state="not_found", suggestions=alternatives)
+    try:
+        profile = build_profile(session, occupations=[found.uri], lang=lang)
+        moves = compute_transitions(session, profile, k=k, lang=lang)
+    except GuidanceError as exc:
+        return Transitions(state="error", current=found, message=str(exc))
+    return Transitions(
+        state="done",
+        current=found,
+        moves=[
+            {
+                "uri": t.occupation_uri,
+                "id": t.occupation_uri.rsplit("/", 1)[-1],
+                "label": t.label or t.occupation_uri,
+                "share": round(100 * t.score),
+                "overlap": t.overlap,
+                "essential_total": t.essential_total,
+                "gap_size": t.gap_size,
+                "courses_to_close": t.courses_to_close,
+                "uncoverable": t.uncoverable,
+            }
+            for t in moves
+        ],
+    )
 
 
 def suggest_occupations(session: Session, prefix: str, lang: str, limit: int = 8) -> list[str]:
@@ -280,8 +333,13 @@ def plan_path(
         return plan
 
     from emclm.guidance import Constraints, GuidanceError
-    from emclm.guidance.service import build_profile, compute_gap, compute_pathway
+    from emclm.guidance.service import build_profile, compute_gap, compute_pathway, uncovered_explained
 
+    wanted = Constraints(
+        languages=[constraints.language] if constraints.language else None,
+        free_only=constraints.free_only,
+        max_total_hours=constraints.max_hours,
+    )
     try:
         try:
             profile = build_profile(session, occupations=[cur.uri] if cur else [], text=description or None, lang=lang)
@@ -291,20 +349,14 @@ def plan_path(
             plan.text_unavailable = True
             profile = build_profile(session, occupations=[cur.uri] if cur else [], lang=lang)
         gap = compute_gap(session, profile, tgt.uri, lang=lang)
-        pathway = compute_pathway(
-            session,
-            gap,
-            Constraints(
-                languages=[constraints.language] if constraints.language else None,
-                free_only=constraints.free_only,
-                max_total_hours=constraints.max_hours,
-            ),
-        )
+        pathway = compute_pathway(session, gap, wanted)
+        uncovered = uncovered_explained(session, gap, pathway, wanted)
     except GuidanceError as exc:
         plan.state, plan.message = "error", str(exc)
         return plan
     plan.profile_skills = len(profile.skills)
     plan.held = len(gap.held)
+    not_covered = {u["uri"] for u in uncovered}
 
     def skill(s):
         return {
@@ -312,28 +364,41 @@ def plan_path(
             "id": s.uri.rsplit("/", 1)[-1],
             "label": s.label or s.uri,
             "courses": s.courses_available,
+            "uncovered": s.uri in not_covered,
         }
 
     plan.essential = [skill(s) for s in gap.essential]
     plan.optional = [skill(s) for s in gap.optional]
     labels = {s.uri: s.label for s in gap.skills}
+    providers = catalogue_queries.provider_names(session, [c.course.provider for c in pathway.courses])
+    today = date.today()
     plan.pathway = {
         "courses": [
             {
                 "id": c.course.course_id,
                 "title": c.course.title,
-                "provider": c.course.provider,
+                "provider": providers.get(c.course.provider) or c.course.provider,
                 "language": c.course.language,
                 "hours": c.workload_hours,
                 "estimated": c.workload_estimated,
-                "next_start": c.next_start,
+                # a run that already started is not the next start
+                "next_start": c.next_start if c.next_start and c.next_start >= today else None,
                 "covers": [labels.get(u) or u for u in c.covers],
             }
             for c in pathway.courses
         ],
         "total_hours": pathway.total_hours,
         "total_money": pathway.total_money,
-        "uncovered": [labels.get(u) or u for u in pathway.solution.uncovered],
+        "uncovered": [
+            {
+                "uri": u["uri"],
+                "id": u["uri"].rsplit("/", 1)[-1],
+                "label": u["label"] or u["uri"],
+                "courses": u["courses_available"],
+                "excluded_by": u["excluded_by"],
+            }
+            for u in uncovered
+        ],
         "optimal": pathway.solution.optimal,
     }
     plan.state = "done"
@@ -345,16 +410,8 @@ def label_fallbacks(session: Session, uris: list[str], lang: str) -> set[str]:
     and the page marks it ``lang="en"`` for screen readers)."""
     if lang == "en" or not uris:
         return set()
-    from emclm.taxonomy.models import Label
+    from emclm.guidance.repository import concept_ids
 
-    have: set[str] = set()
-    for i in range(0, len(uris), 900):
-        chunk = uris[i : i + 900]
-        have.update(
-            session.execute(
-                select(Concept.uri)
-                .join(Label, Label.concept_id == Concept.id)
-                .where(Concept.uri.in_(chunk), Label.lang == lang, Label.kind == "preferred")
-            ).scalars()
-        )
-    return set(uris) - have
+    ids = concept_ids(session, uris)
+    have = preferred_labels(session, list(ids.values()), lang, fallback=lang)
+    return {uri for uri, cid in ids.items() if cid not in have} | (set(uris) - set(ids))
