@@ -88,3 +88,47 @@ def test_unknown_course_is_a_clear_404(client):
     response = client.get("/api/courses/999999")
     assert response.status_code == 404
     assert response.json()["detail"] == "No course with id 999999"
+
+
+def test_next_run_start_is_never_in_the_past(client, db_url):
+    from datetime import date, timedelta
+
+    from emclm.catalogue.models import CourseRun
+
+    today = date.today()
+    with session_scope(db_url) as s:
+        course = s.query(Course).filter(Course.key == "testmooc:course-3").one()
+        runs = sorted(s.query(CourseRun).filter(CourseRun.course_id == course.id), key=lambda r: r.run_key)
+        runs[0].start_date, runs[1].start_date = today - timedelta(days=400), today - timedelta(days=30)
+        course_id = course.id
+    assert client.get(f"/api/courses/{course_id}").json()["next_run_start"] is None  # only past runs
+    with session_scope(db_url) as s:
+        s.query(CourseRun).filter(CourseRun.course_id == course_id, CourseRun.run_key == "3-r1").one().start_date = (
+            today + timedelta(days=30)
+        )
+    assert client.get(f"/api/courses/{course_id}").json()["next_run_start"] == (today + timedelta(days=30)).isoformat()
+
+
+def test_courses_for_skills_rank_by_tag_score_then_evidence(client, db_url):
+    from emclm.catalogue.queries import courses_for_skills
+
+    evidence = [{"text": "statistics", "field": "description", "start": 0, "end": 10, "method": "label"}]
+    with session_scope(db_url) as s:
+        skill = Concept(uri="http://data.europa.eu/esco/skill/rank-test", concept_type="skill")
+        s.add(skill)
+        s.flush()
+        by_key = {c.key: c for c in s.query(Course).filter(Course.key.like("testmooc:course-%"))}
+        tags = {  # course key -> (score, evidence, status)
+            "testmooc:course-4": (0.5, [], "auto"),
+            "testmooc:course-5": (0.9, [], "auto"),
+            "testmooc:course-6": (0.5, evidence * 2, "auto"),
+            "testmooc:course-7": (0.99, evidence, "rejected"),  # a curator said no
+            "testmooc:course-0": (0.95, evidence, "auto"),  # withdrawn course
+        }
+        for key, (score, ev, status) in tags.items():
+            s.add(CourseSkill(course_id=by_key[key].id, skill_id=skill.id, score=score, status=status, evidence=ev))
+        s.flush()
+        ranked = courses_for_skills(s, [skill.id])
+        ids = {key: c.id for key, c in by_key.items()}
+    assert [c.id for c in ranked] == [ids["testmooc:course-5"], ids["testmooc:course-6"], ids["testmooc:course-4"]]
+    assert [c.evidence for c in ranked] == [0, 2, 0] and all(c.skills == 1 for c in ranked)
