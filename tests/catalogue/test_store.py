@@ -16,10 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harvest_support import make_record  # noqa: E402
 
 from emclm.catalogue.models import Course, CourseRun, CourseSource, HarvestState, Organisation, Provider  # noqa: E402
-from emclm.catalogue.records import CourseRunRecord, RecordError  # noqa: E402
+from emclm.catalogue.records import CourseRunRecord  # noqa: E402
 from emclm.catalogue.store import normalise_url, upsert, withdraw_missing, withdraw_records  # noqa: E402
 from emclm.db.base import utcnow  # noqa: E402
 from emclm.db.session import session_scope  # noqa: E402
+from emclm.ingest import RecordError  # noqa: E402
 
 
 def _course(session, key: str) -> Course:

@@ -58,8 +58,9 @@ from emclm.catalogue.models import (
     Organisation,
     Provider,
 )
-from emclm.catalogue.records import CourseRecord, CourseRunRecord, RecordError
+from emclm.catalogue.records import CourseRecord, CourseRunRecord
 from emclm.db.base import utcnow
+from emclm.ingest import RecordError
 
 Outcome = Literal["created", "updated", "unchanged"]
 
