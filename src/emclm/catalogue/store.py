@@ -36,7 +36,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields as dc_fields
 from datetime import date, datetime
@@ -58,6 +57,7 @@ from emclm.catalogue.models import (
     Organisation,
     Provider,
 )
+from emclm.catalogue.normalise import organisation_key
 from emclm.catalogue.records import CourseRecord, CourseRunRecord
 from emclm.db.base import utcnow
 from emclm.ingest import RecordError
@@ -129,14 +129,6 @@ def normalise_url(url: str | None) -> str | None:
     path = re.sub(r"/{2,}", "/", parts.path or "").rstrip("/")
     query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not _TRACKING_PARAMS.match(k)))
     return urlunsplit(("", host, path, query, "")).lstrip("/")
-
-
-def organisation_key(name: str) -> str:
-    """Lower-case, accents folded, punctuation dropped, whitespace collapsed."""
-    folded = unicodedata.normalize("NFKD", name)
-    folded = "".join(c for c in folded if not unicodedata.combining(c)).lower()
-    folded = re.sub(r"[^\w]+", " ", folded)
-    return " ".join(folded.split())[:255]
 
 
 def _bounded_key(key: str) -> str:
