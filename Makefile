@@ -26,10 +26,12 @@ run: build
 test: lint build browser-deps
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# Style and layering, checked before any test runs: ruff (lint + format) over the code.
+# Style and layering, checked before any test runs: ruff (lint + format) over the code, and the
+# import-linter contracts of pyproject.toml ([tool.importlinter], decision 0012) over src/emclm.
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 # What the browser tests need beyond Python (not `make run`): Debian's Chromium (Playwright's own
 # browser download does not work here) and axe-core from npm (package.json / package-lock.json).

@@ -24,13 +24,13 @@ CASES = {
         "n.detect_language('Ce cours présente les principes fondamentaux de la conception graphique.')"
     ),
     "classcentral source, 3 demo files": (
-        "from emclm.catalogue.sources.base import SourceConfig\n"
+        "from emclm.ingest import SourceConfig\n"
         "from emclm.catalogue.sources.classcentral import ClassCentralSource\nT()\n"
         "items = list(ClassCentralSource(SourceConfig('cc', 'classcentral', "
         "path='data/catalogue/classcentral-2019-*.json.gz')).items())\nN(len(items))"
     ),
     "edx_csv source, demo file": (
-        "from emclm.catalogue.sources.base import SourceConfig\n"
+        "from emclm.ingest import SourceConfig\n"
         "from emclm.catalogue.sources.edx_csv import EdxCsvSource\nT()\n"
         "items = list(EdxCsvSource(SourceConfig('edx', 'edx_csv', path='data/catalogue/edx-2021-courses.csv.gz')).items())\n"
         "N(len(items))"

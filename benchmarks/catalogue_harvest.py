@@ -38,9 +38,9 @@ from sqlalchemy import create_engine, text
 from emclm.catalogue.harvest import harvest
 from emclm.catalogue.records import CourseRecord, CourseRunRecord
 from emclm.catalogue.registry import build_source, find_sources, load_sources
-from emclm.catalogue.sources.base import Source, SourceConfig, SourceItem
 from emclm.db.migrate import upgrade
 from emclm.db.session import _engines, normalise_url
+from emclm.ingest import Source, SourceConfig, SourceItem
 
 
 class MemorySource(Source):

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from lxml import etree
 
-from emclm.catalogue.sources.base import SourceConfig
 from emclm.catalogue.sources.moochub import MOOChubSource
 from emclm.catalogue.sources.oaipmh import NS, OAIPMHSource
 from emclm.catalogue.sources.schemaorg import SchemaOrgSource, _nodes
 from emclm.catalogue.xmlsafe import parse_html, parse_xml
+from emclm.ingest import SourceConfig
 
 FIX = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "sources"
 

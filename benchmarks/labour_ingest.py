@@ -149,7 +149,7 @@ def main() -> None:
     syn.add_argument("--parse-only", action="store_true")
     args = ap.parse_args()
 
-    from emclm.catalogue.sources.base import SourceConfig
+    from emclm.ingest import SourceConfig
     from emclm.labour.sources import make_source
 
     with tempfile.TemporaryDirectory() as d:
@@ -172,8 +172,8 @@ def main() -> None:
             gen_s = round(time.perf_counter() - t0, 1)
             src = make_source(SourceConfig(name="synthetic", kind="jobposting", path=str(path)))
             if args.parse_only:
-                from emclm.catalogue.records import RecordError
                 from emclm.db.session import session_scope
+                from emclm.ingest import RecordError
                 from emclm.labour.normalise import Normaliser
 
                 with session_scope(f"sqlite:///{args.db_copy_of}") as s:

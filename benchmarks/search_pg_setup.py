@@ -13,8 +13,8 @@ import time
 from sqlalchemy import create_engine, func, insert, select, text
 
 from emclm.db.migrate import upgrade
-from emclm.db.models import metadata
 from emclm.db.session import get_engine, normalise_url, session_scope
+from emclm.models import metadata
 from emclm.search.schema import search_embedding
 
 TABLES = [

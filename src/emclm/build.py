@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 
 def build_embedded(database_url: str | None = None, say: Callable[[str], None] = print) -> dict:
+    from emclm.search import enable_auto_indexing
+
+    enable_auto_indexing()  # as under the CLI and the API: the harvest below keeps the search index in step
     settings = get_settings()
     url = database_url or settings.database_url
     upgrade(url)

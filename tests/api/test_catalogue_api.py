@@ -110,7 +110,7 @@ def test_next_run_start_is_never_in_the_past(client, db_url):
 
 
 def test_courses_for_skills_rank_by_tag_score_then_evidence(client, db_url):
-    from emclm.catalogue.queries import courses_for_skills
+    from emclm.skills.queries import courses_for_skills
 
     evidence = [{"text": "statistics", "field": "description", "start": 0, "end": 10, "method": "label"}]
     with session_scope(db_url) as s:

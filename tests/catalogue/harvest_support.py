@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from emclm.catalogue.records import CourseRecord, CourseRunRecord
-from emclm.catalogue.sources.base import Source, SourceConfig, SourceItem
+from emclm.ingest import Source, SourceConfig, SourceItem
 
 
 def make_record(

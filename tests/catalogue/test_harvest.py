@@ -13,8 +13,8 @@ from harvest_support import ListSource, make_record  # noqa: E402
 
 from emclm.catalogue.harvest import harvest, ingest  # noqa: E402
 from emclm.catalogue.models import Course, CourseRun, CourseSource, HarvestRun, HarvestState  # noqa: E402
-from emclm.catalogue.sources.base import SourceItem  # noqa: E402
 from emclm.db.session import session_scope  # noqa: E402
+from emclm.ingest import SourceItem  # noqa: E402
 
 
 def _count(url, model, *where) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from harvest_support import ListSource, make_record  # noqa: E402
 from emclm.catalogue.harvest import harvest  # noqa: E402
 from emclm.catalogue.registry import SourcesFileError, load_sources, source_class  # noqa: E402
 from emclm.cli import app  # noqa: E402
+from emclm.ingest import Source  # noqa: E402
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]
@@ -88,10 +90,15 @@ def test_shipped_settings_load_and_paths_are_under_the_data_dir(tmp_path):
     assert min(p.priority for p in platform) > max(a.priority for a in aggregator)
 
 
-def test_kind_lookup_refuses_what_is_not_a_source_module():
+def test_kind_lookup_refuses_what_is_not_a_source_module(monkeypatch):
     with pytest.raises(LookupError, match="no source module"):
         source_class("no_such_kind")
+    # a module in the sources package without a Source subclass of that kind (the shared base class
+    # lives in emclm.ingest, so no real module of the package is like that)
+    helpers = types.ModuleType("emclm.catalogue.sources.helpers_only")
+    helpers.Source = Source
+    monkeypatch.setitem(sys.modules, helpers.__name__, helpers)
     with pytest.raises(LookupError, match="no Source subclass"):
-        source_class("base")
+        source_class("helpers_only")
     with pytest.raises(LookupError, match="not a source kind"):
         source_class("os.path")

@@ -287,6 +287,12 @@ def test_organisation_key():
     assert organisation_key("Harvard University") != organisation_key("Stanford University")
 
 
+def test_organisation_key_fits_the_stored_column():
+    long_name = "Univ. of " + "Applied Sciences and Arts " * 20  # the key expands "Univ." and "&"
+    key = organisation_key(long_name)
+    assert len(key) <= 255 and key.startswith("university of applied sciences") and not key.endswith(" ")
+
+
 def test_pace_code_real_values():
     assert pace_code("Self-paced on your time") == "self_paced"  # edX course_type
     assert pace_code("Instructor-led on a course schedule") == "scheduled"

@@ -9,8 +9,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "sources"))
 from emclm_testserver import Request, fast_fetcher, local_server  # noqa: E402,F401
 
-from emclm.catalogue.sources.base import SourceConfig  # noqa: E402
 from emclm.catalogue.sources.futurelearn import FutureLearnSource  # noqa: E402
+from emclm.ingest import SourceConfig  # noqa: E402
 
 
 def _source(server, fixture: str, **fetch_kwargs):

@@ -11,8 +11,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "sources"))
 from emclm_testserver import FIXTURES, fast_fetcher, local_server  # noqa: E402,F401
 
-from emclm.catalogue.sources.base import SourceConfig  # noqa: E402
 from emclm.catalogue.sources.moochub import ACCEPT, MOOChubSource, record_validator  # noqa: E402
+from emclm.ingest import SourceConfig  # noqa: E402
 
 MOOCHUB = FIXTURES / "moochub"
 V3 = "application/vnd.api+json; moochub-version=3"

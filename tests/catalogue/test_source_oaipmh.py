@@ -10,8 +10,8 @@ from urllib.parse import parse_qs
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "sources"))
 from emclm_testserver import FIXTURES, Request, fast_fetcher, local_server  # noqa: E402,F401
 
-from emclm.catalogue.sources.base import SourceConfig  # noqa: E402
 from emclm.catalogue.sources.oaipmh import DeletedItem, OAIPMHSource  # noqa: E402
+from emclm.ingest import SourceConfig  # noqa: E402
 
 OAI_DIR = FIXTURES / "oaipmh"
 XML_DIR = FIXTURES / "xml"

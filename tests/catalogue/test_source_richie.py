@@ -16,12 +16,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "sources"))
 from emclm_testserver import FIXTURES, Request, fast_fetcher, local_server  # noqa: E402,F401
 
-from emclm.catalogue.records import RecordError  # noqa: E402
-from emclm.catalogue.sources.base import SourceConfig  # noqa: E402
 from emclm.catalogue.sources.richie import (  # noqa: E402
     RichieSource,
     record_from_sync_payload,
     verify_sync_signature,
+)
+from emclm.ingest import (
+    RecordError,  # noqa: E402
+    SourceConfig,  # noqa: E402
 )
 
 RICHIE = FIXTURES / "richie"

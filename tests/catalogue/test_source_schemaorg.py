@@ -10,8 +10,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "sources"))
 from emclm_testserver import FIXTURES, fast_fetcher, local_server  # noqa: E402,F401
 
-from emclm.catalogue.sources.base import SourceConfig  # noqa: E402
 from emclm.catalogue.sources.schemaorg import SchemaOrgSource  # noqa: E402
+from emclm.ingest import SourceConfig  # noqa: E402
 
 SCHEMA = FIXTURES / "schemaorg"
 XML_DIR = FIXTURES / "xml"

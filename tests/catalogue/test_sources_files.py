@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from emclm.catalogue.records import CourseRecord
-from emclm.catalogue.sources.base import SourceConfig
 from emclm.catalogue.sources.classcentral import ClassCentralSource, platform_course_id, unwrap_link
 from emclm.catalogue.sources.edx_csv import EdxCsvSource
 from emclm.catalogue.sources.partner_csv import PartnerCsvSource
 from emclm.catalogue.sources.partner_json import PartnerJsonSource
+from emclm.ingest import SourceConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "catalogue"

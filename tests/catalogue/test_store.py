@@ -16,10 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harvest_support import make_record  # noqa: E402
 
 from emclm.catalogue.models import Course, CourseRun, CourseSource, HarvestState, Organisation, Provider  # noqa: E402
-from emclm.catalogue.records import CourseRunRecord, RecordError  # noqa: E402
+from emclm.catalogue.records import CourseRunRecord  # noqa: E402
 from emclm.catalogue.store import normalise_url, upsert, withdraw_missing, withdraw_records  # noqa: E402
 from emclm.db.base import utcnow  # noqa: E402
 from emclm.db.session import session_scope  # noqa: E402
+from emclm.ingest import RecordError  # noqa: E402
 
 
 def _course(session, key: str) -> Course:
@@ -243,3 +244,19 @@ def test_fast_record_hash_is_the_records_own_content_hash():
     for record in records:
         assert record_hash(record) == record.content_hash()
     assert records[0].content_hash() != make_record(12, title="Other").content_hash()
+
+
+def test_spellings_of_one_organisation_make_one_organisation(db_url):
+    """The store files organisations under ``normalise.organisation_key``: "Univ. of Michigan" and "The
+    University of Michigan" (one organisation named two ways by two records) are one organisation."""
+    with session_scope(db_url) as s:
+        upsert(s, "feed", make_record(1, organisation_name="Univ. of Michigan"))
+        upsert(s, "feed", make_record(2, organisation_name="The University of Michigan"))
+        upsert(s, "feed", make_record(3, organisation_name="Michigan State University"))
+    with session_scope(db_url) as s:
+        orgs = {o.key: o for o in s.scalars(select(Organisation))}
+        assert set(orgs) == {"university of michigan", "michigan state university"}
+        by_course = {c.key: c.organisation_id for c in s.scalars(select(Course))}
+        assert by_course["testmooc:course-1"] == by_course["testmooc:course-2"] == orgs["university of michigan"].id
+        assert by_course["testmooc:course-3"] == orgs["michigan state university"].id
+        assert orgs["university of michigan"].name == "Univ. of Michigan"  # the first spelling seen

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from emclm.catalogue.sources.base import SourceConfig
 from emclm.db.session import session_scope
+from emclm.ingest import SourceConfig
 from emclm.labour.importer import import_vacancies
 from emclm.labour.models import Vacancy, VacancyImport, VacancySkill
 from emclm.labour.sources import make_source

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from emclm.catalogue.sources.base import SourceConfig
+from emclm.ingest import SourceConfig
 from emclm.labour.sources import guess_kind, make_source
 from emclm.labour.sources.base import BadValue, parse_date
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import select
 
-from emclm.catalogue.sources.base import SourceConfig
 from emclm.db.session import session_scope
+from emclm.ingest import SourceConfig
 from emclm.labour.importer import import_vacancies
 from emclm.labour.models import Vacancy, VacancySkill
 from emclm.labour.sources import make_source

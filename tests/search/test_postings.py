@@ -33,7 +33,7 @@ def _engine(session, match) -> dict[int, float]:
 
 
 def _from_postings(session, backend, cols, match, clauses) -> dict[int, float]:
-    pm = backend.posting_match(session, cols, clauses)
+    pm = postings.posting_match(session, backend, cols, clauses)
     assert pm is not None
     ids = cols.ids[pm.candidates]
     unknown = ids[~pm.known].tolist()
@@ -88,7 +88,7 @@ def test_a_phrase_needs_its_words_in_order(fresh_search_db):
         cols = facet_columns.columns(session)
         clauses = [Clause(lang="en", tokens=["data", "science"], phrase=True)]
         match = backend.match_sql(clauses)
-        pm = backend.posting_match(session, cols, clauses)
+        pm = postings.posting_match(session, backend, cols, clauses)
         want = _engine(session, match)
         got = _from_postings(session, backend, cols, match, clauses)
         assert set(got) == set(want) and want

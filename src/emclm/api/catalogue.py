@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from emclm.api.deps import get_session
 from emclm.catalogue import queries
 from emclm.catalogue.models import Course
+from emclm.skills.queries import course_skills
 
 router = APIRouter(tags=["catalogue"])
 
@@ -159,7 +160,7 @@ def get_course(course_id: int, session: Session = Depends(get_session)) -> Cours
             "organisation": OrganisationOut.model_validate(course.organisation) if course.organisation else None,
             "runs": [CourseRunOut.model_validate(r) for r in course.runs],
             "provenances": [ProvenanceOut.model_validate(p) for p in course.sources],
-            "skills": [SkillOut(**vars(s)) for s in queries.course_skills(session, course)],
+            "skills": [SkillOut(**vars(s)) for s in course_skills(session, course)],
             "next_run_start": _next_run_start(course),
         }
     )

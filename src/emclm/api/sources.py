@@ -14,9 +14,9 @@ import json
 from fastapi import APIRouter, HTTPException, Request
 
 from emclm.catalogue.harvest import ingest
-from emclm.catalogue.records import RecordError
 from emclm.catalogue.sources.richie import record_from_sync_payload, verify_sync_signature
 from emclm.config import get_settings
+from emclm.ingest import RecordError
 
 router = APIRouter(tags=["sources"])
 MAX_BODY = 256 * 1024

@@ -30,11 +30,11 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from emclm.catalogue.models import HarvestRun, HarvestState
-from emclm.catalogue.records import CourseRecord, RecordError
-from emclm.catalogue.sources.base import Source, SourceItem
+from emclm.catalogue.records import CourseRecord
 from emclm.catalogue.store import CatalogueStore, withdraw_missing
 from emclm.db.base import utcnow
 from emclm.db.session import sessionmaker_for
+from emclm.ingest import RecordError, Source, SourceItem
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Polite, bounded HTTP fetching for harvest sources.
 
 ``Fetcher`` is the production ``fetch`` callable every source receives (see
-``emclm.catalogue.sources.base.Fetch``). One ``Fetcher`` per source gives that source its own
+``emclm.ingest.Fetch``). One ``Fetcher`` per source gives that source its own
 rate limit. It
 
 - waits at least ``min_interval_s`` between two requests to the same host (or the host's

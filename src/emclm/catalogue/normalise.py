@@ -180,15 +180,20 @@ _ORG_ABBREVIATIONS = [
 ]
 
 
+ORGANISATION_KEY_MAX = 255  # catalogue_organisation.key
+
+
 def organisation_key(name: str) -> str:
     """Key for de-duplicating organisations: case, accents, punctuation, a leading "The" and
-    common abbreviations ("Univ." → "university", "&" → "and") do not matter."""
+    common abbreviations ("Univ." → "university", "&" → "and") do not matter. The one key the
+    harvest store files organisations under (migration 0008 moved stored keys to it); at most
+    ``ORGANISATION_KEY_MAX`` characters, the column's length."""
     key = _fold(clean_text(name) or "")
     for pattern, replacement in _ORG_ABBREVIATIONS:
         key = re.sub(pattern, replacement, key)
     key = re.sub(r"[\W_]+", " ", key).strip()
     key = re.sub(r"^(the|la|le|les|el|il|lo|der|die|das|de|het) ", "", key)
-    return re.sub(r"\s+", " ", key)
+    return re.sub(r"\s+", " ", key)[:ORGANISATION_KEY_MAX].rstrip()
 
 
 # --------------------------------------------------------------------------------------------

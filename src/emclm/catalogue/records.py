@@ -99,14 +99,3 @@ def _plain(value):
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
     return value
-
-
-class RecordError(ValueError):
-    """A raw record that cannot be normalised. Names the source, the record and the field."""
-
-    def __init__(self, source: str, record_id: str | None, field_name: str | None, message: str):
-        self.source = source
-        self.record_id = record_id
-        self.field_name = field_name
-        self.message = message
-        super().__init__(f"{source}: record {record_id or '?'}: field {field_name or '?'}: {message}")

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emclm.catalogue.sources.base import Source, SourceConfig
 from emclm.config import get_settings
+from emclm.ingest import Source, SourceConfig
 
 _KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")

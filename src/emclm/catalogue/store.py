@@ -36,8 +36,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields as dc_fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -58,8 +57,10 @@ from emclm.catalogue.models import (
     Organisation,
     Provider,
 )
-from emclm.catalogue.records import CourseRecord, CourseRunRecord, RecordError
+from emclm.catalogue.normalise import organisation_key
+from emclm.catalogue.records import CourseRecord, CourseRunRecord
 from emclm.db.base import utcnow
+from emclm.ingest import RecordError
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -128,14 +129,6 @@ def normalise_url(url: str | None) -> str | None:
     path = re.sub(r"/{2,}", "/", parts.path or "").rstrip("/")
     query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not _TRACKING_PARAMS.match(k)))
     return urlunsplit(("", host, path, query, "")).lstrip("/")
-
-
-def organisation_key(name: str) -> str:
-    """Lower-case, accents folded, punctuation dropped, whitespace collapsed."""
-    folded = unicodedata.normalize("NFKD", name)
-    folded = "".join(c for c in folded if not unicodedata.combining(c)).lower()
-    folded = re.sub(r"[^\w]+", " ", folded)
-    return " ".join(folded.split())[:255]
 
 
 def _bounded_key(key: str) -> str:
@@ -669,16 +662,28 @@ def _withdraw_rows(session: Session, rows: Sequence, now: datetime) -> int:
     return len(source_ids)
 
 
+# Hooks of packages that keep a derived copy of courses (the search index registers one through
+# ``emclm.search.enable_auto_indexing``). The catalogue does not know who listens: it calls each hook with
+# the ids of the courses a batch created, changed or withdrew, in the batch's transaction.
+CoursesChanged = Callable[[Session, Sequence[int]], None]
+_courses_changed_hooks: list[CoursesChanged] = []
+
+
+def on_courses_changed(hook: CoursesChanged) -> None:
+    """Call ``hook(session, course_ids)`` after every store batch that touched courses (idempotent)."""
+    if hook not in _courses_changed_hooks:
+        _courses_changed_hooks.append(hook)
+
+
 def reindex(session: Session, course_ids: Sequence[int]) -> None:
-    """Keep the search index in step with the catalogue, in the same transaction: a created or changed
-    course is searchable as soon as its batch commits, a withdrawn one disappears. (The bulk statements
-    above bypass the ORM events that ``emclm.search.enable_auto_indexing`` listens to.)"""
+    """Tell the registered hooks which courses changed, in the same transaction: with the search hook, a
+    created or changed course is searchable as soon as its batch commits and a withdrawn one disappears.
+    (The bulk statements above bypass the ORM events that ``emclm.search.enable_auto_indexing`` listens
+    to, hence the explicit call.)"""
     if not course_ids:
         return
-    from emclm.search.indexer import _has_search_tables, index_courses
-
-    if _has_search_tables(session):
-        index_courses(session, course_ids)
+    for hook in list(_courses_changed_hooks):
+        hook(session, course_ids)
 
 
 # --------------------------------------------------------------------------------------------------

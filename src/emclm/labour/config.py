@@ -1,13 +1,13 @@
 """Configured vacancy sources: ``data/sources-vacancies.toml``, a list of ``[[vacancy_source]]`` tables
-(``name``, ``kind``, ``path``, ``options``) — the catalogue's ``SourceConfig`` shape."""
+(``name``, ``kind``, ``path``, ``options``) — the shared ``emclm.ingest.SourceConfig`` shape."""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
 
-from emclm.catalogue.sources.base import SourceConfig
 from emclm.config import get_settings
+from emclm.ingest import SourceConfig
 from emclm.labour.sources import KINDS, guess_kind
 
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from emclm.catalogue.records import RecordError
 from emclm.db.base import utcnow
 from emclm.db.session import session_scope
+from emclm.ingest import RecordError
 from emclm.labour.models import Vacancy, VacancyImport, VacancySkill
 from emclm.labour.normalise import NORMALISER_VERSION, NormalisedVacancy, Normaliser
 from emclm.labour.sources.base import VacancySource

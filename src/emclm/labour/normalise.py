@@ -22,8 +22,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from emclm.catalogue.records import RecordError
 from emclm.config import get_settings
+from emclm.ingest import RecordError
 from emclm.labour.coding import OccupationRanker
 from emclm.labour.nuts import NutsTable, nuts_table
 from emclm.labour.records import VacancyRecord

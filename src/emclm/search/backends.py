@@ -94,11 +94,6 @@ class SearchBackend(ABC):
         """Is this folded word (stemmed for ``lang``) in any indexed document?"""
 
     @abstractmethod
-    def posting_match(self, session: Session, cols, clauses: list[Clause]):
-        """The clauses' candidates and scores from per-process postings (``emclm.search.postings``),
-        or None: the engine answers ``match_sql`` itself."""
-
-    @abstractmethod
     def posting_lists(self, session: Session, keys: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per posting key (a lexeme or phrase as ``emclm.search.postings`` keys them on this
         engine): (course ids, the engine's score for that key alone), in the keys' order."""
@@ -200,15 +195,6 @@ class SqliteFtsBackend(SearchBackend):
             params={"fts_q": expr},
             index_only=("search_fts", "search_fts.rowid"),
         )
-
-    def posting_match(self, session: Session, cols, clauses: list[Clause]):
-        """bm25 of an OR of phrases is the sum of each phrase's bm25 alone (FTS5 adds one term per
-        phrase, zero where a phrase does not occur, with the phrase's own IDF and frequency): every
-        candidate is a match and its score is exactly the engine's (``emclm.search.postings``)."""
-        from emclm.search import postings
-
-        keys = self.phrases(clauses)
-        return postings.evaluate_sum(session, cols, keys) if keys else None
 
     def posting_lists(self, session: Session, keys: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         out = []
@@ -346,12 +332,6 @@ class PostgresFtsBackend(SearchBackend):
             score_sql="ts_rank(d.tsv, qq.q, 1)",
             params=params,
         )
-
-    def posting_match(self, session: Session, cols, clauses: list[Clause]):
-        from emclm.search import postings
-
-        pieces = postings.query_pieces(session, self.tsquery_pieces(clauses))
-        return postings.evaluate(session, cols, pieces) if pieces else None
 
     def posting_lists(self, session: Session, keys: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Every lexeme's postings in one statement, one row per lexeme with its postings as text

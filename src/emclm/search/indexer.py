@@ -6,7 +6,10 @@ exists, is removed by ``index_courses`` too, so the harvest store can pass every
 touched. ``enable_auto_indexing()`` installs SQLAlchemy session hooks that do this automatically
 for every ORM write to Course, CourseRun or CourseSkill, just before the transaction commits: a
 change is searchable exactly when it becomes visible. Bulk Core statements (``session.execute(
-update(Course)…)``) bypass the ORM hooks; their callers must call ``index_courses`` themselves.
+update(Course)…)``) bypass the ORM hooks; the harvest store reports its bulk batches through the
+hook ``enable_auto_indexing`` registers with it (``catalogue.store.on_courses_changed``), other
+callers must call ``index_courses`` themselves. Every entry point (CLI, API, ``emclm.build``)
+enables it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from emclm.catalogue.models import Course, CourseRun
+from emclm.catalogue.store import on_courses_changed
 from emclm.db.base import utcnow
 from emclm.search.analysis import base_lang, stem_text
 from emclm.search.backends import backend_for
@@ -196,11 +200,19 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(_DIRTY, None)
 
 
+def _index_store_batch(session: Session, course_ids) -> None:
+    """The catalogue store's hook (``on_courses_changed``): its bulk statements bypass the ORM events."""
+    if _has_search_tables(session):
+        index_courses(session, course_ids)
+
+
 def enable_auto_indexing() -> None:
-    """Index every ORM change to courses, runs and skill tags in the same transaction (idempotent)."""
+    """Index every change to courses, runs and skill tags in the same transaction (idempotent): ORM writes
+    through session hooks, the harvest store's bulk writes through the hook it offers."""
     global _enabled
     if _enabled:
         return
+    on_courses_changed(_index_store_batch)
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))

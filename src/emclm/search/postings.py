@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy.orm import Session
 
-from emclm.search.backends import _raw_rows, backend_for
+from emclm.search.backends import PostgresFtsBackend, SearchBackend, SqliteFtsBackend, _raw_rows, backend_for
 
 CACHE_BYTES = 96 * 1024 * 1024
 _TOKEN = re.compile(r"'((?:[^'\\]|''|\\.)*)'(:[*A-D]+)?|(<->|<\d+>|\||&|!|\(|\))|(\s+)")
@@ -386,3 +386,22 @@ def evaluate_sum(session: Session, cols, keys: list[str]) -> PostingMatch:
         scores=sc[order],
         exact_scores=True,
     )
+
+
+def posting_match(session: Session, backend: SearchBackend, cols, clauses) -> PostingMatch | None:
+    """The clauses' candidates and scores from per-process postings, or None: the engine answers
+    ``backend.match_sql`` itself. (Here, above the engine layer, not a backend method: the backends
+    are what postings are fetched through, so they do not call back up into this module.)
+
+    - SQLite: bm25 of an OR of phrases is the sum of each phrase's bm25 alone (FTS5 adds one term per
+      phrase, zero where a phrase does not occur, with the phrase's own IDF and frequency): every
+      candidate is a match and its score is exactly the engine's.
+    - PostgreSQL: the tsquery's pieces, analysed by the engine, evaluated over their lexemes' postings.
+    """
+    if isinstance(backend, SqliteFtsBackend):
+        keys = backend.phrases(clauses)
+        return evaluate_sum(session, cols, keys) if keys else None
+    if isinstance(backend, PostgresFtsBackend):
+        pieces = query_pieces(session, backend.tsquery_pieces(clauses))
+        return evaluate(session, cols, pieces) if pieces else None
+    return None

@@ -15,6 +15,7 @@ from emclm.config import get_settings
 from emclm.search.backends import _raw_rows, backend_for
 from emclm.search.columns import NO_START, columns
 from emclm.search.facets import SORTS, Filters, merge_facets
+from emclm.search.postings import posting_match
 from emclm.search.query import ParsedQuery, parse, rrf
 from emclm.skills.models import CourseSkill
 from emclm.taxonomy.models import OccupationSkill
@@ -315,7 +316,7 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     text_hit = np.zeros(len(cols), dtype=bool)  # matched by the user's words, before filters
     ordered = False  # text_pos already in (score desc, id) order
     if match is not None:
-        pm = backend.posting_match(session, cols, pq.clauses)
+        pm = posting_match(session, backend, cols, pq.clauses)
         all_pos, scores = settled(match, pm) if pm is not None else matches(match)
         ordered = pm is not None and (pm.exact_scores or bool(pm.known.all()))
         text_hit[all_pos] = True
@@ -348,7 +349,7 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         key = (str(session.get_bind().url), cols.generation, m.where_sql, tuple(sorted(m.params.items())))
         entry = _expansion_cache.get(key)
         if entry is None:
-            pm = backend.posting_match(session, cols, clauses)
+            pm = posting_match(session, backend, cols, clauses)
             if pm is not None:
                 entry = pm.candidates if pm.known.all() else _Checked(pm)
                 _remember(key, entry)

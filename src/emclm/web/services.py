@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from emclm.catalogue import queries as catalogue_queries
 from emclm.catalogue.models import Course
+from emclm.skills import queries as skill_queries
 from emclm.taxonomy.queries import preferred_labels, search_labels
 
 # facets the search page shows, in this order; names follow emclm.search.Filters
@@ -118,7 +119,7 @@ class CoursePage:
 
 
 def course_page(session: Session, course_id: int, lang: str = "en") -> CoursePage | None:
-    """The course with its live runs, its skills (``catalogue.queries.course_skills``) and the
+    """The course with its live runs, its skills (``skills.queries.course_skills``) and the
     occupations it serves (``skills.tagging.course_occupations``): the same functions as the API."""
     from emclm.skills.tagging import course_occupations
 
@@ -134,7 +135,7 @@ def course_page(session: Session, course_id: int, lang: str = "en") -> CoursePag
             "status": v.status,
             "evidence": v.evidence,
         }
-        for v in catalogue_queries.course_skills(session, course, lang=lang)
+        for v in skill_queries.course_skills(session, course, lang=lang)
     ]
     occupations = [
         {"uri": o["uri"], "id": o["uri"].rsplit("/", 1)[-1], "label": o["label"], "skills": o["essential_covered"]}
@@ -153,8 +154,8 @@ def course_page(session: Session, course_id: int, lang: str = "en") -> CoursePag
 
 
 def courses_for_skills(session: Session, skill_ids: list[int], limit: int = 10) -> list:
-    """Live courses teaching the skills, best first (``catalogue.queries.courses_for_skills``)."""
-    return catalogue_queries.courses_for_skills(session, skill_ids, limit=limit)
+    """Live courses teaching the skills, best first (``skills.queries.courses_for_skills``)."""
+    return skill_queries.courses_for_skills(session, skill_ids, limit=limit)
 
 
 def courses_for_skill_uris(session: Session, uris: list[str], limit: int = 10) -> list:

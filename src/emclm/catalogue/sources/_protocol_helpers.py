@@ -26,9 +26,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from emclm.catalogue.http import FetchError
 from emclm.catalogue.normalise import parse_date
-from emclm.catalogue.records import RecordError
-from emclm.catalogue.sources.base import Source, SourceItem
 from emclm.catalogue.xmlsafe import XMLError
+from emclm.ingest import RecordError, Source, SourceItem
 
 TRUE_STRINGS = {"true", "yes", "1", "y", "oui", "ja", "si", "sí"}
 FALSE_STRINGS = {"false", "no", "0", "n", "non", "nein"}

@@ -47,8 +47,8 @@ from emclm.catalogue.normalise import (
     subject_code,
 )
 from emclm.catalogue.records import CourseRecord, CourseRunRecord
-from emclm.catalogue.sources.base import SourceItem
 from emclm.catalogue.sources.partner_json import FieldProblem, FileProblem, FileSource
+from emclm.ingest import SourceItem
 
 # Class Central provider name → (code, display name, home page, country)
 PLATFORMS: dict[str, tuple[str, str, str | None, str | None]] = {

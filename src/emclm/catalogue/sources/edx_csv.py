@@ -39,9 +39,9 @@ from emclm.catalogue.normalise import (
     subject_code,
 )
 from emclm.catalogue.records import CourseRecord
-from emclm.catalogue.sources.base import SourceItem
 from emclm.catalogue.sources.partner_csv import read_csv_rows
 from emclm.catalogue.sources.partner_json import FieldProblem, FileProblem, FileSource
+from emclm.ingest import SourceItem
 
 REQUIRED_COLUMNS = ("title", "course_url")
 _NA = {"", "na", "n/a", "none", "null"}

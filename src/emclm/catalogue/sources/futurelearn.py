@@ -29,7 +29,7 @@ from emclm.catalogue.sources._protocol_helpers import (
     strip_tracking,
     warn,
 )
-from emclm.catalogue.sources.base import Source, SourceConfig, SourceItem
+from emclm.ingest import Source, SourceConfig, SourceItem
 
 FEED_URL = "https://www.futurelearn.com/feeds/courses"
 

@@ -50,8 +50,8 @@ from emclm.catalogue.sources._protocol_helpers import (
     unique,
     warn,
 )
-from emclm.catalogue.sources.base import Source, SourceConfig, SourceItem
 from emclm.config import get_settings
+from emclm.ingest import Source, SourceConfig, SourceItem
 
 ACCEPT = "application/vnd.api+json; moochub-version=3"
 SCHEMA_FILES = {"2": "moochub-schema-v2.3.json", "3": "moochub-schema-v3.json"}

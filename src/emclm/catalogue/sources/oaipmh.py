@@ -50,8 +50,8 @@ from emclm.catalogue.sources._protocol_helpers import (
     unique,
     warn,
 )
-from emclm.catalogue.sources.base import Source, SourceConfig, SourceItem
 from emclm.catalogue.xmlsafe import XMLError, parse_xml
+from emclm.ingest import Source, SourceConfig, SourceItem
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 DC = "http://purl.org/dc/elements/1.1/"

@@ -47,8 +47,8 @@ from emclm.catalogue.sources._protocol_helpers import (
     unique,
     warn,
 )
-from emclm.catalogue.sources.base import Source, SourceConfig, SourceItem
 from emclm.catalogue.xmlsafe import XMLError, parse_html
+from emclm.ingest import Source, SourceConfig, SourceItem
 
 LMS_ENDPOINT = "/api/courses/v1/courses/"
 DISCOVERY_ENDPOINT = "/api/v1/courses/"

@@ -44,7 +44,6 @@ from emclm.catalogue.normalise import (
     subject_code,
 )
 from emclm.catalogue.records import CourseRecord
-from emclm.catalogue.sources.base import SourceItem
 from emclm.catalogue.sources.partner_json import (
     FieldProblem,
     FileProblem,
@@ -53,6 +52,7 @@ from emclm.catalogue.sources.partner_json import (
     _as_float,
     record_from_mapping,
 )
+from emclm.ingest import SourceItem
 
 RUN_COLUMNS = ("run_key", "start_date", "end_date", "enrolment_start", "enrolment_end")
 TEXT_COLUMNS = ("effort", "duration", "price_text")

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 from emclm.catalogue.models import CERTIFICATE_TYPES, PACES
 from emclm.catalogue.normalise import clean_text, language_code, parse_date
 from emclm.catalogue.records import CourseRecord, CourseRunRecord
-from emclm.catalogue.sources.base import Source, SourceItem
+from emclm.ingest import Source, SourceItem
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 

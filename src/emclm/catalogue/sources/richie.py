@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from emclm.catalogue.normalise import clean_text, language_code, parse_duration_weeks, parse_effort
-from emclm.catalogue.records import CourseRecord, CourseRunRecord, RecordError
+from emclm.catalogue.records import CourseRecord, CourseRunRecord
 from emclm.catalogue.sources._protocol_helpers import (
     NOT_MODIFIED,
     as_decimal,
@@ -42,7 +42,7 @@ from emclm.catalogue.sources._protocol_helpers import (
     unique,
     warn,
 )
-from emclm.catalogue.sources.base import Source, SourceConfig, SourceItem
+from emclm.ingest import RecordError, Source, SourceConfig, SourceItem
 
 DEFAULT_BASE = "https://www.fun-mooc.fr"
 ENDPOINT = "/api/v1.0/courses/"

@@ -51,8 +51,8 @@ from emclm.catalogue.sources._protocol_helpers import (
     unique,
     warn,
 )
-from emclm.catalogue.sources.base import Source, SourceConfig, SourceItem
 from emclm.catalogue.xmlsafe import XMLError, parse_html, parse_xml
+from emclm.ingest import Source, SourceConfig, SourceItem
 
 ESCO_URI = re.compile(r"https?://data\.europa\.eu/esco/[a-z-]+/[0-9a-f-]+")
 EQF = re.compile(r"\bEQF\D{0,12}([1-8])\b|\bEQF([1-8])\b", re.I)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from emclm.db.models import metadata
 from emclm.db.session import get_engine
+from emclm.models import metadata
 
 config = context.config
 

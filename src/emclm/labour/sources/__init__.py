@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emclm.catalogue.sources.base import SourceConfig
+from emclm.ingest import SourceConfig
 from emclm.labour.sources.base import VacancySource
 from emclm.labour.sources.jobposting import JobPostingSource
 from emclm.labour.sources.jobtech import JobTechSource

@@ -1,4 +1,4 @@
-"""Vacancy sources: the catalogue's ``Source`` interface, yielding ``VacancyRecord``s.
+"""Vacancy sources: the shared ingestion ``Source`` interface (``emclm.ingest``), yielding ``VacancyRecord``s.
 
 A vacancy source reads one or more local files (a folder, a file, ``.gz`` transparently) and
 yields ``SourceItem(record=VacancyRecord)`` or ``SourceItem(error=RecordError)``, each with a
@@ -21,8 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from emclm.catalogue.records import RecordError
-from emclm.catalogue.sources.base import Source, SourceConfig, SourceItem
+from emclm.ingest import RecordError, Source, SourceConfig, SourceItem
 
 __all__ = ["VacancySource", "SourceConfig", "SourceItem", "RecordError", "parse_date", "strip_html", "open_text"]
 
