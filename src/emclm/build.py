@@ -36,11 +36,11 @@ def build_embedded(database_url: str | None = None, say: Callable[[str], None] =
 
 class LabelledLanguagesOnly:
     """The extractor in label-matching mode, applied only to texts in a language that has ESCO skill
-    labels (en, fr, es in the shipped data). Without the embedding pass to weigh them, English labels
+    labels (en, fr, es, de, fi, sv in the shipped data). Without the embedding pass to weigh them, English labels
     matched inside other languages are mostly false friends (Polish "Data" = date → "statistics"), so
     ads in those languages keep their declared and occupation-profile skills only."""
 
-    LABEL_LANGS = ("en", "fr", "es")
+    LABEL_LANGS = ("en", "fr", "es", "de", "fi", "sv")
 
     def __init__(self, extractor):
         self.extractor = extractor
