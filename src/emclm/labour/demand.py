@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
-from emclm.labour.models import SkillCell, SkillSupply, Vacancy, VacancyCell
+from emclm.labour.models import SkillCell, SkillSupply, SkillTotal, Vacancy, VacancyCell
 from emclm.labour.nuts import nuts_table
 from emclm.labour.precompute import ensure_current
 from emclm.taxonomy.models import Concept
@@ -129,6 +129,10 @@ def _grouped(session: Session, f: Filters, by: str, level: int, weighted: bool, 
     brought up to date with ``ensure_current``)."""
     meas = _measure(weighted)
     if by == "skill":  # sums of the precomputed cells (same figures as counting the joined rows)
+        if not (month or f.region or f.country or f.month_from or f.month_to):
+            meas_total = func.sum(SkillTotal.weight if weighted else SkillTotal.vacancies)
+            stmt = select(SkillTotal.skill_id, meas_total).where(SkillTotal.method.in_(f.methods))
+            return {k: float(v) for k, v in session.execute(stmt.group_by(SkillTotal.skill_id))}
         key = SkillCell.skill_id
         stmt = select(key, func.sum(SkillCell.weight if weighted else SkillCell.vacancies)).where(
             SkillCell.method.in_(f.methods)

@@ -127,6 +127,18 @@ class SkillCell(Base):
     weight: Mapped[float] = mapped_column(Float)
 
 
+class SkillTotal(Base):
+    """``SkillCell`` summed over countries, regions and months: the unfiltered figures (the default page)."""
+
+    __tablename__ = "labour_skill_total"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    skill_id: Mapped[int] = mapped_column(Integer, index=True)
+    method: Mapped[str] = mapped_column(String(12))
+    vacancies: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[float] = mapped_column(Float)
+
+
 class VacancyCell(Base):
     """Vacancies by country, NUTS code and month (totals and months under any filter)."""
 

@@ -7,6 +7,7 @@ computed once into small tables and every query sums those:
 - ``labour_skill_cell``: vacancies asking for a skill, per (skill, method, country, NUTS code, month),
   count and weight sum. A vacancy names a skill at most once (unique (vacancy, skill)), so the number
   of distinct vacancies under any region / country / month / method filter is a sum of cells;
+- ``labour_skill_total``: the cells summed per (skill, method), for the unfiltered figures;
 - ``labour_vacancy_cell``: vacancies per (country, NUTS code, month): totals and months;
 - ``labour_skill_supply``: active courses (tag not rejected, course not withdrawn) per (skill, teaching
   language); a course has one teaching language, so "any language" is the sum.
@@ -32,7 +33,15 @@ from sqlalchemy.orm import Session
 
 from emclm.catalogue.models import Course
 from emclm.db.base import utcnow
-from emclm.labour.models import AggregateState, SkillCell, SkillSupply, Vacancy, VacancyCell, VacancySkill
+from emclm.labour.models import (
+    AggregateState,
+    SkillCell,
+    SkillSupply,
+    SkillTotal,
+    Vacancy,
+    VacancyCell,
+    VacancySkill,
+)
 from emclm.skills.models import CourseSkill
 
 
@@ -118,6 +127,7 @@ def refresh(session: Session, generation: str | None = None, force: bool = False
     if state is not None and state.generation == generation and not force:
         return generation
     session.execute(delete(SkillCell))
+    session.execute(delete(SkillTotal))
     session.execute(delete(VacancyCell))
     session.execute(delete(SkillSupply))
     skill_cols = (VacancySkill.skill_id, VacancySkill.method, Vacancy.country, Vacancy.nuts_code, Vacancy.month)
@@ -128,6 +138,14 @@ def refresh(session: Session, generation: str | None = None, force: bool = False
             .select_from(VacancySkill)
             .join(Vacancy, Vacancy.id == VacancySkill.vacancy_id)
             .group_by(*skill_cols),
+        )
+    )
+    session.execute(
+        insert(SkillTotal).from_select(
+            ["skill_id", "method", "vacancies", "weight"],
+            select(
+                SkillCell.skill_id, SkillCell.method, func.sum(SkillCell.vacancies), func.sum(SkillCell.weight)
+            ).group_by(SkillCell.skill_id, SkillCell.method),
         )
     )
     vac_cols = (Vacancy.country, Vacancy.nuts_code, Vacancy.month)

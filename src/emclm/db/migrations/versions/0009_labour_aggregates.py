@@ -1,5 +1,5 @@
 """Labour-market aggregates precomputed per data generation (decision 0015): the state row holding
-the generation they were computed from, vacancy-skill cells, vacancy cells and course supply per skill;
+the generation they were computed from, vacancy-skill cells and their totals, vacancy cells and course supply per skill;
 indexes on the change stamps the generation fingerprint reads (vacancies, course tags, courses).
 
 Revision ID: 0009
@@ -41,6 +41,16 @@ def upgrade() -> None:
     op.create_index(op.f("ix_labour_skill_cell_skill_id"), "labour_skill_cell", ["skill_id"])
     op.create_index(op.f("ix_labour_skill_cell_month"), "labour_skill_cell", ["month"])
     op.create_table(
+        "labour_skill_total",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("skill_id", sa.Integer(), nullable=False),
+        sa.Column("method", sa.String(length=12), nullable=False),
+        sa.Column("vacancies", sa.Integer(), nullable=False),
+        sa.Column("weight", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_labour_skill_total")),
+    )
+    op.create_index(op.f("ix_labour_skill_total_skill_id"), "labour_skill_total", ["skill_id"])
+    op.create_table(
         "labour_vacancy_cell",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("country", sa.String(length=2), nullable=True),
@@ -72,6 +82,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_labour_skill_supply_skill_id"), table_name="labour_skill_supply")
     op.drop_table("labour_skill_supply")
     op.drop_table("labour_vacancy_cell")
+    op.drop_index(op.f("ix_labour_skill_total_skill_id"), table_name="labour_skill_total")
+    op.drop_table("labour_skill_total")
     op.drop_index(op.f("ix_labour_skill_cell_month"), table_name="labour_skill_cell")
     op.drop_index(op.f("ix_labour_skill_cell_skill_id"), table_name="labour_skill_cell")
     op.drop_table("labour_skill_cell")
