@@ -15,6 +15,7 @@ from emclm.taxonomy.models import (
     CollectionMember,
     Concept,
     ConceptText,
+    ImportedFile,
     Label,
     OccupationSkill,
 )
@@ -341,9 +342,32 @@ def stats(session: Session) -> dict:
     }
 
 
+_coverage: dict[str, tuple[tuple, dict[str, list[str]]]] = {}
+
+
 def label_languages(session: Session) -> dict[str, list[str]]:
     """Per concept type, the languages that have preferred labels, regional variants (en-us) folded into
-    their language: ``{"skill": ["de", "en", "es", "fi", "fr", "sv"], "occupation": [... 27 ...], ...}``."""
+    their language: ``{"skill": ["de", "en", "es", "fi", "fr", "sv"], "occupation": [... 26 ...], ...}``.
+
+    Remembered per database until an ESCO file is imported (labels change only through the importer,
+    which records every file it imports)."""
+    token = tuple(
+        session.execute(
+            select(func.count(ImportedFile.id), func.max(ImportedFile.id), func.max(ImportedFile.sha256))
+        ).one()
+    )
+    db = str(session.get_bind().url)
+    with _lock:
+        hit = _coverage.get(db)
+    if hit is not None and hit[0] == token:
+        return hit[1]
+    result = _label_languages(session)
+    with _lock:
+        _coverage[db] = (token, result)
+    return result
+
+
+def _label_languages(session: Session) -> dict[str, list[str]]:
     rows = session.execute(
         select(Concept.concept_type, Label.lang)
         .join(Label, Label.concept_id == Concept.id)
