@@ -1,8 +1,8 @@
 """Build the embedded database from the repository's own ``data/``: idempotent, quick when up to date.
 
 Steps: migrate the schema; import the shipped ESCO release and extra languages (files already imported
-are recognised by their SHA-256 and skipped). Later steps (demo catalogue harvest, course tagging,
-search index) join here as their areas land.
+are recognised by their SHA-256 and skipped); harvest the demo catalogue, tag it, index it for search;
+import the demo vacancies; bring the labour-market aggregates up to the data's generation.
 """
 
 from __future__ import annotations
@@ -34,16 +34,30 @@ def build_embedded(database_url: str | None = None, say: Callable[[str], None] =
     result["tagging"] = tag_catalogue(url, say)
     result["search"] = build_search_index(url, esco_changed=bool(changed), say=say)
     result["vacancies"] = import_demo_vacancies(url, say)
+    result["labour"] = refresh_labour_aggregates(url, say)
     return result
+
+
+def refresh_labour_aggregates(url: str, say: Callable[[str], None] = print) -> dict:
+    """The labour-market aggregates for the data as built (decision 0015), so the first labour page
+    after a build is fast; queries would rebuild them anyway when the data generation changed."""
+    from emclm.labour.models import AggregateState
+    from emclm.labour.precompute import ensure_current
+
+    with session_scope(url) as session:
+        generation = ensure_current(session)
+        seconds = session.get(AggregateState, 1).build_seconds
+    say(f"labour aggregates: generation {generation[:12]} ({seconds:.1f} s when built)")
+    return {"generation": generation}
 
 
 class LabelledLanguagesOnly:
     """The extractor in label-matching mode, applied only to texts in a language that has ESCO skill
-    labels (en, fr, es in the shipped data). Without the embedding pass to weigh them, English labels
+    labels (en, fr, es, de, fi, sv in the shipped data). Without the embedding pass to weigh them, English labels
     matched inside other languages are mostly false friends (Polish "Data" = date → "statistics"), so
     ads in those languages keep their declared and occupation-profile skills only."""
 
-    LABEL_LANGS = ("en", "fr", "es")
+    LABEL_LANGS = ("en", "fr", "es", "de", "fi", "sv")
 
     def __init__(self, extractor):
         self.extractor = extractor

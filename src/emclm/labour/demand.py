@@ -11,6 +11,10 @@ vacancies (optionally weighted by ``Vacancy.weight`` for sampled data):
   (``course_skill`` not rejected, course not withdrawn, optionally in one course language);
   ``status`` is ``none`` (no course), ``poor`` (fewer than ``poor_below`` courses, default 3)
   or ``covered``; ``gap_score = demand_share / (1 + courses)`` orders them.
+
+Skill figures, totals, months and course supply are sums over the aggregate tables of
+``emclm.labour.precompute``, rebuilt when the data generation changes (decision 0015); groupings by
+occupation, ISCO group, region and month read the vacancy table directly (one indexed table, fast).
 """
 
 from __future__ import annotations
@@ -21,10 +25,9 @@ from dataclasses import dataclass
 from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
-from emclm.catalogue.models import Course
-from emclm.labour.models import Vacancy, VacancySkill
+from emclm.labour.models import SkillCell, SkillSupply, SkillTotal, Vacancy, VacancyCell
 from emclm.labour.nuts import nuts_table
-from emclm.skills.models import CourseSkill
+from emclm.labour.precompute import ensure_current
 from emclm.taxonomy.models import Concept
 from emclm.taxonomy.queries import preferred_labels
 
@@ -64,15 +67,16 @@ class Filters:
             raise DemandQueryError(f"methods: unknown {bad} (known: {list(SKILL_METHODS)})")
         return self
 
-    def where(self, stmt: Select) -> Select:
+    def where(self, stmt: Select, table=Vacancy) -> Select:
+        """The filter on ``table``'s country, nuts_code and month columns (vacancies or an aggregate)."""
         if self.region:
-            stmt = stmt.where(Vacancy.nuts_code.like(self.region + "%"))
+            stmt = stmt.where(table.nuts_code.like(self.region + "%"))
         if self.country:
-            stmt = stmt.where(Vacancy.country == self.country)
+            stmt = stmt.where(table.country == self.country)
         if self.month_from:
-            stmt = stmt.where(Vacancy.month >= self.month_from)
+            stmt = stmt.where(table.month >= self.month_from)
         if self.month_to:
-            stmt = stmt.where(Vacancy.month <= self.month_to)
+            stmt = stmt.where(table.month <= self.month_to)
         return stmt
 
     def as_dict(self) -> dict:
@@ -90,14 +94,27 @@ def _measure(weighted: bool):
 
 
 def total_vacancies(session: Session, f: Filters, weighted: bool = False) -> float:
-    return float(session.execute(f.where(select(_measure(weighted)).select_from(Vacancy))).scalar_one() or 0)
+    ensure_current(session)
+    return _total(session, f, weighted)
+
+
+def _total(session: Session, f: Filters, weighted: bool) -> float:
+    meas = func.sum(VacancyCell.weight if weighted else VacancyCell.vacancies)
+    return float(session.execute(f.where(select(meas), VacancyCell)).scalar_one() or 0)
 
 
 def months(session: Session, f: Filters) -> list[str]:
+    ensure_current(session)
+    return _months(session, f)
+
+
+def _months(session: Session, f: Filters) -> list[str]:
     return [
         m
         for (m,) in session.execute(
-            f.where(select(distinct(Vacancy.month)).where(Vacancy.month.is_not(None))).order_by(Vacancy.month)
+            f.where(select(distinct(VacancyCell.month)).where(VacancyCell.month.is_not(None)), VacancyCell).order_by(
+                VacancyCell.month
+            )
         )
     ]
 
@@ -108,16 +125,22 @@ def _prev_month(m: str) -> str:
 
 
 def _grouped(session: Session, f: Filters, by: str, level: int, weighted: bool, month: str | None = None):
-    """(key, count) rows for one grouping."""
+    """(key, count) rows for one grouping (by skill: from the aggregate tables, which the caller has
+    brought up to date with ``ensure_current``)."""
     meas = _measure(weighted)
-    if by == "skill":
-        key = VacancySkill.skill_id
-        stmt = (
-            select(key, meas)
-            .select_from(Vacancy)
-            .join(VacancySkill, VacancySkill.vacancy_id == Vacancy.id)
-            .where(VacancySkill.method.in_(f.methods))
+    if by == "skill":  # sums of the precomputed cells (same figures as counting the joined rows)
+        if not (month or f.region or f.country or f.month_from or f.month_to):
+            meas_total = func.sum(SkillTotal.weight if weighted else SkillTotal.vacancies)
+            stmt = select(SkillTotal.skill_id, meas_total).where(SkillTotal.method.in_(f.methods))
+            return {k: float(v) for k, v in session.execute(stmt.group_by(SkillTotal.skill_id))}
+        key = SkillCell.skill_id
+        stmt = select(key, func.sum(SkillCell.weight if weighted else SkillCell.vacancies)).where(
+            SkillCell.method.in_(f.methods)
         )
+        stmt = f.where(stmt, SkillCell)
+        if month:
+            stmt = stmt.where(SkillCell.month == month)
+        return {k: float(v) for k, v in session.execute(stmt.group_by(key))}
     elif by == "occupation":
         key = Vacancy.occupation_id
         stmt = select(key, meas).select_from(Vacancy).where(Vacancy.occupation_id.is_not(None))
@@ -153,9 +176,10 @@ def demand(
         raise DemandQueryError(f"by: one of {list(BY)}, got {by!r}")
     if level not in (0, 1, 2, 3):
         raise DemandQueryError(f"level: 0–3, got {level}")
-    total = total_vacancies(session, f, weighted)
+    ensure_current(session)
+    total = _total(session, f, weighted)
     counts = _grouped(session, f, by, level, weighted)
-    all_months = months(session, f)
+    all_months = _months(session, f)
     latest = all_months[-1] if all_months else None
     growth: dict = {}
     if latest and by != "month":
@@ -233,22 +257,20 @@ def _labels(session: Session, by: str, keys: list, lang: str) -> dict:
 
 
 def course_supply(session: Session, skill_ids: list[int], lang: str | None = None) -> dict[int, int]:
-    """Active catalogue courses per skill (optionally in one teaching language)."""
+    """Active catalogue courses per skill (optionally in one teaching language), from the precomputed
+    supply table: one grouped read of every skill (a few thousand rows) instead of chunked IN queries."""
     if not skill_ids:
         return {}
-    out: dict[int, int] = {}
-    for start in range(0, len(skill_ids), 900):
-        chunk = skill_ids[start : start + 900]
-        stmt = (
-            select(CourseSkill.skill_id, func.count(distinct(Course.id)))
-            .join(Course, Course.id == CourseSkill.course_id)
-            .where(CourseSkill.skill_id.in_(chunk), CourseSkill.status != "rejected", Course.withdrawn_at.is_(None))
-            .group_by(CourseSkill.skill_id)
-        )
-        if lang:
-            stmt = stmt.where(Course.language == lang)
-        out.update({k: int(v) for k, v in session.execute(stmt)})
-    return out
+    ensure_current(session)
+    return _supply(session, skill_ids, lang)
+
+
+def _supply(session: Session, skill_ids: list[int], lang: str | None) -> dict[int, int]:
+    stmt = select(SkillSupply.skill_id, func.sum(SkillSupply.courses)).group_by(SkillSupply.skill_id)
+    if lang:
+        stmt = stmt.where(SkillSupply.language == lang)
+    wanted = set(skill_ids)
+    return {k: int(v) for k, v in session.execute(stmt) if k in wanted}
 
 
 def gaps(
@@ -266,9 +288,10 @@ def gaps(
     f = (filters or Filters()).check()
     if lang is not None and not re.match(r"^[a-z]{2,3}$", lang):
         raise DemandQueryError(f"lang: expected an ISO 639-1 code, got {lang!r}")
-    total = total_vacancies(session, f, weighted)
+    ensure_current(session)
+    total = _total(session, f, weighted)
     counts = {k: v for k, v in _grouped(session, f, "skill", 2, weighted).items() if v >= min_vacancies}
-    supply = course_supply(session, list(counts), lang)
+    supply = _supply(session, list(counts), lang)
     rows = []
     for sid, c in counts.items():
         courses = supply.get(sid, 0)

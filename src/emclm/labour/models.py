@@ -64,7 +64,7 @@ class Vacancy(Base):
     tagger_version: Mapped[str | None] = mapped_column(String(40))
 
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 class VacancySkill(Base):
@@ -94,3 +94,84 @@ class VacancyImport(Base):
     error_samples: Mapped[list] = mapped_column(JSON, default=list)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# -- aggregates precomputed per data generation (emclm.labour.precompute; decision 0015) ----------------
+
+
+class AggregateState(Base):
+    """One row: the data generation (fingerprint of vacancies, vacancy skills, course tags and the
+    catalogue) that the aggregate tables below were computed from."""
+
+    __tablename__ = "labour_aggregate_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[str] = mapped_column(String(64))
+    built_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    build_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class SkillCell(Base):
+    """Vacancies asking for one skill, by evidence method, country, NUTS code and month: every skill
+    figure under any filter is a sum of these cells (a vacancy names a skill once)."""
+
+    __tablename__ = "labour_skill_cell"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    skill_id: Mapped[int] = mapped_column(Integer, index=True)
+    method: Mapped[str] = mapped_column(String(12))
+    country: Mapped[str | None] = mapped_column(String(2))
+    nuts_code: Mapped[str | None] = mapped_column(String(5))
+    month: Mapped[str | None] = mapped_column(String(7), index=True)
+    vacancies: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[float] = mapped_column(Float)
+
+
+class SkillTotal(Base):
+    """``SkillCell`` summed over countries, regions and months: the unfiltered figures (the default page)."""
+
+    __tablename__ = "labour_skill_total"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    skill_id: Mapped[int] = mapped_column(Integer, index=True)
+    method: Mapped[str] = mapped_column(String(12))
+    vacancies: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[float] = mapped_column(Float)
+
+
+class VacancyCell(Base):
+    """Vacancies by country, NUTS code and month (totals and months under any filter)."""
+
+    __tablename__ = "labour_vacancy_cell"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    nuts_code: Mapped[str | None] = mapped_column(String(5))
+    month: Mapped[str | None] = mapped_column(String(7))
+    vacancies: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[float] = mapped_column(Float)
+
+
+class SkillSupply(Base):
+    """Active catalogue courses that teach a skill (tag not rejected, course not withdrawn), per
+    teaching language (NULL: course without a language)."""
+
+    __tablename__ = "labour_skill_supply"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    skill_id: Mapped[int] = mapped_column(Integer, index=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    courses: Mapped[int] = mapped_column(Integer)
+
+
+# The fingerprint of emclm.labour.precompute reads the latest change stamps of course tags and courses;
+# these indexes (migration 0009) make that an index seek. Declared here, beside their only reader.
+def _stamp_indexes() -> None:
+    from emclm.catalogue.models import Course
+    from emclm.skills.models import CourseSkill
+
+    Index("ix_course_skill_updated_at", CourseSkill.updated_at)
+    Index("ix_catalogue_course_updated_at", Course.updated_at)
+
+
+_stamp_indexes()

@@ -37,7 +37,7 @@ TAGGER_VERSIONS = {"e5": "esco-fused-1", "static": "esco-fused-static-1", "auto"
 SHORT_TEXT_WORDS = 60  # up to this many words a text is "short": whole + clauses (+ windows)
 TAGGER_VERSION = TAGGER_VERSIONS["e5"]  # the index cache key (the index does not depend on the encoder)
 CACHE_FORMAT = 3
-SUPPORTED_LANGS = ("en", "fr", "es", "de", "it", "nl", "pl", "pt")
+SUPPORTED_LANGS = ("en", "fr", "es", "de", "it", "nl", "pl", "pt", "sv", "fi")
 _SKILL_TYPES = {"skill/competence": 0, "knowledge": 1}
 _REUSE = {"transversal": 0, "cross-sector": 1, "sector-specific": 2, "occupation-specific": 3}
 

@@ -25,6 +25,8 @@ STEMMER_NAMES = {
     "nl": "dutch",
     "pl": "polish",
     "pt": "portuguese",
+    "sv": "swedish",
+    "fi": "finnish",
 }
 
 

@@ -15,6 +15,7 @@ from emclm.taxonomy.models import (
     CollectionMember,
     Concept,
     ConceptText,
+    ImportedFile,
     Label,
     OccupationSkill,
 )
@@ -321,6 +322,7 @@ def stats(session: Session) -> dict:
     unlisted = session.execute(
         select(func.count()).select_from(Concept).where(Concept.status == "unlisted")
     ).scalar_one()
+    by_type = label_languages(session)
     return {
         "skills": counts.get("skill", 0),
         "occupations": counts.get("occupation", 0),
@@ -333,4 +335,46 @@ def stats(session: Session) -> dict:
         "unlisted_concepts": unlisted,
         "languages": len(labels),
         "labels_by_language": dict(sorted(labels.items())),
+        # what the UI states as coverage: languages (en-us counted as English) with preferred labels, per type
+        "label_languages": by_type,
+        "skill_languages": len(by_type.get("skill", [])),
+        "occupation_languages": len(by_type.get("occupation", [])),
     }
+
+
+_coverage: dict[str, tuple[tuple, dict[str, list[str]]]] = {}
+
+
+def label_languages(session: Session) -> dict[str, list[str]]:
+    """Per concept type, the languages that have preferred labels, regional variants (en-us) folded into
+    their language: ``{"skill": ["de", "en", "es", "fi", "fr", "sv"], "occupation": [... 26 ...], ...}``.
+
+    Remembered per database until an ESCO file is imported (labels change only through the importer,
+    which records every file it imports)."""
+    token = tuple(
+        session.execute(
+            select(func.count(ImportedFile.id), func.max(ImportedFile.id), func.max(ImportedFile.sha256))
+        ).one()
+    )
+    db = str(session.get_bind().url)
+    with _lock:
+        hit = _coverage.get(db)
+    if hit is not None and hit[0] == token:
+        return hit[1]
+    result = _label_languages(session)
+    with _lock:
+        _coverage[db] = (token, result)
+    return result
+
+
+def _label_languages(session: Session) -> dict[str, list[str]]:
+    rows = session.execute(
+        select(Concept.concept_type, Label.lang)
+        .join(Label, Label.concept_id == Concept.id)
+        .where(Label.kind == "preferred", Concept.status.is_distinct_from("unlisted"))
+        .distinct()
+    ).all()
+    out: dict[str, set[str]] = {}
+    for ctype, lang in rows:
+        out.setdefault(ctype, set()).add(lang.split("-")[0].lower())
+    return {k: sorted(v) for k, v in sorted(out.items())}

@@ -30,6 +30,7 @@ from emclm.taxonomy.queries import (
     ConceptNotFound,
     concept_view,
     get_concept,
+    label_languages,
     occupation_skills,
     occupations_for_skill,
     uri_for,
@@ -165,8 +166,8 @@ def favicon():
 
 
 @router.get("/about", response_class=HTMLResponse)
-def about(request: Request, lang: str = Depends(ui_lang)):
-    return render(request, lang, "about.html", {})
+def about(request: Request, session: Session = Depends(get_session), lang: str = Depends(ui_lang)):
+    return render(request, lang, "about.html", {"coverage": label_languages(session)})
 
 
 @router.get("/search", response_class=HTMLResponse)
