@@ -9,9 +9,9 @@ import csv
 from sqlalchemy import distinct, func, select
 
 from emclm.catalogue.models import Course, Provider
-from emclm.catalogue.sources.base import SourceConfig
 from emclm.db.base import utcnow
 from emclm.db.session import session_scope
+from emclm.ingest import SourceConfig
 from emclm.labour.demand import Filters, demand, gaps
 from emclm.labour.importer import import_vacancies
 from emclm.labour.models import AggregateState, SkillCell, Vacancy, VacancySkill
