@@ -17,7 +17,7 @@ LangQ = Query(
     min_length=2,
     max_length=8,
     pattern=r"^[a-z]{2,3}(-[a-zA-Z]{2,4})?$",
-    description="Language of the query (ISO 639-1); omitted: any",
+    description="The interface language (ISO 639-1), reported back; the query's language is detected from its words",
 )
 
 

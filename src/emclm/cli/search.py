@@ -34,7 +34,9 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     @app.command("search")
     def search_cmd(
         query: str = typer.Argument("", help="Words in any language, an ESCO occupation/skill URI, or empty to browse"),
-        lang: str | None = typer.Option(None, "--lang", help="Language of the query (ISO 639-1); default: any"),
+        lang: str | None = typer.Option(
+            None, "--lang", help="Interface language (reported only): the query's language is detected from its words"
+        ),
         limit: int = typer.Option(10, "--limit", min=1, max=100),
         page: int = typer.Option(1, "--page", min=1),
         sort: str = typer.Option("relevance", "--sort", help="relevance | start_date | workload"),

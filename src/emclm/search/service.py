@@ -42,7 +42,7 @@ class SearchError(ValueError):
 @dataclass
 class SearchRequest:
     q: str = ""
-    lang: str | None = None
+    lang: str | None = None  # the interface language: labels only; the query's language is detected from q
     filters: Filters = field(default_factory=Filters)
     sort: str = "relevance"
     page: int = 1
@@ -269,7 +269,8 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     browse = not req.q.strip()
     # concept labels are searched in the configured languages that courses are actually in
     langs = [lang for lang in settings.default_languages if lang in cols.languages]
-    pq = parse(session, req.q, req.lang, langs, typo=req.typo)
+    # the query's languages come from its words; req.lang (the interface language) changes no result
+    pq = parse(session, req.q, req.lang, langs, typo=req.typo, candidates=tuple(settings.default_languages))
     want_vectors = not browse and not pq.uri and req.embeddings is not False
     if want_vectors:
         from emclm.search import embeddings
@@ -468,6 +469,8 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     query_info = {
         "q": req.q,
         "lang": pq.lang,
+        "detected_langs": pq.detected,
+        "ui_lang": req.lang,
         "backend": backend.name,
         "concepts": [{"uri": c.uri, "type": c.concept_type, "matched": c.span, "lang": c.lang} for c in pq.concepts],
         "corrections": pq.corrections,
