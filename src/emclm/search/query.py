@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from emclm.search.analysis import content_tokens, stopwords, tokens
 from emclm.search.backends import Clause, backend_for
+from emclm.search.compounds import split_compounds
 from emclm.search.concepts import ConceptMatch, match_concepts
 from emclm.search.language import detect_query_languages
 from emclm.search.schema import search_document
@@ -40,6 +41,7 @@ class ParsedQuery:
     query_langs: list[str]
     tokens: list[str]
     detected: list[str] = field(default_factory=list)  # the languages detected in the query, likeliest first
+    compounds: dict[str, list[str]] = field(default_factory=dict)  # compound query word → its parts
     concepts: list[ConceptMatch] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)
     clauses: list[Clause] = field(default_factory=list)  # the user's words
@@ -213,15 +215,25 @@ def _parse(
         pq.tokens = content_tokens(q, lang)
         if not pq.tokens:
             return pq
+        # German and Dutch compounds also search as their parts: "Projektmanagement" finds what
+        # "Projekt Management" finds (the word itself stays: a course may use it)
+        pq.compounds = split_compounds(session, pq.tokens, text_langs)
+        split_q = " ".join(p for t in tokens(q) for p in [t, *pq.compounds.get(t, [])])
+        parts_q = " ".join(p for t in tokens(q) for p in pq.compounds.get(t, [t]))
+        pq.tokens = list(dict.fromkeys(content_tokens(split_q, lang)))
         for ql in text_langs:
             pq.clauses.append(Clause(lang=ql, tokens=list(pq.tokens)))
         pq.clauses.append(Clause(lang=None, tokens=list(pq.tokens)))
-        if len(pq.tokens) > 1:
-            pq.clauses.append(Clause(lang=query_langs[0], tokens=tokens(q), phrase=True))
+        if len(tokens(parts_q)) > 1:
+            pq.clauses.append(Clause(lang=query_langs[0], tokens=tokens(parts_q), phrase=True))
         pq.concepts = match_concepts(session, q, query_langs)
+        if pq.compounds:
+            seen = {c.concept_id for c in pq.concepts}
+            pq.concepts += [c for c in match_concepts(session, parts_q, query_langs) if c.concept_id not in seen]
         if typo:
-            # words that name an ESCO concept are real words, even when no course uses them
-            known = {t for c in pq.concepts for t in c.span.split()}
+            # words that name an ESCO concept are real words, even when no course uses them; so are split compounds
+            known = {t for c in pq.concepts for t in c.span.split()} | set(pq.compounds)
+            known |= {p for parts in pq.compounds.values() for p in parts}
             pq.corrections = corrections(session, [t for t in pq.tokens if t not in known], query_langs[0])
             if pq.corrections:
                 fixed = [pq.corrections.get(t, t) for t in pq.tokens]

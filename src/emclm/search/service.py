@@ -474,6 +474,7 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         "backend": backend.name,
         "concepts": [{"uri": c.uri, "type": c.concept_type, "matched": c.span, "lang": c.lang} for c in pq.concepts],
         "corrections": pq.corrections,
+        "compounds": pq.compounds,
         "embeddings": bool(emb_rank),
     }
     return SearchResult(
