@@ -1,4 +1,7 @@
-"""Course search over REST: ``GET /api/search`` (results, facet counts, total) and ``/api/search/suggest``."""
+"""Course search over REST: ``GET /api/search`` (results, facet counts, total) and ``/api/search/suggest``.
+
+A repeated facet parameter selects any of its values (OR); different facets all apply (AND). Facet
+counts are disjunctive: each facet is counted without its own selection (``emclm.search.facets``)."""
 
 from __future__ import annotations
 
@@ -54,17 +57,24 @@ def get_search(
     organisation: list[str] = Query([]),
     subject: list[str] = Query([]),
     eqf_level: list[int] = Query([], ge=1, le=8),
-    price: str | None = Query(None, pattern="^(free|paid)$"),
+    price: list[str] = Query([], description="free | paid (repeatable: any of them)"),
     certificate_type: list[str] = Query([]),
     ects: list[str] = Query([], description="any | lt3 | 3-5 | 6plus"),
     pace: list[str] = Query([]),
-    starts_within: int | None = Query(None, ge=0, le=520, description="Starts within N weeks (self-paced counts)"),
+    starts_within: list[int] = Query(
+        [], description="Starts within N weeks (self-paced counts; repeated: the longest)"
+    ),
     workload: list[str] = Query([], description="lt10 | 10-30 | 30-100 | 100plus (hours)"),
     sort: str = Query("relevance", pattern="^(relevance|start_date|workload)$"),
     page: int = Query(1, ge=1, le=1000),
     per_page: int = Query(20, ge=1, le=100),
     session: Session = Depends(get_session),
 ) -> SearchOut:
+    bad = [p for p in price if p not in ("free", "paid")]
+    if bad:
+        raise HTTPException(status_code=422, detail=f"price must be free or paid, not {bad[0]!r}")
+    if any(not 0 <= w <= 520 for w in starts_within):
+        raise HTTPException(status_code=422, detail="starts_within must be between 0 and 520 weeks")
     req = SearchRequest(
         q=q,
         lang=lang,
@@ -77,11 +87,11 @@ def get_search(
             organisation=organisation,
             subject=subject,
             eqf_level=eqf_level,
-            price=price,
+            price=list(dict.fromkeys(price)) or None,
             certificate_type=certificate_type,
             ects=ects,
             pace=pace,
-            starts_within_weeks=starts_within,
+            starts_within_weeks=max(starts_within) if starts_within else None,
             workload=workload,
         ),
     )

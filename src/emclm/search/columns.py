@@ -123,10 +123,9 @@ class Columns:
         ):
             if wanted:
                 mask &= np.isin(self.codes[name], self._codes_for(name, list(wanted)))
-        if f.price == "free":
-            mask &= self.is_free == 1
-        elif f.price == "paid":
-            mask &= self.is_free == 0
+        prices = f.prices()
+        if prices:
+            mask &= ((self.is_free == 1) & ("free" in prices)) | ((self.is_free == 0) & ("paid" in prices))
         if f.ects:
             if "any" in f.ects:
                 mask &= self.ects > 0
@@ -146,13 +145,23 @@ class Columns:
         codes = self._codes_for("pace", ["self_paced"])
         return self.codes["pace"] == (codes[0] if len(codes) else -2)
 
-    def facet_rows(self, pos: np.ndarray, today: date) -> list[tuple]:
+    def facet_rows(self, pos: np.ndarray, today: date, names=None) -> list[tuple]:
         """Facet counts over these positions as ``(facet, value, label, count)`` rows (``_total``
-        first), the shape ``facets.merge_facets`` takes, with the values the SQL GROUP BYs produce."""
+        first), the shape ``facets.merge_facets`` takes, with the values the SQL GROUP BYs produce.
+        ``names``: only these facets (default: all)."""
         rows: list[tuple] = [("_total", None, None, int(len(pos)))]
         if len(pos) == 0:
             return rows
+        want = set(names) if names is not None else None
+        if want is not None:
+            return [rows[0]] + [r for r in self._facet_rows(pos, today, want) if r[0] in want]
+        return rows + self._facet_rows(pos, today, None)
+
+    def _facet_rows(self, pos: np.ndarray, today: date, want: set[str] | None) -> list[tuple]:
+        rows: list[tuple] = []
         for name in CATEGORICAL:
+            if want is not None and name not in want:
+                continue
             c = self.codes[name][pos]
             counts = np.bincount(c[c >= 0], minlength=len(self.values[name]))
             labels = self.provider_label if name == "provider" else None

@@ -1,7 +1,10 @@
-"""Filters and facet counts (over the filtered result set).
+"""Filters and facet counts.
 
-Facet counts are computed over the results of the query with all filters applied (conjunctive
-facets): a count is what the user gets by also selecting that value.
+Values of one facet are ORed, facets are ANDed. Counts are *disjunctive*: a facet's counts are
+computed with every filter applied except that facet's own, so choosing a value keeps the facet's
+other values visible, and each count is the number of results the user gets by choosing that value
+instead (or, added to the chosen ones, how many more). A facet without a selection is therefore
+counted over the results as they are.
 
 Searches filter and count with the facet columns cached per process (``emclm.search.columns``);
 ``filter_sql`` and ``facet_union_sql`` state the same semantics in SQL over ``search_document d``
@@ -11,7 +14,7 @@ and are the reference the tests compare the columns with, on both engines.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from sqlalchemy import bindparam
@@ -33,6 +36,9 @@ WORKLOAD_BANDS = (("lt10", 0, 10), ("10-30", 10, 30), ("30-100", 30, 100), ("100
 ECTS_BANDS = (("lt3", 0, 3), ("3-5", 3, 6), ("6plus", 6, None))
 START_WEEKS = (2, 4, 8, 12, 26)
 SORTS = ("relevance", "start_date", "workload")
+# the Filters fields that select values of each facet
+FACET_FIELDS = {name: (name,) for name in FACETS} | {"starts_within": ("starts_within_weeks",)}
+SCALAR_FIELDS = {"price", "starts_within_weeks"}
 
 
 @dataclass
@@ -42,13 +48,23 @@ class Filters:
     organisation: list[str] = field(default_factory=list)
     subject: list[str] = field(default_factory=list)
     eqf_level: list[int] = field(default_factory=list)
-    price: str | None = None  # free | paid
+    price: list[str] | str | None = None  # free | paid (several: any of them)
     certificate_type: list[str] = field(default_factory=list)
     ects: list[str] = field(default_factory=list)  # band codes, or "any" for courses with ECTS
     pace: list[str] = field(default_factory=list)
     starts_within_weeks: int | None = None
     workload: list[str] = field(default_factory=list)  # band codes
     workload_max_hours: float | None = None
+
+    def prices(self) -> set[str]:
+        """The chosen prices (``price`` as one value or a list)."""
+        if not self.price:
+            return set()
+        return {self.price} if isinstance(self.price, str) else set(self.price)
+
+    def without(self, facet: str) -> Filters:
+        """These filters without the given facet's own (for that facet's disjunctive counts)."""
+        return replace(self, **{name: None if name in SCALAR_FIELDS else [] for name in FACET_FIELDS[facet]})
 
     def active(self) -> bool:
         return any(
@@ -102,12 +118,15 @@ def filter_sql(f: Filters, today: date) -> tuple[list[str], dict, list]:
     in_list("d.eqf_level", "f_eqf", [int(x) for x in f.eqf_level])
     in_list("d.certificate_type", "f_cert", f.certificate_type)
     in_list("d.pace", "f_pace", f.pace)
-    if f.price == "free":
+    prices = f.prices() & {"free", "paid"}
+    if prices == {"free"}:
         where.append("d.is_free = :f_true")
         params["f_true"] = True
-    elif f.price == "paid":
+    elif prices == {"paid"}:
         where.append("d.is_free = :f_false")
         params["f_false"] = False
+    elif prices:
+        where.append("d.is_free IS NOT NULL")
     if f.ects:
         if "any" in f.ects:
             where.append("d.ects_credits > 0")

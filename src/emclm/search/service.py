@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from emclm.config import get_settings
 from emclm.search.backends import _raw_rows, backend_for
 from emclm.search.columns import NO_START, columns
-from emclm.search.facets import SORTS, Filters, merge_facets
+from emclm.search.facets import FACETS, SORTS, Filters, merge_facets
 from emclm.search.query import ParsedQuery, parse, rrf
 from emclm.skills.models import CourseSkill
 from emclm.taxonomy.models import OccupationSkill
@@ -339,7 +339,7 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         text_rank = _ranked(text_ids, [np.isnan(wl), np.nan_to_num(wl), -scores], page_end)
 
     # 2. the other retrieval paths
-    def ids_only(clauses, limit: int) -> list[int]:
+    def ids_only(clauses, limit: int, mask=mask) -> list[int]:
         """The best matches of concept phrases that pass the filters. Every match's position, in
         rank order, is remembered per index generation and expression (the same few concepts
         recur): another page, filter or sort is then a mask over it."""
@@ -375,19 +375,37 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
 
     # 3. candidates found by those paths only: indexed, passing the filters; are they full-text matches too?
     in_text = set(text_rank)
-    extra_ids = list(
-        dict.fromkeys(c for c in exp_rank + occ_text_rank + skill_rank + occ_rank + emb_rank if c not in in_text)
-    )
-    extra_pos = cols.locate(extra_ids)
-    extra_pos = extra_pos[extra_pos >= 0]
-    extra_pos = filtered(extra_pos)[0]
+
+    def extra_positions(exp: list[int], occ_text: list[int], m) -> np.ndarray:
+        pos = cols.locate(list(dict.fromkeys(exp + occ_text + skill_rank + occ_rank + emb_rank)))
+        pos = pos[pos >= 0]
+        return pos if m is None else pos[m[pos]]
+
+    extra_pos = extra_positions(exp_rank, occ_text_rank, mask)
     extra_keep = set(cols.ids[extra_pos].tolist())
     only_extra_pos = extra_pos[~text_hit[extra_pos]]
     total = len(text_pos) + len(only_extra_pos)
+    facets = {}
     if req.facets:
-        _, facets = merge_facets(cols.facet_rows(np.concatenate([text_pos, only_extra_pos]), today), {})
-    else:
-        facets = {}
+        rows = cols.facet_rows(np.concatenate([text_pos, only_extra_pos]), today)
+        # disjunctive counts: a facet with a selection is counted without its own filter
+        for name in FACETS:
+            own = req.filters.without(name)
+            if own == req.filters:
+                continue
+            m = cols.filter_mask(own, today)
+            if match is not None:
+                tpos = all_pos if m is None else all_pos[m[all_pos]]
+            elif browse:
+                tpos = np.flatnonzero(m) if m is not None else np.arange(len(cols))
+            else:
+                tpos = np.zeros(0, dtype=np.int64)
+            epos = extra_positions(
+                ids_only(pq.expansions, EXPANSION_ROWS, m), ids_only(pq.skill_expansions, EXPANSION_ROWS, m), m
+            )
+            epos = epos[~text_hit[epos]]
+            rows = [r for r in rows if r[0] != name] + cols.facet_rows(np.concatenate([tpos, epos]), today, [name])[1:]
+        _, facets = merge_facets(rows, {})
 
     # 4. fusion and order
     keep = in_text | extra_keep

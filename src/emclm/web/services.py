@@ -45,7 +45,7 @@ def parse_filters(params) -> dict[str, list[str]]:
     for name in FACETS:
         values = [v.strip() for v in params.getlist(name) if v and v.strip()]
         if name == "price":
-            values = [v for v in values if v in ("free", "paid")][:1]
+            values = [v for v in values if v in ("free", "paid")]
         if name == "eqf_level":
             values = [v for v in values if v.isdigit() and 1 <= int(v) <= 8]
         if values:
@@ -65,7 +65,7 @@ def search_courses(
         certificate_type=filters.get("certificate_type", []),
         eqf_level=[int(v) for v in filters.get("eqf_level", [])],
         pace=filters.get("pace", []),
-        price=(filters.get("price") or [None])[0],
+        price=filters.get("price") or None,
     )
     try:
         res = search(session, SearchRequest(q=q, lang=lang, filters=f, page=page, per_page=per_page))
