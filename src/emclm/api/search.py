@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from emclm.api.deps import get_session
-from emclm.search import FACETS, Filters, Hit, SearchError, SearchRequest, search, suggest
+from emclm.search import FACET_TABLE, FACETS, FilterError, Filters, Hit, SearchError, SearchRequest, search, suggest
 
 router = APIRouter(tags=["search"])
 LangQ = Query(
@@ -48,53 +48,50 @@ class SuggestionOut(BaseModel):
     score: float
 
 
-@router.get("/search", response_model=SearchOut, summary="Search courses in any language, with facet counts")
+def _facet_parameters() -> list[dict]:
+    """The facet query parameters in OpenAPI, from the one facet table (``emclm.search.FACET_TABLE``)."""
+    out = []
+    for f in FACET_TABLE:
+        item: dict = {"type": "integer"} if f.kind == "int" else {"type": "string"}
+        if f.choices:
+            item["enum"] = list(f.choices)
+        if f.lo is not None:
+            item["minimum"], item["maximum"] = f.lo, f.hi
+        what = "any of the values (repeatable)" if f.many else "the largest value if repeated"
+        out.append(
+            {
+                "name": f.name,
+                "in": "query",
+                "required": False,
+                "description": f"Facet filter {f.name}: {what}",
+                "schema": {"type": "array", "items": item},
+                "style": "form",
+                "explode": True,
+            }
+        )
+    return out
+
+
+@router.get(
+    "/search",
+    response_model=SearchOut,
+    summary="Search courses in any language, with facet counts",
+    openapi_extra={"parameters": _facet_parameters()},
+)
 def get_search(
+    request: Request,
     q: str = Query("", max_length=500, description="Words in any language, or an ESCO occupation/skill URI"),
     lang: str | None = LangQ,
-    language: list[str] = Query([], description="Course language facet (repeatable)"),
-    provider: list[str] = Query([]),
-    organisation: list[str] = Query([]),
-    subject: list[str] = Query([]),
-    eqf_level: list[int] = Query([], ge=1, le=8),
-    price: list[str] = Query([], description="free | paid (repeatable: any of them)"),
-    certificate_type: list[str] = Query([]),
-    ects: list[str] = Query([], description="any | lt3 | 3-5 | 6plus"),
-    pace: list[str] = Query([]),
-    starts_within: list[int] = Query(
-        [], description="Starts within N weeks (self-paced counts; repeated: the longest)"
-    ),
-    workload: list[str] = Query([], description="lt10 | 10-30 | 30-100 | 100plus (hours)"),
     sort: str = Query("relevance", pattern="^(relevance|start_date|workload)$"),
     page: int = Query(1, ge=1, le=1000),
     per_page: int = Query(20, ge=1, le=100),
     session: Session = Depends(get_session),
 ) -> SearchOut:
-    bad = [p for p in price if p not in ("free", "paid")]
-    if bad:
-        raise HTTPException(status_code=422, detail=f"price must be free or paid, not {bad[0]!r}")
-    if any(not 0 <= w <= 520 for w in starts_within):
-        raise HTTPException(status_code=422, detail="starts_within must be between 0 and 520 weeks")
-    req = SearchRequest(
-        q=q,
-        lang=lang,
-        sort=sort,
-        page=page,
-        per_page=per_page,
-        filters=Filters(
-            language=language,
-            provider=provider,
-            organisation=organisation,
-            subject=subject,
-            eqf_level=eqf_level,
-            price=list(dict.fromkeys(price)) or None,
-            certificate_type=certificate_type,
-            ects=ects,
-            pace=pace,
-            starts_within_weeks=max(starts_within) if starts_within else None,
-            workload=workload,
-        ),
-    )
+    try:
+        filters = Filters.from_params(request.query_params.getlist)
+    except FilterError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    req = SearchRequest(q=q, lang=lang, sort=sort, page=page, per_page=per_page, filters=filters)
     try:
         res = search(session, req)
     except SearchError as exc:

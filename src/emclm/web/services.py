@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from emclm.catalogue.models import Course, Provider
+from emclm.search.facets import FACETS, Filters
 from emclm.skills.models import CourseSkill
 from emclm.taxonomy.models import Concept, OccupationSkill
 from emclm.taxonomy.queries import get_concept, preferred_labels, search_labels
 
-# facets the search page shows, in this order; names follow emclm.search.Filters
-FACETS = ("language", "provider", "price", "certificate_type", "eqf_level", "pace")
+# the search page shows every facet of the one facet table (emclm.search.FACET_TABLE), in its order
 PER_PAGE = 10
 
 
@@ -40,33 +40,18 @@ class SearchPage:
 
 
 def parse_filters(params) -> dict[str, list[str]]:
-    """Facet selections from query parameters (``MultiDict``-like: ``getlist``)."""
-    out: dict[str, list[str]] = {}
-    for name in FACETS:
-        values = [v.strip() for v in params.getlist(name) if v and v.strip()]
-        if name == "price":
-            values = [v for v in values if v in ("free", "paid")]
-        if name == "eqf_level":
-            values = [v for v in values if v.isdigit() and 1 <= int(v) <= 8]
-        if values:
-            out[name] = list(dict.fromkeys(values))
-    return out
+    """Facet selections from query parameters (``MultiDict``-like: ``getlist``); values a facet
+    cannot have are dropped (a hand-edited link still shows a page)."""
+    return Filters.from_params(params.getlist, strict=False).selected()
 
 
 def search_courses(
     session: Session, q: str, filters: dict[str, list[str]], page: int = 1, lang: str = "en", per_page: int = PER_PAGE
 ) -> SearchPage:
-    from emclm.search import Filters, SearchError, SearchRequest, search
+    from emclm.search import SearchError, SearchRequest, search
 
     page = max(1, page)
-    f = Filters(
-        language=filters.get("language", []),
-        provider=filters.get("provider", []),
-        certificate_type=filters.get("certificate_type", []),
-        eqf_level=[int(v) for v in filters.get("eqf_level", [])],
-        pace=filters.get("pace", []),
-        price=filters.get("price") or None,
-    )
+    f = Filters.from_params(lambda name: filters.get(name, []), strict=False)
     try:
         res = search(session, SearchRequest(q=q, lang=lang, filters=f, page=page, per_page=per_page))
     except SearchError as exc:
