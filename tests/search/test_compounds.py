@@ -46,3 +46,15 @@ def test_compound_query_finds_what_its_parts_find(esco_db_url, compound, parts):
     assert whole.total >= split.total, (whole.total, split.total)
     assert {h.id for h in split.results[:10]} <= {h.id for h in whole.results}
     assert whole.query["compounds"]
+
+
+def test_query_words_as_typed_weigh_in_the_title(esco_db_url):
+    # "logistics" and "logistic" share the English stem "logist": the course about logistics ranks
+    # above every "Logistic Regression" course, because its title has the word as typed
+    res = _run(esco_db_url, "logistics")
+    titles = [h.title for h in res.results]
+    logistics = [i for i, t in enumerate(titles) if "logistics" in t.lower()]
+    regression = [i for i, t in enumerate(titles) if "logistic regression" in t.lower()]
+    assert logistics and regression, titles
+    assert logistics[0] == 0 and logistics[0] < min(regression)
+    assert "title" in res.results[0].matched_by

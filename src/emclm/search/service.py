@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from emclm.config import get_settings
+from emclm.search.analysis import content_tokens
 from emclm.search.backends import _raw_rows, backend_for
 from emclm.search.columns import NO_START, columns
 from emclm.search.facets import FACETS, SORTS, Filters, merge_facets
@@ -32,7 +33,16 @@ EXPANSION_CACHE_POSITIONS = 5_000_000  # int32 positions of ranked expansion mat
 EXPANSION_CHECK = 2000  # postings: phrase candidates in the first batch the engine checks
 _expansion_cache: dict[tuple, object] = {}
 _expansion_lock = threading.Lock()
-WEIGHTS = {"text": 1.0, "expansion": 0.8, "occupation_text": 0.6, "concept": 1.0, "occupation": 2.0, "embedding": 0.8}
+TITLE_CHECK = 200  # full-text matches whose titles are checked for the query's own words
+WEIGHTS = {
+    "title": 1.0,
+    "text": 1.0,
+    "expansion": 0.8,
+    "occupation_text": 0.6,
+    "concept": 1.0,
+    "occupation": 2.0,
+    "embedding": 0.8,
+}
 
 
 class SearchError(ValueError):
@@ -70,6 +80,9 @@ class Hit:
     certificate_type: str | None = None
     matched_by: list[str] = field(default_factory=list)
     coverage: float | None = None
+    # the same course listed more than once (two aggregators, two providers): every listing, this one
+    # first; empty when the course has one
+    offers: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -236,6 +249,17 @@ def _remember(key: tuple, value) -> None:
     _put_bounded(_expansion_cache, key, value, len, EXPANSION_CACHE_POSITIONS)
 
 
+def _offer(row: dict) -> dict:
+    return {
+        "id": row["course_id"],
+        "provider": row["provider"],
+        "provider_name": row["provider_name"],
+        "organisation": row["organisation"],
+        "url": row["url"],
+        "is_free": None if row["is_free"] is None else bool(row["is_free"]),
+    }
+
+
 def _ranked(ids: np.ndarray, keys: list[np.ndarray], limit: int) -> list[int]:
     """``ids`` ordered by ``keys`` (most significant first, ascending), the first ``limit``."""
     if len(ids) == 0:
@@ -313,6 +337,8 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
 
     # 1. the full-text matches: total, ranking and (below) facet counts
     page_end = req.page * req.per_page
+    # a list cut at page_end must still give page_end courses once second offers fold into their group
+    rank_end = page_end + cols.duplicates
     text_hit = np.zeros(len(cols), dtype=bool)  # matched by the user's words, before filters
     ordered = False  # text_pos already in (score desc, id) order
     if match is not None:
@@ -330,13 +356,26 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     if req.sort == "relevance" and ordered:
         text_rank = text_ids[:TEXT_RANK_LIMIT].tolist()
     elif req.sort == "relevance":
-        text_rank = _ranked(text_ids, [] if browse else [-scores], page_end if browse else TEXT_RANK_LIMIT)
+        text_rank = _ranked(text_ids, [] if browse else [-scores], rank_end if browse else TEXT_RANK_LIMIT)
     elif req.sort == "start_date":
         ns = cols.next_start(today)[text_pos]
-        text_rank = _ranked(text_ids, [ns == NO_START, ns, -scores], page_end)
+        text_rank = _ranked(text_ids, [ns == NO_START, ns, -scores], rank_end)
     else:
         wl = cols.workload[text_pos]
-        text_rank = _ranked(text_ids, [np.isnan(wl), np.nan_to_num(wl), -scores], page_end)
+        text_rank = _ranked(text_ids, [np.isnan(wl), np.nan_to_num(wl), -scores], rank_end)
+
+    # the query's own words in the title, as typed (folded, not stemmed): weighs the title field and
+    # tells "logistics" from "Logistic Regression", which share the stem "logist"
+    title_rank: list[int] = []
+    if pq.clauses and not browse:
+        wanted = [set(content_tokens(pq.raw, pq.lang))]
+        if pq.compounds:
+            wanted.append({p for t in wanted[0] for p in pq.compounds.get(t, [t])})
+        wanted = [w for w in wanted if w]
+        head = text_rank[:TITLE_CHECK]
+        for cid, p in zip(head, cols.locate(head).tolist()):
+            if p >= 0 and any(w <= cols.title_words(p) for w in wanted):
+                title_rank.append(cid)
 
     # 2. the other retrieval paths
     def ids_only(clauses, limit: int, mask=mask) -> list[int]:
@@ -384,10 +423,12 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     extra_pos = extra_positions(exp_rank, occ_text_rank, mask)
     extra_keep = set(cols.ids[extra_pos].tolist())
     only_extra_pos = extra_pos[~text_hit[extra_pos]]
-    total = len(text_pos) + len(only_extra_pos)
+    # totals and facets count courses, a course with several offers once (``columns.offer_groups``)
+    result_pos = cols.distinct(np.concatenate([text_pos, only_extra_pos]))
+    total = len(result_pos)
     facets = {}
     if req.facets:
-        rows = cols.facet_rows(np.concatenate([text_pos, only_extra_pos]), today)
+        rows = cols.facet_rows(result_pos, today)
         # disjunctive counts: a facet with a selection is counted without its own filter
         for name in FACETS:
             own = req.filters.without(name)
@@ -404,13 +445,16 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
                 ids_only(pq.expansions, EXPANSION_ROWS, m), ids_only(pq.skill_expansions, EXPANSION_ROWS, m), m
             )
             epos = epos[~text_hit[epos]]
-            rows = [r for r in rows if r[0] != name] + cols.facet_rows(np.concatenate([tpos, epos]), today, [name])[1:]
+            rows = [r for r in rows if r[0] != name] + cols.facet_rows(
+                cols.distinct(np.concatenate([tpos, epos])), today, [name]
+            )[1:]
         _, facets = merge_facets(rows, {})
 
     # 4. fusion and order
     keep = in_text | extra_keep
     lists = [
         (text_rank, WEIGHTS["text"]),
+        (title_rank, WEIGHTS["title"]),
         ([c for c in exp_rank if c in keep], WEIGHTS["expansion"]),
         ([c for c in occ_text_rank if c in keep], WEIGHTS["occupation_text"]),
         ([c for c in skill_rank if c in keep], WEIGHTS["concept"]),
@@ -432,10 +476,18 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         ids.sort(key=lambda c: (sort_keys[c][1] is None, sort_keys[c][1] or 0.0, -fused[c], c))
     elif not browse:
         ids.sort(key=lambda c: (-fused[c], c))
+    offers: dict[int, list[int]] = {}  # a result's course id → every offer of it in the results, best first
+    if cols.duplicates and ids:
+        members: dict[int, list[int]] = {}
+        for cid, g in zip(ids, cols.group[cols.locate(ids)].tolist()):
+            members.setdefault(g, []).append(cid)
+        ids = [m[0] for m in members.values()]  # dicts keep insertion order: each group at its best rank
+        offers = {m[0]: m for m in members.values() if len(m) > 1}
     page_ids = ids[(req.page - 1) * req.per_page : page_end]
     paths: dict[int, list[str]] = {cid: [] for cid in page_ids}
     for name, lst in (
         ("text", text_rank),
+        ("title", title_rank),
         ("concept_text", exp_rank),
         ("occupation_text", occ_text_rank),
         ("skill", skill_rank),
@@ -451,9 +503,12 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     if page_ids:
         sql = (
             f"SELECT {ROW_COLS}, c.title AS course_title, d.url FROM search_document d JOIN catalogue_course c"
-            " ON c.id = d.course_id WHERE d.course_id IN :page_ids"
+            " ON c.id = d.course_id WHERE d.course_id IN :page_ids"  # and the page's other offers
         )
-        result = session.execute(text(sql).bindparams(bindparam("page_ids", expanding=True)), {"page_ids": page_ids})
+        result = session.execute(
+            text(sql).bindparams(bindparam("page_ids", expanding=True)),
+            {"page_ids": page_ids + [o for c in page_ids for o in offers.get(c, [])[1:]]},
+        )
         keys = list(result.keys())
         for r in result:
             row = dict(zip(keys, r))
@@ -482,6 +537,7 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
                 certificate_type=row["certificate_type"],
                 matched_by=paths.get(cid, []),
                 coverage=coverage.get(cid) if pq.occupations else None,
+                offers=[_offer(details[o]) for o in offers.get(cid, []) if o in details],
             )
         )
     query_info = {

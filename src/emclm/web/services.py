@@ -69,6 +69,7 @@ def search_courses(
             "workload_hours": h.workload_hours,
             "is_free": h.is_free,
             "certificate_type": h.certificate_type,
+            "offers": h.offers,  # the same course listed more than once: every listing, this one first
         }
         for h in res.results
     ]
