@@ -450,29 +450,69 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
             )[1:]
         _, facets = merge_facets(rows, {})
 
-    # 4. fusion and order
-    keep = in_text | extra_keep
+    # 4. fusion and order (one result per course: second listings fold into their offer group)
+    ranked = {
+        "text": text_rank,
+        "title": title_rank,
+        "concept_text": exp_rank,
+        "occupation_text": occ_text_rank,
+        "skill": skill_rank,
+        "occupation": occ_rank,
+        "embedding": emb_rank,
+    }
+    ids, fused, offers = _fuse(ranked, in_text | extra_keep, browse, req.sort, cols, today)
+    page_ids = ids[(req.page - 1) * req.per_page : page_end]
+
+    # 5. the page
+    hits = _page(session, page_ids, offers, fused, ranked, coverage if pq.occupations else None, today)
+    query_info = {
+        "q": req.q,
+        "lang": pq.lang,
+        "detected_langs": pq.detected,
+        "ui_lang": req.lang,
+        "backend": backend.name,
+        "concepts": [{"uri": c.uri, "type": c.concept_type, "matched": c.span, "lang": c.lang} for c in pq.concepts],
+        "corrections": pq.corrections,
+        "compounds": pq.compounds,
+        "embeddings": bool(emb_rank),
+    }
+    return SearchResult(
+        total=total, page=req.page, per_page=req.per_page, results=hits, facets=facets, query=query_info
+    )
+
+
+# the retrieval lists (as ``matched_by`` names them) and their fusion weights
+PATH_WEIGHTS = {
+    "text": "text",
+    "title": "title",
+    "concept_text": "expansion",
+    "occupation_text": "occupation_text",
+    "skill": "concept",
+    "occupation": "occupation",
+    "embedding": "embedding",
+}
+
+
+def _fuse(ranked: dict[str, list[int]], keep: set[int], browse: bool, sort: str, cols, today: date):
+    """(result ids in order, fused score per id, offers per shown id): weighted reciprocal-rank
+    fusion of the retrieval lists (the paths other than full text only for ``keep``: the courses
+    that pass the filters), ordered by the sort key, one result per offer group."""
     lists = [
-        (text_rank, WEIGHTS["text"]),
-        (title_rank, WEIGHTS["title"]),
-        ([c for c in exp_rank if c in keep], WEIGHTS["expansion"]),
-        ([c for c in occ_text_rank if c in keep], WEIGHTS["occupation_text"]),
-        ([c for c in skill_rank if c in keep], WEIGHTS["concept"]),
-        ([c for c in occ_rank if c in keep], WEIGHTS["occupation"]),
-        ([c for c in emb_rank if c in keep], WEIGHTS["embedding"]),
+        (lst if name in ("text", "title") else [c for c in lst if c in keep], WEIGHTS[PATH_WEIGHTS[name]])
+        for name, lst in ranked.items()
     ]
-    fused = rrf(lists) if not browse else {cid: 0.0 for cid in text_rank}
+    fused = rrf(lists) if not browse else {cid: 0.0 for cid in ranked["text"]}
     ids = list(fused)
-    if req.sort != "relevance" and ids:
+    if sort != "relevance" and ids:
         pos = cols.locate(ids)
         ns_all, wl_all = cols.next_start(today)[pos], cols.workload[pos]
         sort_keys = {
             cid: (None if n == NO_START else date.fromordinal(int(n)), None if np.isnan(w) else float(w))
             for cid, n, w in zip(ids, ns_all.tolist(), wl_all.tolist())
         }
-    if req.sort == "start_date":
+    if sort == "start_date":
         ids.sort(key=lambda c: (sort_keys[c][0] is None, sort_keys[c][0] or date.max, -fused[c], c))
-    elif req.sort == "workload":
+    elif sort == "workload":
         ids.sort(key=lambda c: (sort_keys[c][1] is None, sort_keys[c][1] or 0.0, -fused[c], c))
     elif not browse:
         ids.sort(key=lambda c: (-fused[c], c))
@@ -483,22 +523,16 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
             members.setdefault(g, []).append(cid)
         ids = [m[0] for m in members.values()]  # dicts keep insertion order: each group at its best rank
         offers = {m[0]: m for m in members.values() if len(m) > 1}
-    page_ids = ids[(req.page - 1) * req.per_page : page_end]
+    return ids, fused, offers
+
+
+def _page(session: Session, page_ids: list[int], offers, fused, ranked, coverage, today: date) -> list[Hit]:
+    """The page's hits: details of its courses and of their other offers, in one statement."""
     paths: dict[int, list[str]] = {cid: [] for cid in page_ids}
-    for name, lst in (
-        ("text", text_rank),
-        ("title", title_rank),
-        ("concept_text", exp_rank),
-        ("occupation_text", occ_text_rank),
-        ("skill", skill_rank),
-        ("occupation", occ_rank),
-        ("embedding", emb_rank),
-    ):
+    for name, lst in ranked.items():
         for cid in lst:
             if cid in paths:
                 paths[cid].append(name)
-
-    # 5. the page
     details: dict[int, dict] = {}
     if page_ids:
         sql = (
@@ -536,24 +570,11 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
                 is_free=None if row["is_free"] is None else bool(row["is_free"]),
                 certificate_type=row["certificate_type"],
                 matched_by=paths.get(cid, []),
-                coverage=coverage.get(cid) if pq.occupations else None,
+                coverage=coverage.get(cid) if coverage is not None else None,
                 offers=[_offer(details[o]) for o in offers.get(cid, []) if o in details],
             )
         )
-    query_info = {
-        "q": req.q,
-        "lang": pq.lang,
-        "detected_langs": pq.detected,
-        "ui_lang": req.lang,
-        "backend": backend.name,
-        "concepts": [{"uri": c.uri, "type": c.concept_type, "matched": c.span, "lang": c.lang} for c in pq.concepts],
-        "corrections": pq.corrections,
-        "compounds": pq.compounds,
-        "embeddings": bool(emb_rank),
-    }
-    return SearchResult(
-        total=total, page=req.page, per_page=req.per_page, results=hits, facets=facets, query=query_info
-    )
+    return hits
 
 
 def suggest(session: Session, prefix: str, lang: str = "en", limit: int = 10) -> list[dict]:
