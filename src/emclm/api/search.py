@@ -1,15 +1,18 @@
-"""Course search over REST: ``GET /api/search`` (results, facet counts, total) and ``/api/search/suggest``."""
+"""Course search over REST: ``GET /api/search`` (results, facet counts, total) and ``/api/search/suggest``.
+
+A repeated facet parameter selects any of its values (OR); different facets all apply (AND). Facet
+counts are disjunctive: each facet is counted without its own selection (``emclm.search.facets``)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from emclm.api.deps import get_session
-from emclm.search import FACETS, Filters, Hit, SearchError, SearchRequest, search, suggest
+from emclm.search import FACET_TABLE, FACETS, FilterError, Filters, Hit, SearchError, SearchRequest, search, suggest
 
 router = APIRouter(tags=["search"])
 LangQ = Query(
@@ -17,7 +20,7 @@ LangQ = Query(
     min_length=2,
     max_length=8,
     pattern=r"^[a-z]{2,3}(-[a-zA-Z]{2,4})?$",
-    description="Language of the query (ISO 639-1); omitted: any",
+    description="The interface language (ISO 639-1), reported back; the query's language is detected from its words",
 )
 
 
@@ -45,46 +48,50 @@ class SuggestionOut(BaseModel):
     score: float
 
 
-@router.get("/search", response_model=SearchOut, summary="Search courses in any language, with facet counts")
+def _facet_parameters() -> list[dict]:
+    """The facet query parameters in OpenAPI, from the one facet table (``emclm.search.FACET_TABLE``)."""
+    out = []
+    for f in FACET_TABLE:
+        item: dict = {"type": "integer"} if f.kind == "int" else {"type": "string"}
+        if f.choices:
+            item["enum"] = list(f.choices)
+        if f.lo is not None:
+            item["minimum"], item["maximum"] = f.lo, f.hi
+        what = "any of the values (repeatable)" if f.many else "the largest value if repeated"
+        out.append(
+            {
+                "name": f.name,
+                "in": "query",
+                "required": False,
+                "description": f"Facet filter {f.name}: {what}",
+                "schema": {"type": "array", "items": item},
+                "style": "form",
+                "explode": True,
+            }
+        )
+    return out
+
+
+@router.get(
+    "/search",
+    response_model=SearchOut,
+    summary="Search courses in any language, with facet counts",
+    openapi_extra={"parameters": _facet_parameters()},
+)
 def get_search(
+    request: Request,
     q: str = Query("", max_length=500, description="Words in any language, or an ESCO occupation/skill URI"),
     lang: str | None = LangQ,
-    language: list[str] = Query([], description="Course language facet (repeatable)"),
-    provider: list[str] = Query([]),
-    organisation: list[str] = Query([]),
-    subject: list[str] = Query([]),
-    eqf_level: list[int] = Query([], ge=1, le=8),
-    price: str | None = Query(None, pattern="^(free|paid)$"),
-    certificate_type: list[str] = Query([]),
-    ects: list[str] = Query([], description="any | lt3 | 3-5 | 6plus"),
-    pace: list[str] = Query([]),
-    starts_within: int | None = Query(None, ge=0, le=520, description="Starts within N weeks (self-paced counts)"),
-    workload: list[str] = Query([], description="lt10 | 10-30 | 30-100 | 100plus (hours)"),
     sort: str = Query("relevance", pattern="^(relevance|start_date|workload)$"),
     page: int = Query(1, ge=1, le=1000),
     per_page: int = Query(20, ge=1, le=100),
     session: Session = Depends(get_session),
 ) -> SearchOut:
-    req = SearchRequest(
-        q=q,
-        lang=lang,
-        sort=sort,
-        page=page,
-        per_page=per_page,
-        filters=Filters(
-            language=language,
-            provider=provider,
-            organisation=organisation,
-            subject=subject,
-            eqf_level=eqf_level,
-            price=price,
-            certificate_type=certificate_type,
-            ects=ects,
-            pace=pace,
-            starts_within_weeks=starts_within,
-            workload=workload,
-        ),
-    )
+    try:
+        filters = Filters.from_params(request.query_params.getlist)
+    except FilterError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    req = SearchRequest(q=q, lang=lang, sort=sort, page=page, per_page=per_page, filters=filters)
     try:
         res = search(session, req)
     except SearchError as exc:

@@ -2,29 +2,50 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import typer
 
 from emclm.cli.core import DbUrl
 
+# the facet options, derived from the one facet table; older short spellings kept
+CLI_ALIASES = {"eqf_level": ("--eqf",), "certificate_type": ("--certificate",)}
 
-def _filters(language, provider, organisation, subject, eqf, price, certificate, ects, pace, starts_within, workload):
+
+def _facet_options() -> list[inspect.Parameter]:
+    from emclm.search import FACET_TABLE
+
+    params = []
+    for f in FACET_TABLE:
+        what = " | ".join(f.choices) if f.choices else ("weeks" if f.name == "starts_within" else "")
+        help_text = f"Facet filter: {f.name.replace('_', ' ')}" + (f" ({what})" if what else "") + ", repeatable"
+        params.append(
+            inspect.Parameter(
+                f"facet_{f.name}",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=typer.Option(
+                    None, "--" + f.name.replace("_", "-"), *CLI_ALIASES.get(f.name, ()), help=help_text
+                ),
+                annotation=list[str],
+            )
+        )
+    return params
+
+
+def _filters(options: dict):
+    """``Filters`` from the facet options (``facet_<name>`` keyword arguments)."""
     from emclm.search import Filters
 
-    return Filters(
-        language=language or [],
-        provider=provider or [],
-        organisation=organisation or [],
-        subject=subject or [],
-        eqf_level=eqf or [],
-        price=price,
-        certificate_type=certificate or [],
-        ects=ects or [],
-        pace=pace or [],
-        starts_within_weeks=starts_within,
-        workload=workload or [],
-    )
+    return Filters.from_params(lambda name: options.get(f"facet_{name}") or [])
+
+
+def _with_facet_options(func):
+    """Give a command one option per facet (``--language``, ``--price`` …) besides its own."""
+    sig = inspect.signature(func)
+    own = [p for p in sig.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
+    func.__signature__ = sig.replace(parameters=own + _facet_options())
+    return func
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
@@ -32,32 +53,29 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     app.add_typer(index_app, name="search-index")
 
     @app.command("search")
+    @_with_facet_options
     def search_cmd(
         query: str = typer.Argument("", help="Words in any language, an ESCO occupation/skill URI, or empty to browse"),
-        lang: str | None = typer.Option(None, "--lang", help="Language of the query (ISO 639-1); default: any"),
+        lang: str | None = typer.Option(
+            None, "--lang", help="Interface language (reported only): the query's language is detected from its words"
+        ),
         limit: int = typer.Option(10, "--limit", min=1, max=100),
         page: int = typer.Option(1, "--page", min=1),
         sort: str = typer.Option("relevance", "--sort", help="relevance | start_date | workload"),
-        language: list[str] = typer.Option(None, "--language", help="Facet filter: course language (repeatable)"),
-        provider: list[str] = typer.Option(None, "--provider"),
-        organisation: list[str] = typer.Option(None, "--organisation"),
-        subject: list[str] = typer.Option(None, "--subject"),
-        eqf: list[int] = typer.Option(None, "--eqf"),
-        price: str | None = typer.Option(None, "--price", help="free | paid"),
-        certificate: list[str] = typer.Option(None, "--certificate"),
-        ects: list[str] = typer.Option(None, "--ects", help="any | lt3 | 3-5 | 6plus"),
-        pace: list[str] = typer.Option(None, "--pace"),
-        starts_within: int | None = typer.Option(None, "--starts-within", help="Weeks"),
-        workload: list[str] = typer.Option(None, "--workload", help="lt10 | 10-30 | 30-100 | 100plus"),
         no_embeddings: bool = typer.Option(False, "--no-embeddings"),
         as_json: bool = typer.Option(False, "--json"),
         full: bool = typer.Option(False, "--full", help="With --json: also facets and query analysis"),
         database_url: str | None = DbUrl,
+        **facets,
     ) -> None:
         """Search courses in any language (full text + ESCO concepts + embeddings, fused)."""
         from emclm.db.session import session_scope
-        from emclm.search import SearchError, SearchRequest, search
+        from emclm.search import FilterError, SearchError, SearchRequest, search
 
+        try:
+            filters = _filters(facets)
+        except FilterError as exc:
+            raise typer.BadParameter(str(exc)) from exc
         req = SearchRequest(
             q=query,
             lang=lang,
@@ -65,9 +83,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             page=page,
             sort=sort,
             facets=full or not as_json,
-            filters=_filters(
-                language, provider, organisation, subject, eqf, price, certificate, ects, pace, starts_within, workload
-            ),
+            filters=filters,
             embeddings=False if no_embeddings else None,
         )
         try:

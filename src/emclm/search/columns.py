@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from emclm.search.facets import ECTS_BANDS, START_WEEKS, WORKLOAD_BANDS, Filters
 from emclm.search.schema import search_document, search_state
+from emclm.taxonomy.text import fold
 
 CATEGORICAL = ("language", "provider", "organisation", "subject", "eqf_level", "certificate_type", "pace")
 NO_START = np.iinfo(np.int32).max  # "no upcoming run" in next-start ordinals
@@ -65,6 +66,31 @@ class Columns:
     start_days: np.ndarray  # int32 date ordinals of live run starts, ascending within a course
     _next: dict[int, np.ndarray] = field(default_factory=dict)
     _code_of: dict[str, dict] = field(default_factory=dict)
+    titles: list[str] = field(default_factory=list)  # per course, as stored
+    # per course: the position of its offer group's first course (itself when it has no duplicate)
+    group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def duplicates(self) -> int:
+        """Courses that are another course's second offer (0: every course is its own group)."""
+        return int(np.count_nonzero(self.group != np.arange(len(self.group)))) if len(self.group) else 0
+
+    def distinct(self, pos: np.ndarray) -> np.ndarray:
+        """These positions with one course per offer group (the first of each group in ``pos``'s order)."""
+        if not self.duplicates or len(pos) == 0:
+            return pos
+        _, first = np.unique(self.group[pos], return_index=True)
+        return pos[np.sort(first)]
+
+    _folded: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    def title_words(self, pos: int) -> frozenset[str]:
+        """The folded words of a course's title (folded on first use: 30 µs a title)."""
+        words = self._folded.get(pos)
+        if words is None:
+            words = frozenset(fold(self.titles[pos] or "").split()) if pos < len(self.titles) else frozenset()
+            self._folded[pos] = words
+        return words
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -123,10 +149,9 @@ class Columns:
         ):
             if wanted:
                 mask &= np.isin(self.codes[name], self._codes_for(name, list(wanted)))
-        if f.price == "free":
-            mask &= self.is_free == 1
-        elif f.price == "paid":
-            mask &= self.is_free == 0
+        prices = f.prices()
+        if prices:
+            mask &= ((self.is_free == 1) & ("free" in prices)) | ((self.is_free == 0) & ("paid" in prices))
         if f.ects:
             if "any" in f.ects:
                 mask &= self.ects > 0
@@ -146,13 +171,23 @@ class Columns:
         codes = self._codes_for("pace", ["self_paced"])
         return self.codes["pace"] == (codes[0] if len(codes) else -2)
 
-    def facet_rows(self, pos: np.ndarray, today: date) -> list[tuple]:
+    def facet_rows(self, pos: np.ndarray, today: date, names=None) -> list[tuple]:
         """Facet counts over these positions as ``(facet, value, label, count)`` rows (``_total``
-        first), the shape ``facets.merge_facets`` takes, with the values the SQL GROUP BYs produce."""
+        first), the shape ``facets.merge_facets`` takes, with the values the SQL GROUP BYs produce.
+        ``names``: only these facets (default: all)."""
         rows: list[tuple] = [("_total", None, None, int(len(pos)))]
         if len(pos) == 0:
             return rows
+        want = set(names) if names is not None else None
+        if want is not None:
+            return [rows[0]] + [r for r in self._facet_rows(pos, today, want) if r[0] in want]
+        return rows + self._facet_rows(pos, today, None)
+
+    def _facet_rows(self, pos: np.ndarray, today: date, want: set[str] | None) -> list[tuple]:
+        rows: list[tuple] = []
         for name in CATEGORICAL:
+            if want is not None and name not in want:
+                continue
             c = self.codes[name][pos]
             counts = np.bincount(c[c >= 0], minlength=len(self.values[name]))
             labels = self.provider_label if name == "provider" else None
@@ -205,10 +240,11 @@ def build(session: Session) -> Columns:
             d.pace,
             d.workload_hours,
             d.run_starts,
+            d.title,
         ).order_by(d.course_id)
     ).all()
     n = len(rows)
-    cols = list(zip(*rows)) if rows else [[] for _ in range(13)]
+    cols = list(zip(*rows)) if rows else [[] for _ in range(14)]
     ids = np.fromiter(cols[0], dtype=np.int64, count=n)
     codes: dict[str, np.ndarray] = {}
     values: dict[str, list] = {}
@@ -241,8 +277,49 @@ def build(session: Session) -> Columns:
             days.extend(sorted(date.fromisoformat(x).toordinal() for x in rs.split()))
         ptr[i + 1] = len(days)
     return Columns(
-        gen, ids, codes, values, provider_label, is_free, ects, workload, ptr, np.array(days, dtype=np.int32)
+        gen,
+        ids,
+        codes,
+        values,
+        provider_label,
+        is_free,
+        ects,
+        workload,
+        ptr,
+        np.array(days, dtype=np.int32),
+        titles=list(cols[13]),
+        group=offer_groups(list(cols[13]), cols[1], cols[4]),
     )
+
+
+def _title_key(title: str | None) -> str:
+    return " ".join((title or "").casefold().split())
+
+
+def offer_groups(titles: list, languages, organisations) -> np.ndarray:
+    """Per position, the first position of its offer group: courses with the same title (case and
+    spaces aside) in the same language, listed by two aggregators or under two providers, are one
+    course with two offers, unless both name their organisations and the names differ. A course
+    without an organisation joins the first group of its title."""
+    n = len(titles)
+    group = np.arange(n, dtype=np.int64)
+    by_title: dict[tuple, list[int]] = {}
+    for i, (t, lang) in enumerate(zip(titles, languages)):
+        key = (_title_key(t), lang)
+        if key[0]:
+            by_title.setdefault(key, []).append(i)
+    for members in by_title.values():
+        if len(members) < 2:
+            continue
+        first_of_org: dict = {}
+        for i in members:
+            first_of_org.setdefault(organisations[i], i)
+        named = [i for org, i in first_of_org.items() if org is not None]
+        fallback = min(named) if named else members[0]
+        for i in members:
+            org = organisations[i]
+            group[i] = first_of_org[org] if org is not None else fallback
+    return group
 
 
 _cache: dict[str, Columns] = {}

@@ -1,7 +1,10 @@
-"""Filters and facet counts (over the filtered result set).
+"""Filters and facet counts.
 
-Facet counts are computed over the results of the query with all filters applied (conjunctive
-facets): a count is what the user gets by also selecting that value.
+Values of one facet are ORed, facets are ANDed. Counts are *disjunctive*: a facet's counts are
+computed with every filter applied except that facet's own, so choosing a value keeps the facet's
+other values visible, and each count is the number of results the user gets by choosing that value
+instead (or, added to the chosen ones, how many more). A facet without a selection is therefore
+counted over the results as they are.
 
 Searches filter and count with the facet columns cached per process (``emclm.search.columns``);
 ``filter_sql`` and ``facet_union_sql`` state the same semantics in SQL over ``search_document d``
@@ -11,28 +14,81 @@ and are the reference the tests compare the columns with, on both engines.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from sqlalchemy import bindparam
 
-FACETS = (
-    "language",
-    "provider",
-    "organisation",
-    "subject",
-    "eqf_level",
-    "price",
-    "certificate_type",
-    "ects",
-    "pace",
-    "starts_within",
-    "workload",
-)
 WORKLOAD_BANDS = (("lt10", 0, 10), ("10-30", 10, 30), ("30-100", 30, 100), ("100plus", 100, None))
 ECTS_BANDS = (("lt3", 0, 3), ("3-5", 3, 6), ("6plus", 6, None))
 START_WEEKS = (2, 4, 8, 12, 26)
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One facet: its parameter name (API, web, facet counts), the ``Filters`` field it selects, and
+    what a value may be: any text, an integer in ``[lo, hi]``, or one of ``choices``."""
+
+    name: str
+    field: str
+    kind: str = "text"  # text | int | choice
+    choices: tuple[str, ...] = ()
+    lo: int | None = None
+    hi: int | None = None
+    many: bool = True  # several values: any of them (False: the field holds one value, the largest)
+
+    def parse(self, raw: list[str], strict: bool = True) -> list:
+        """The valid values of this facet's parameter, in order, without repeats. ``strict``: a bad
+        value raises ``FilterError`` naming the parameter; otherwise it is dropped."""
+        out: list = []
+        for v in (x.strip() for x in raw if x is not None):
+            if not v:
+                continue
+            if self.kind == "int":
+                ok = v.lstrip("-").isdigit() and (self.lo is None or int(v) >= self.lo)
+                ok = ok and (self.hi is None or int(v) <= self.hi)
+                value = int(v) if ok else None
+            else:
+                ok = self.kind != "choice" or v in self.choices
+                value = v
+            if not ok:
+                if strict:
+                    allowed = (
+                        " | ".join(self.choices) if self.kind == "choice" else f"an integer from {self.lo} to {self.hi}"
+                    )
+                    raise FilterError(f"filter {self.name!r}: {v!r} is not {allowed}")
+                continue
+            if value not in out:
+                out.append(value)
+        return out
+
+
+# The facets, declared once: API parameters, web filters, facet counts and ``Filters`` follow this table.
+FACET_TABLE = (
+    Facet("language", "language"),
+    Facet("provider", "provider"),
+    Facet("organisation", "organisation"),
+    Facet("subject", "subject"),
+    Facet("eqf_level", "eqf_level", "int", lo=1, hi=8),
+    Facet("price", "price", "choice", ("free", "paid")),
+    Facet("certificate_type", "certificate_type"),
+    Facet("ects", "ects", "choice", ("any", *(b[0] for b in ECTS_BANDS))),
+    Facet("pace", "pace"),
+    Facet("starts_within", "starts_within_weeks", "int", lo=0, hi=520, many=False),
+    Facet("workload", "workload", "choice", tuple(b[0] for b in WORKLOAD_BANDS)),
+)
+FACETS = tuple(f.name for f in FACET_TABLE)
+FACET_BY_NAME = {f.name: f for f in FACET_TABLE}
+
+
+class FilterError(ValueError):
+    """A facet parameter with a value the facet does not have."""
+
+
 SORTS = ("relevance", "start_date", "workload")
+# the Filters fields that select values of each facet
+FACET_FIELDS = {f.name: (f.field,) for f in FACET_TABLE}
+SCALAR_FIELDS = {"price", "starts_within_weeks"}
 
 
 @dataclass
@@ -42,13 +98,45 @@ class Filters:
     organisation: list[str] = field(default_factory=list)
     subject: list[str] = field(default_factory=list)
     eqf_level: list[int] = field(default_factory=list)
-    price: str | None = None  # free | paid
+    price: list[str] | str | None = None  # free | paid (several: any of them)
     certificate_type: list[str] = field(default_factory=list)
     ects: list[str] = field(default_factory=list)  # band codes, or "any" for courses with ECTS
     pace: list[str] = field(default_factory=list)
     starts_within_weeks: int | None = None
     workload: list[str] = field(default_factory=list)  # band codes
     workload_max_hours: float | None = None
+
+    def prices(self) -> set[str]:
+        """The chosen prices (``price`` as one value or a list)."""
+        if not self.price:
+            return set()
+        return {self.price} if isinstance(self.price, str) else set(self.price)
+
+    def without(self, facet: str) -> Filters:
+        """These filters without the given facet's own (for that facet's disjunctive counts)."""
+        return replace(self, **{name: None if name in SCALAR_FIELDS else [] for name in FACET_FIELDS[facet]})
+
+    @classmethod
+    def from_params(cls, getlist, strict: bool = True, **extra) -> Filters:
+        """Filters from request parameters, one per facet of ``FACET_TABLE`` (``getlist(name)`` gives
+        a parameter's repeated values: OR within a facet, AND across facets)."""
+        values: dict = {}
+        for facet in FACET_TABLE:
+            got = facet.parse(list(getlist(facet.name) or []), strict=strict)
+            if not got:
+                continue
+            values[facet.field] = got if facet.many else max(got)
+        return cls(**values, **extra)
+
+    def selected(self) -> dict[str, list[str]]:
+        """The chosen values per facet name, as strings (web links and chips)."""
+        out: dict[str, list[str]] = {}
+        for facet in FACET_TABLE:
+            v = getattr(self, facet.field)
+            if v is None or v == []:
+                continue
+            out[facet.name] = [str(x) for x in (v if isinstance(v, list) else [v])]
+        return out
 
     def active(self) -> bool:
         return any(
@@ -102,12 +190,15 @@ def filter_sql(f: Filters, today: date) -> tuple[list[str], dict, list]:
     in_list("d.eqf_level", "f_eqf", [int(x) for x in f.eqf_level])
     in_list("d.certificate_type", "f_cert", f.certificate_type)
     in_list("d.pace", "f_pace", f.pace)
-    if f.price == "free":
+    prices = f.prices() & {"free", "paid"}
+    if prices == {"free"}:
         where.append("d.is_free = :f_true")
         params["f_true"] = True
-    elif f.price == "paid":
+    elif prices == {"paid"}:
         where.append("d.is_free = :f_false")
         params["f_false"] = False
+    elif prices:
+        where.append("d.is_free IS NOT NULL")
     if f.ects:
         if "any" in f.ects:
             where.append("d.ects_credits > 0")

@@ -19,9 +19,11 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from emclm.search.analysis import base_lang, content_tokens, stopwords, tokens
+from emclm.search.analysis import content_tokens, stopwords, tokens
 from emclm.search.backends import Clause, backend_for
+from emclm.search.compounds import split_compounds
 from emclm.search.concepts import ConceptMatch, match_concepts
+from emclm.search.language import detect_query_languages
 from emclm.search.schema import search_document
 from emclm.taxonomy.models import Concept, Label, OccupationSkill
 
@@ -35,9 +37,11 @@ RRF_K = 60
 @dataclass
 class ParsedQuery:
     raw: str
-    lang: str | None
+    lang: str | None  # the query's language when the detector is sure of one, else None
     query_langs: list[str]
     tokens: list[str]
+    detected: list[str] = field(default_factory=list)  # the languages detected in the query, likeliest first
+    compounds: dict[str, list[str]] = field(default_factory=dict)  # compound query word → its parts
     concepts: list[ConceptMatch] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)
     clauses: list[Clause] = field(default_factory=list)  # the user's words
@@ -156,22 +160,33 @@ PARSE_CACHE_SIZE = 5000
 _parsed: dict[tuple, tuple[float, ParsedQuery]] = {}
 
 
-def parse(session: Session, q: str, lang: str | None, catalogue_langs: list[str], typo: bool = True) -> ParsedQuery:
-    """``_parse`` with a small per-process cache (60 s): popular queries skip the ESCO look-ups."""
+def parse(
+    session: Session,
+    q: str,
+    ui_lang: str | None,
+    catalogue_langs: list[str],
+    typo: bool = True,
+    candidates: tuple[str, ...] = DEFAULT_QUERY_LANGS,
+) -> ParsedQuery:
+    """``_parse`` with a small per-process cache (60 s): popular queries skip the ESCO look-ups.
+
+    ``ui_lang`` (the interface language) does not change the analysis: the query's languages are
+    detected from its own words among ``candidates`` (``emclm.search.language``)."""
     from emclm.search.columns import generation
 
     # typo corrections depend on the index: entries of an older index generation are not reused
-    key = (_db_key(session), generation(session), q, lang, tuple(catalogue_langs), typo)
+    key = (_db_key(session), generation(session), q, tuple(catalogue_langs), typo, candidates)
     now = time.monotonic()
     with _lock:
         hit = _parsed.get(key)
-    if hit is not None and now - hit[0] <= PARSE_CACHE_TTL_S:
-        return hit[1]
-    pq = _parse(session, q, lang, catalogue_langs, typo)
-    with _lock:
-        if len(_parsed) >= PARSE_CACHE_SIZE:
-            _parsed.clear()
-        _parsed[key] = (now, pq)
+    if hit is None or now - hit[0] > PARSE_CACHE_TTL_S:
+        pq = _parse(session, q, catalogue_langs, typo, candidates)
+        with _lock:
+            if len(_parsed) >= PARSE_CACHE_SIZE:
+                _parsed.clear()
+            _parsed[key] = (now, pq)
+    else:
+        pq = hit[1]
     return pq
 
 
@@ -180,36 +195,49 @@ def clear_parse_cache() -> None:
         _parsed.clear()
 
 
-def _parse(session: Session, q: str, lang: str | None, catalogue_langs: list[str], typo: bool = True) -> ParsedQuery:
-    lang = base_lang(lang)
+def _parse(
+    session: Session, q: str, catalogue_langs: list[str], typo: bool = True, candidates=DEFAULT_QUERY_LANGS
+) -> ParsedQuery:
     q = (q or "").strip()
-    query_langs = [lang] if lang else list(DEFAULT_QUERY_LANGS)
-    if lang and lang != "en":
-        query_langs.append("en")  # English terms are common in every language ("data science")
+    uri = bool(ESCO_URI.match(q))
+    detected = list(detect_query_languages(q, tuple(candidates))) if q and not uri else []
+    lang = detected[0] if len(detected) == 1 else None  # None: unsure, analysed in every detected language
+    text_langs = detected or list(DEFAULT_QUERY_LANGS)
+    query_langs = text_langs + ([] if "en" in text_langs else ["en"])  # English terms are common everywhere
     exp_langs = sorted(set(catalogue_langs) | {"en"})
-    pq = ParsedQuery(raw=q, lang=lang, query_langs=query_langs, tokens=[])
-    if ESCO_URI.match(q):
+    pq = ParsedQuery(raw=q, lang=lang, query_langs=query_langs, tokens=[], detected=detected)
+    if uri:
         concept = session.execute(select(Concept).where(Concept.uri == q)).scalar_one_or_none()
         if concept is not None:
             pq.uri = q
-            pq.concepts = [ConceptMatch(concept.id, concept.uri, concept.concept_type, q, lang or "en")]
+            pq.concepts = [ConceptMatch(concept.id, concept.uri, concept.concept_type, q, "en")]
     else:
         pq.tokens = content_tokens(q, lang)
         if not pq.tokens:
             return pq
-        for ql in query_langs[:1] if lang else query_langs:
+        # German and Dutch compounds also search as their parts: "Projektmanagement" finds what
+        # "Projekt Management" finds (the word itself stays: a course may use it)
+        pq.compounds = split_compounds(session, pq.tokens, text_langs)
+        split_q = " ".join(p for t in tokens(q) for p in [t, *pq.compounds.get(t, [])])
+        parts_q = " ".join(p for t in tokens(q) for p in pq.compounds.get(t, [t]))
+        pq.tokens = list(dict.fromkeys(content_tokens(split_q, lang)))
+        for ql in text_langs:
             pq.clauses.append(Clause(lang=ql, tokens=list(pq.tokens)))
         pq.clauses.append(Clause(lang=None, tokens=list(pq.tokens)))
-        if len(pq.tokens) > 1:
-            pq.clauses.append(Clause(lang=query_langs[0], tokens=tokens(q), phrase=True))
+        if len(tokens(parts_q)) > 1:
+            pq.clauses.append(Clause(lang=query_langs[0], tokens=tokens(parts_q), phrase=True))
         pq.concepts = match_concepts(session, q, query_langs)
+        if pq.compounds:
+            seen = {c.concept_id for c in pq.concepts}
+            pq.concepts += [c for c in match_concepts(session, parts_q, query_langs) if c.concept_id not in seen]
         if typo:
-            # words that name an ESCO concept are real words, even when no course uses them
-            known = {t for c in pq.concepts for t in c.span.split()}
+            # words that name an ESCO concept are real words, even when no course uses them; so are split compounds
+            known = {t for c in pq.concepts for t in c.span.split()} | set(pq.compounds)
+            known |= {p for parts in pq.compounds.values() for p in parts}
             pq.corrections = corrections(session, [t for t in pq.tokens if t not in known], query_langs[0])
             if pq.corrections:
                 fixed = [pq.corrections.get(t, t) for t in pq.tokens]
-                pq.clauses.append(Clause(lang=query_langs[0] if lang else None, tokens=fixed, origin="typo"))
+                pq.clauses.append(Clause(lang=lang, tokens=fixed, origin="typo"))
                 seen = {c.concept_id for c in pq.concepts}
                 fixed_q = " ".join(pq.corrections.get(t, t) for t in tokens(q))
                 pq.concepts += [c for c in match_concepts(session, fixed_q, query_langs) if c.concept_id not in seen]

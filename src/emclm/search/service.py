@@ -12,9 +12,10 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from emclm.config import get_settings
+from emclm.search.analysis import content_tokens
 from emclm.search.backends import _raw_rows, backend_for
 from emclm.search.columns import NO_START, columns
-from emclm.search.facets import SORTS, Filters, merge_facets
+from emclm.search.facets import FACETS, SORTS, Filters, merge_facets
 from emclm.search.postings import posting_match
 from emclm.search.query import ParsedQuery, parse, rrf
 from emclm.skills.models import CourseSkill
@@ -33,7 +34,16 @@ EXPANSION_CACHE_POSITIONS = 5_000_000  # int32 positions of ranked expansion mat
 EXPANSION_CHECK = 2000  # postings: phrase candidates in the first batch the engine checks
 _expansion_cache: dict[tuple, object] = {}
 _expansion_lock = threading.Lock()
-WEIGHTS = {"text": 1.0, "expansion": 0.8, "occupation_text": 0.6, "concept": 1.0, "occupation": 2.0, "embedding": 0.8}
+TITLE_CHECK = 200  # full-text matches whose titles are checked for the query's own words
+WEIGHTS = {
+    "title": 1.0,
+    "text": 1.0,
+    "expansion": 0.8,
+    "occupation_text": 0.6,
+    "concept": 1.0,
+    "occupation": 2.0,
+    "embedding": 0.8,
+}
 
 
 class SearchError(ValueError):
@@ -43,7 +53,7 @@ class SearchError(ValueError):
 @dataclass
 class SearchRequest:
     q: str = ""
-    lang: str | None = None
+    lang: str | None = None  # the interface language: labels only; the query's language is detected from q
     filters: Filters = field(default_factory=Filters)
     sort: str = "relevance"
     page: int = 1
@@ -71,6 +81,9 @@ class Hit:
     certificate_type: str | None = None
     matched_by: list[str] = field(default_factory=list)
     coverage: float | None = None
+    # the same course listed more than once (two aggregators, two providers): every listing, this one
+    # first; empty when the course has one
+    offers: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -237,6 +250,17 @@ def _remember(key: tuple, value) -> None:
     _put_bounded(_expansion_cache, key, value, len, EXPANSION_CACHE_POSITIONS)
 
 
+def _offer(row: dict) -> dict:
+    return {
+        "id": row["course_id"],
+        "provider": row["provider"],
+        "provider_name": row["provider_name"],
+        "organisation": row["organisation"],
+        "url": row["url"],
+        "is_free": None if row["is_free"] is None else bool(row["is_free"]),
+    }
+
+
 def _ranked(ids: np.ndarray, keys: list[np.ndarray], limit: int) -> list[int]:
     """``ids`` ordered by ``keys`` (most significant first, ascending), the first ``limit``."""
     if len(ids) == 0:
@@ -270,7 +294,8 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     browse = not req.q.strip()
     # concept labels are searched in the configured languages that courses are actually in
     langs = [lang for lang in settings.default_languages if lang in cols.languages]
-    pq = parse(session, req.q, req.lang, langs, typo=req.typo)
+    # the query's languages come from its words; req.lang (the interface language) changes no result
+    pq = parse(session, req.q, req.lang, langs, typo=req.typo, candidates=tuple(settings.default_languages))
     want_vectors = not browse and not pq.uri and req.embeddings is not False
     if want_vectors:
         from emclm.search import embeddings
@@ -313,6 +338,8 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
 
     # 1. the full-text matches: total, ranking and (below) facet counts
     page_end = req.page * req.per_page
+    # a list cut at page_end must still give page_end courses once second offers fold into their group
+    rank_end = page_end + cols.duplicates
     text_hit = np.zeros(len(cols), dtype=bool)  # matched by the user's words, before filters
     ordered = False  # text_pos already in (score desc, id) order
     if match is not None:
@@ -330,16 +357,29 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     if req.sort == "relevance" and ordered:
         text_rank = text_ids[:TEXT_RANK_LIMIT].tolist()
     elif req.sort == "relevance":
-        text_rank = _ranked(text_ids, [] if browse else [-scores], page_end if browse else TEXT_RANK_LIMIT)
+        text_rank = _ranked(text_ids, [] if browse else [-scores], rank_end if browse else TEXT_RANK_LIMIT)
     elif req.sort == "start_date":
         ns = cols.next_start(today)[text_pos]
-        text_rank = _ranked(text_ids, [ns == NO_START, ns, -scores], page_end)
+        text_rank = _ranked(text_ids, [ns == NO_START, ns, -scores], rank_end)
     else:
         wl = cols.workload[text_pos]
-        text_rank = _ranked(text_ids, [np.isnan(wl), np.nan_to_num(wl), -scores], page_end)
+        text_rank = _ranked(text_ids, [np.isnan(wl), np.nan_to_num(wl), -scores], rank_end)
+
+    # the query's own words in the title, as typed (folded, not stemmed): weighs the title field and
+    # tells "logistics" from "Logistic Regression", which share the stem "logist"
+    title_rank: list[int] = []
+    if pq.clauses and not browse:
+        wanted = [set(content_tokens(pq.raw, pq.lang))]
+        if pq.compounds:
+            wanted.append({p for t in wanted[0] for p in pq.compounds.get(t, [t])})
+        wanted = [w for w in wanted if w]
+        head = text_rank[:TITLE_CHECK]
+        for cid, p in zip(head, cols.locate(head).tolist()):
+            if p >= 0 and any(w <= cols.title_words(p) for w in wanted):
+                title_rank.append(cid)
 
     # 2. the other retrieval paths
-    def ids_only(clauses, limit: int) -> list[int]:
+    def ids_only(clauses, limit: int, mask=mask) -> list[int]:
         """The best matches of concept phrases that pass the filters. Every match's position, in
         rank order, is remembered per index generation and expression (the same few concepts
         recur): another page, filter or sort is then a mask over it."""
@@ -375,67 +415,135 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
 
     # 3. candidates found by those paths only: indexed, passing the filters; are they full-text matches too?
     in_text = set(text_rank)
-    extra_ids = list(
-        dict.fromkeys(c for c in exp_rank + occ_text_rank + skill_rank + occ_rank + emb_rank if c not in in_text)
-    )
-    extra_pos = cols.locate(extra_ids)
-    extra_pos = extra_pos[extra_pos >= 0]
-    extra_pos = filtered(extra_pos)[0]
+
+    def extra_positions(exp: list[int], occ_text: list[int], m) -> np.ndarray:
+        pos = cols.locate(list(dict.fromkeys(exp + occ_text + skill_rank + occ_rank + emb_rank)))
+        pos = pos[pos >= 0]
+        return pos if m is None else pos[m[pos]]
+
+    extra_pos = extra_positions(exp_rank, occ_text_rank, mask)
     extra_keep = set(cols.ids[extra_pos].tolist())
     only_extra_pos = extra_pos[~text_hit[extra_pos]]
-    total = len(text_pos) + len(only_extra_pos)
+    # totals and facets count courses, a course with several offers once (``columns.offer_groups``)
+    result_pos = cols.distinct(np.concatenate([text_pos, only_extra_pos]))
+    total = len(result_pos)
+    facets = {}
     if req.facets:
-        _, facets = merge_facets(cols.facet_rows(np.concatenate([text_pos, only_extra_pos]), today), {})
-    else:
-        facets = {}
+        rows = cols.facet_rows(result_pos, today)
+        # disjunctive counts: a facet with a selection is counted without its own filter
+        for name in FACETS:
+            own = req.filters.without(name)
+            if own == req.filters:
+                continue
+            m = cols.filter_mask(own, today)
+            if match is not None:
+                tpos = all_pos if m is None else all_pos[m[all_pos]]
+            elif browse:
+                tpos = np.flatnonzero(m) if m is not None else np.arange(len(cols))
+            else:
+                tpos = np.zeros(0, dtype=np.int64)
+            epos = extra_positions(
+                ids_only(pq.expansions, EXPANSION_ROWS, m), ids_only(pq.skill_expansions, EXPANSION_ROWS, m), m
+            )
+            epos = epos[~text_hit[epos]]
+            rows = [r for r in rows if r[0] != name] + cols.facet_rows(
+                cols.distinct(np.concatenate([tpos, epos])), today, [name]
+            )[1:]
+        _, facets = merge_facets(rows, {})
 
-    # 4. fusion and order
-    keep = in_text | extra_keep
+    # 4. fusion and order (one result per course: second listings fold into their offer group)
+    ranked = {
+        "text": text_rank,
+        "title": title_rank,
+        "concept_text": exp_rank,
+        "occupation_text": occ_text_rank,
+        "skill": skill_rank,
+        "occupation": occ_rank,
+        "embedding": emb_rank,
+    }
+    ids, fused, offers = _fuse(ranked, in_text | extra_keep, browse, req.sort, cols, today)
+    page_ids = ids[(req.page - 1) * req.per_page : page_end]
+
+    # 5. the page
+    hits = _page(session, page_ids, offers, fused, ranked, coverage if pq.occupations else None, today)
+    query_info = {
+        "q": req.q,
+        "lang": pq.lang,
+        "detected_langs": pq.detected,
+        "ui_lang": req.lang,
+        "backend": backend.name,
+        "concepts": [{"uri": c.uri, "type": c.concept_type, "matched": c.span, "lang": c.lang} for c in pq.concepts],
+        "corrections": pq.corrections,
+        "compounds": pq.compounds,
+        "embeddings": bool(emb_rank),
+    }
+    return SearchResult(
+        total=total, page=req.page, per_page=req.per_page, results=hits, facets=facets, query=query_info
+    )
+
+
+# the retrieval lists (as ``matched_by`` names them) and their fusion weights
+PATH_WEIGHTS = {
+    "text": "text",
+    "title": "title",
+    "concept_text": "expansion",
+    "occupation_text": "occupation_text",
+    "skill": "concept",
+    "occupation": "occupation",
+    "embedding": "embedding",
+}
+
+
+def _fuse(ranked: dict[str, list[int]], keep: set[int], browse: bool, sort: str, cols, today: date):
+    """(result ids in order, fused score per id, offers per shown id): weighted reciprocal-rank
+    fusion of the retrieval lists (the paths other than full text only for ``keep``: the courses
+    that pass the filters), ordered by the sort key, one result per offer group."""
     lists = [
-        (text_rank, WEIGHTS["text"]),
-        ([c for c in exp_rank if c in keep], WEIGHTS["expansion"]),
-        ([c for c in occ_text_rank if c in keep], WEIGHTS["occupation_text"]),
-        ([c for c in skill_rank if c in keep], WEIGHTS["concept"]),
-        ([c for c in occ_rank if c in keep], WEIGHTS["occupation"]),
-        ([c for c in emb_rank if c in keep], WEIGHTS["embedding"]),
+        (lst if name in ("text", "title") else [c for c in lst if c in keep], WEIGHTS[PATH_WEIGHTS[name]])
+        for name, lst in ranked.items()
     ]
-    fused = rrf(lists) if not browse else {cid: 0.0 for cid in text_rank}
+    fused = rrf(lists) if not browse else {cid: 0.0 for cid in ranked["text"]}
     ids = list(fused)
-    if req.sort != "relevance" and ids:
+    if sort != "relevance" and ids:
         pos = cols.locate(ids)
         ns_all, wl_all = cols.next_start(today)[pos], cols.workload[pos]
         sort_keys = {
             cid: (None if n == NO_START else date.fromordinal(int(n)), None if np.isnan(w) else float(w))
             for cid, n, w in zip(ids, ns_all.tolist(), wl_all.tolist())
         }
-    if req.sort == "start_date":
+    if sort == "start_date":
         ids.sort(key=lambda c: (sort_keys[c][0] is None, sort_keys[c][0] or date.max, -fused[c], c))
-    elif req.sort == "workload":
+    elif sort == "workload":
         ids.sort(key=lambda c: (sort_keys[c][1] is None, sort_keys[c][1] or 0.0, -fused[c], c))
     elif not browse:
         ids.sort(key=lambda c: (-fused[c], c))
-    page_ids = ids[(req.page - 1) * req.per_page : page_end]
+    offers: dict[int, list[int]] = {}  # a result's course id → every offer of it in the results, best first
+    if cols.duplicates and ids:
+        members: dict[int, list[int]] = {}
+        for cid, g in zip(ids, cols.group[cols.locate(ids)].tolist()):
+            members.setdefault(g, []).append(cid)
+        ids = [m[0] for m in members.values()]  # dicts keep insertion order: each group at its best rank
+        offers = {m[0]: m for m in members.values() if len(m) > 1}
+    return ids, fused, offers
+
+
+def _page(session: Session, page_ids: list[int], offers, fused, ranked, coverage, today: date) -> list[Hit]:
+    """The page's hits: details of its courses and of their other offers, in one statement."""
     paths: dict[int, list[str]] = {cid: [] for cid in page_ids}
-    for name, lst in (
-        ("text", text_rank),
-        ("concept_text", exp_rank),
-        ("occupation_text", occ_text_rank),
-        ("skill", skill_rank),
-        ("occupation", occ_rank),
-        ("embedding", emb_rank),
-    ):
+    for name, lst in ranked.items():
         for cid in lst:
             if cid in paths:
                 paths[cid].append(name)
-
-    # 5. the page
     details: dict[int, dict] = {}
     if page_ids:
         sql = (
             f"SELECT {ROW_COLS}, c.title AS course_title, d.url FROM search_document d JOIN catalogue_course c"
-            " ON c.id = d.course_id WHERE d.course_id IN :page_ids"
+            " ON c.id = d.course_id WHERE d.course_id IN :page_ids"  # and the page's other offers
         )
-        result = session.execute(text(sql).bindparams(bindparam("page_ids", expanding=True)), {"page_ids": page_ids})
+        result = session.execute(
+            text(sql).bindparams(bindparam("page_ids", expanding=True)),
+            {"page_ids": page_ids + [o for c in page_ids for o in offers.get(c, [])[1:]]},
+        )
         keys = list(result.keys())
         for r in result:
             row = dict(zip(keys, r))
@@ -463,20 +571,11 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
                 is_free=None if row["is_free"] is None else bool(row["is_free"]),
                 certificate_type=row["certificate_type"],
                 matched_by=paths.get(cid, []),
-                coverage=coverage.get(cid) if pq.occupations else None,
+                coverage=coverage.get(cid) if coverage is not None else None,
+                offers=[_offer(details[o]) for o in offers.get(cid, []) if o in details],
             )
         )
-    query_info = {
-        "q": req.q,
-        "lang": pq.lang,
-        "backend": backend.name,
-        "concepts": [{"uri": c.uri, "type": c.concept_type, "matched": c.span, "lang": c.lang} for c in pq.concepts],
-        "corrections": pq.corrections,
-        "embeddings": bool(emb_rank),
-    }
-    return SearchResult(
-        total=total, page=req.page, per_page=req.per_page, results=hits, facets=facets, query=query_info
-    )
+    return hits
 
 
 def suggest(session: Session, prefix: str, lang: str = "en", limit: int = 10) -> list[dict]:

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from emclm.catalogue import queries as catalogue_queries
 from emclm.catalogue.models import Course
+from emclm.search.facets import FACETS, Filters
 from emclm.skills import queries as skill_queries
 from emclm.taxonomy.queries import preferred_labels, search_labels
 
-# facets the search page shows, in this order; names follow emclm.search.Filters
-FACETS = ("language", "provider", "price", "certificate_type", "eqf_level", "pace")
+# the search page shows every facet of the one facet table (emclm.search.FACET_TABLE), in its order
 PER_PAGE = 10
 
 
@@ -39,17 +39,9 @@ class SearchPage:
 
 
 def parse_filters(params) -> dict[str, list[str]]:
-    """Facet selections from query parameters (``MultiDict``-like: ``getlist``)."""
-    out: dict[str, list[str]] = {}
-    for name in FACETS:
-        values = [v.strip() for v in params.getlist(name) if v and v.strip()]
-        if name == "price":
-            values = [v for v in values if v in ("free", "paid")][:1]
-        if name == "eqf_level":
-            values = [v for v in values if v.isdigit() and 1 <= int(v) <= 8]
-        if values:
-            out[name] = list(dict.fromkeys(values))
-    return out
+    """Facet selections from query parameters (``MultiDict``-like: ``getlist``); values a facet
+    cannot have are dropped (a hand-edited link still shows a page)."""
+    return Filters.from_params(params.getlist, strict=False).selected()
 
 
 def search_courses(
@@ -61,17 +53,10 @@ def search_courses(
     per_page: int = PER_PAGE,
     sort: str = "relevance",
 ) -> SearchPage:
-    from emclm.search import Filters, SearchError, SearchRequest, search
+    from emclm.search import SearchError, SearchRequest, search
 
     page = max(1, page)
-    f = Filters(
-        language=filters.get("language", []),
-        provider=filters.get("provider", []),
-        certificate_type=filters.get("certificate_type", []),
-        eqf_level=[int(v) for v in filters.get("eqf_level", [])],
-        pace=filters.get("pace", []),
-        price=(filters.get("price") or [None])[0],
-    )
+    f = Filters.from_params(lambda name: filters.get(name, []), strict=False)
     try:
         res = search(session, SearchRequest(q=q, lang=lang, filters=f, sort=sort, page=page, per_page=per_page))
     except SearchError as exc:
@@ -89,6 +74,7 @@ def search_courses(
             "workload_hours": h.workload_hours,
             "is_free": h.is_free,
             "certificate_type": h.certificate_type,
+            "offers": h.offers,  # the same course listed more than once: every listing, this one first
         }
         for h in res.results
     ]
