@@ -1,6 +1,14 @@
 """Occupation coding: rank ESCO occupations for a job ad (title + text, any ESCO language).
 
-Lexical, explainable and fast (no model): each occupation label of the ad's language (preferred,
+Two methods, chosen per ad by ``OccupationRanker.method`` (decision 0018):
+
+- **supervised** (languages with a shipped model, ``data/labour/occupation-model-<lang>.npz``; today
+  Polish, trained on ~7,600 hand-coded OJALAB ads): a linear TF-IDF classifier gives a probability per
+  ISCO-08 unit group (``emclm.labour.occupation_model``); the lexical score below is added with weight
+  ``LEXICAL_WEIGHT``, which also lets unit groups the training ads lack be found; each unit group is
+  represented by its best lexically matching ESCO occupation (else its first in ESCO code order).
+  Used when the ad carries no code (no ``isco_prefix`` / ``candidates``).
+- **lexical** (zero-shot, every other language, and every restricted ranking): each occupation label of the ad's language (preferred,
 alternative and hidden labels; 27 languages loaded) is a bag of *stems* (folded words and their
 first 5 letters, which copes with inflection in Polish, Swedish, German … without a stemmer per
 language), weighted by IDF over that language's labels.
@@ -25,10 +33,13 @@ import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from emclm.config import get_settings
+from emclm.labour.occupation_model import OccupationModel
 from emclm.taxonomy.models import Concept, Label
 from emclm.taxonomy.text import fold
 
@@ -39,6 +50,8 @@ TITLE_WEIGHT = 1.0
 TEXT_WEIGHT = 0.25
 GROUP_WEIGHT = 0.15
 TEXT_CHARS = 3000
+LEXICAL_WEIGHT = 0.05  # lexical score's weight next to the supervised probability (CV, docs/benchmarks/labour.md)
+MAX_AD_CHARS = 200_000  # an `occupations rank` line with a longer title + text is refused, not truncated
 KIND_WEIGHT = {"preferred": 1.0, "alternative": 0.97, "hidden": 0.9}
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # words that say nothing about the occupation in ad titles (gender markers, seniority, contract)
@@ -192,10 +205,16 @@ class _LangIndex:
 
 
 class OccupationRanker:
-    """Build once per database (``OccupationRanker.from_session``), then ``rank`` many ads."""
+    """Build once per database (``OccupationRanker.from_session``), then ``rank`` many ads.
+
+    ``models``: supervised models by language (``load_models()`` reads the shipped ones); an ad in
+    another language, or one restricted by a code, is ranked lexically (``method``)."""
 
     def __init__(
-        self, occupations: dict[int, tuple[str, str | None]], label_rows: dict[str, list[tuple[int, str, str]]]
+        self,
+        occupations: dict[int, tuple[str, str | None]],
+        label_rows: dict[str, list[tuple[int, str, str]]],
+        models: dict[str, OccupationModel] | None = None,
     ):
         self.occupations = occupations  # id → (uri, isco)
         self.by_uri = {uri: oid for oid, (uri, _) in occupations.items()}
@@ -204,9 +223,20 @@ class OccupationRanker:
         self._groups: dict[str, set[int]] = {}
         self._lock = threading.Lock()
         self.languages = sorted(label_rows)
+        self.models = dict(models or {})
+        self._group_first: dict[str, int] = {}
+        for occ, (_uri, isco) in sorted(occupations.items()):  # as the isco_prefix fallback: lowest id first
+            if isco:
+                self._group_first.setdefault(isco, occ)
 
     @classmethod
-    def from_session(cls, session: Session, languages: list[str] | None = None) -> OccupationRanker:
+    def from_session(
+        cls,
+        session: Session,
+        languages: list[str] | None = None,
+        models: dict[str, OccupationModel] | None = None,
+    ) -> OccupationRanker:
+        """``models=None``: the shipped supervised models (``load_models``); ``{}``: lexical only."""
         occs = {
             oid: (uri, isco)
             for oid, uri, isco in session.execute(
@@ -226,7 +256,7 @@ class OccupationRanker:
         for cid, lang, text, kind in session.execute(stmt):
             if cid in occs:
                 rows[lang].append((cid, text, kind))
-        return cls(occs, dict(rows))
+        return cls(occs, dict(rows), load_models() if models is None else models)
 
     def index(self, lang: str) -> _LangIndex:
         with self._lock:
@@ -248,6 +278,15 @@ class OccupationRanker:
     def label(self, occ_id: int, lang: str) -> str | None:
         return self.index(lang).pref.get(occ_id) or self.index("en").pref.get(occ_id)
 
+    def resolve_language(self, title: str, text: str | None, lang: str | None) -> str:
+        if lang in self._rows or lang in self.models:
+            return lang
+        return detect_language(f"{title} {text or ''}", sorted(set(self.languages) | set(self.models))) or "en"
+
+    def method(self, lang: str, isco_prefix: str | None = None, candidates: set[str] | None = None) -> str:
+        """``"supervised"`` when ``lang`` has a model and no code restricts the ad, else ``"lexical"``."""
+        return "supervised" if lang in self.models and not isco_prefix and not candidates else "lexical"
+
     def rank(
         self,
         title: str,
@@ -257,7 +296,63 @@ class OccupationRanker:
         isco_prefix: str | None = None,
         candidates: set[str] | None = None,
     ) -> list[RankedOccupation]:
-        lang = lang if lang in self._rows else (detect_language(f"{title} {text or ''}", self.languages) or "en")
+        lang = self.resolve_language(title, text, lang)
+        if self.method(lang, isco_prefix, candidates) == "supervised":
+            return self._rank_supervised(title, text, lang, k)
+        ranked = self._lexical(title, text, lang, k, isco_prefix, candidates)
+        top = ranked[:k]
+        norm = max((s for s, _ in top), default=1.0) or 1.0
+        return [
+            RankedOccupation(
+                uri=self.occupations[o][0],
+                isco=self.occupations[o][1],
+                label=self.label(o, lang),
+                score=min(1.0, s) if norm <= 1 else s / norm,
+            )
+            for s, o in top
+        ]
+
+    def _rank_supervised(self, title: str, text: str | None, lang: str, k: int) -> list[RankedOccupation]:
+        proba = self.models[lang].proba([title], [text or ""])[0]
+        return self.combine(proba, self._lexical(title, text, lang, k=0), lang, k)
+
+    def combine(
+        self, proba, lexical: list[tuple[float, int]], lang: str, k: int, weight: float | None = None
+    ) -> list[RankedOccupation]:
+        """Supervised ranking from the model's probabilities (``model.classes`` order) and the lexical list
+        (``_lexical(..., k=0)``): unit groups by probability + ``weight`` (default ``LEXICAL_WEIGHT``) × lexical
+        score, each shown as its best lexical occupation (else its first one)."""
+        weight = LEXICAL_WEIGHT if weight is None else weight
+        group_score = {c: float(p) for c, p in zip(self.models[lang].classes, proba)}
+        best_occ: dict[str, tuple[float, int]] = {}
+        top_lex = max((s for s, _ in lexical), default=0.0)
+        for s, occ in lexical:  # best first: the first occupation seen in a unit group represents it
+            isco = self.occupations[occ][1]
+            if isco and isco not in best_occ:
+                best_occ[isco] = (s, occ)
+        if weight and top_lex > 0:
+            for isco, (s, _) in best_occ.items():
+                group_score[isco] = group_score.get(isco, 0.0) + weight * min(1.0, s / max(1.0, top_lex))
+        out = []
+        for isco, sc in sorted(group_score.items(), key=lambda x: (-x[1], x[0])):
+            occ = best_occ[isco][1] if isco in best_occ else self._group_first.get(isco)
+            if occ is None:  # a unit group without an ESCO occupation in this database
+                continue
+            out.append(RankedOccupation(self.occupations[occ][0], isco, self.label(occ, lang), min(1.0, sc)))
+            if len(out) >= k:
+                break
+        return out
+
+    def _lexical(
+        self,
+        title: str,
+        text: str | None,
+        lang: str,
+        k: int,
+        isco_prefix: str | None = None,
+        candidates: set[str] | None = None,
+    ) -> list[tuple[float, int]]:
+        """(score, occupation id) best first, before normalisation; ``k`` only sizes the English top-up."""
         idx = self.index(lang)
         allowed = None
         if candidates:
@@ -272,7 +367,7 @@ class OccupationRanker:
             body = set(stems(text[:TEXT_CHARS])) - t_stems
             for occ, s in idx.match(body, "text", allowed).items():
                 scores[occ] += TEXT_WEIGHT * s
-        if lang != "en" and len(scores) < k:  # English titles are common in every country's ads
+        if lang != "en" and (len(scores) < k or k == 0):  # English titles are common in every country's ads
             en = self.index("en")
             for occ, s in en.match(t_stems, "title", allowed).items():
                 scores[occ] = max(scores[occ], 0.9 * s)
@@ -302,17 +397,25 @@ class OccupationRanker:
             ranked = sorted(
                 (0.0, occ) for occ, (_, isco) in self.occupations.items() if (isco or "").startswith(isco_prefix)
             )
-        top = ranked[:k]
-        norm = max((s for s, _ in top), default=1.0) or 1.0
-        return [
-            RankedOccupation(
-                uri=self.occupations[o][0],
-                isco=self.occupations[o][1],
-                label=self.label(o, lang),
-                score=min(1.0, s) if norm <= 1 else s / norm,
-            )
-            for s, o in top
-        ]
+        return ranked
+
+
+def load_models(data_dir: Path | None = None) -> dict[str, OccupationModel]:
+    """The shipped supervised models by language (``data/labour/occupation-model-<lang>.npz``), cached."""
+    base = data_dir or get_settings().data_dir
+    key = str(base)
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            found = {}
+            for path in sorted((base / "labour").glob("occupation-model-*.npz")):
+                model = OccupationModel.load(path)
+                found[model.lang] = model
+            _MODELS[key] = found
+        return dict(_MODELS[key])
+
+
+_MODELS: dict[str, dict[str, OccupationModel]] = {}
+_MODELS_LOCK = threading.Lock()
 
 
 def detect_language(text: str, languages: list[str]) -> str | None:
@@ -333,10 +436,22 @@ def split_title(text: str, max_words: int = 12) -> tuple[str, str]:
     return first, rest or ""
 
 
+def check_ad(title: str, text: str) -> str | None:
+    """Why an ad cannot be coded (naming the field), or None: no words at all, or longer than MAX_AD_CHARS."""
+    size = len(title) + len(text)
+    if size > MAX_AD_CHARS:
+        field = "title" if len(title) > MAX_AD_CHARS else "text"
+        return f"field {field!r} is too long ({size:,} characters of title + text; at most {MAX_AD_CHARS:,})"
+    if not _TOKEN.search(title) and not _TOKEN.search(text):
+        return "fields 'title' and 'text' are empty (no words to code)"
+    return None
+
+
 def rank_lines(ranker: OccupationRanker, lines, k: int = 5, lang: str | None = None):
     """``emclm occupations rank``: JSON lines ``{"id", "text"}`` (optionally ``title``, ``lang``) in,
     ``{"id", "occupations": [{"uri", "isco", "label", "score"}, …]}`` out, best first. A line that is
-    not valid input yields ``{"id", "error"}`` and the stream goes on."""
+    not valid input (not a JSON object, no text, no words, longer than ``MAX_AD_CHARS``) yields
+    ``{"id", "line", "error"}`` naming the record and field, and the stream goes on."""
     import json
 
     for lineno, line in enumerate(lines, 1):
@@ -357,6 +472,11 @@ def rank_lines(ranker: OccupationRanker, lines, k: int = 5, lang: str | None = N
         if title is None:
             title, body = split_title(text)
         else:
-            body = text or ""
+            body = text if isinstance(text, str) else ""
+        problem = check_ad(title, body)
+        if problem:
+            rid = obj.get("id")
+            yield {"id": rid, "line": lineno, "error": f"record {rid!r} (line {lineno}): {problem}"}
+            continue
         ranked = ranker.rank(title, body, obj.get("lang") or lang, k=k)
         yield {"id": obj.get("id"), "occupations": [r.as_dict() for r in ranked]}
