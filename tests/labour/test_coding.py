@@ -147,6 +147,7 @@ def test_shipped_model_codes_real_polish_ads(shipped, real_ads, url_part):
 def test_runtime_features_equal_scikit_learn_tfidf(real_ads):
     """The runtime applies TF-IDF without scikit-learn; it must give the matrix the model was trained on."""
     import sklearn.feature_extraction.text as sk  # the `train` extra, which the `test` extra includes
+
     from emclm.labour.occupation_model import body_features
 
     docs = [body_features(text) for _, text, _ in list(real_ads.values())[:60]]
