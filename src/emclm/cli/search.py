@@ -162,3 +162,16 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             with session_scope(database_url) as session:
                 e = build_embeddings(session)
             typer.echo(f"embedded {e} courses in {time.perf_counter() - t:.1f}s")
+
+    @index_app.command("export-vectors")
+    def export_vectors_cmd(
+        path: str = typer.Argument(..., help="output file, e.g. data/search/demo-course-vectors.npz"),
+        database_url: str | None = DbUrl,
+    ) -> None:
+        """Write the course vectors (int8, keyed by text hash and model) that `emclm db build` applies."""
+        from emclm.db.session import session_scope
+        from emclm.search.embeddings import export_vectors
+
+        with session_scope(database_url) as session:
+            n = export_vectors(session, path)
+        typer.echo(f"wrote {n} course vectors to {path}")

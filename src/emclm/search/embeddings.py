@@ -206,3 +206,72 @@ def nearest(session: Session, q: str) -> list[int]:
         _nearest_memo.clear()
     _nearest_memo[key] = out
     return out
+
+
+# --- shipped course vectors (the demo catalogue's, in data/search/) -------------------------------
+
+SHIPPED_VECTORS = "demo-course-vectors.npz"
+
+
+def export_vectors(session: Session, path) -> int:
+    """Write every course vector of ``MODEL`` to ``path`` (npz: int8 vectors keyed by text hash)."""
+    rows = session.execute(
+        select(search_embedding.c.text_hash, search_embedding.c.vector)
+        .where(search_embedding.c.model == MODEL)
+        .order_by(search_embedding.c.text_hash)
+    ).all()
+    seen: dict[str, bytes] = {}
+    for h, v in rows:  # copies of a course share text and vector
+        seen.setdefault(h, v)
+    hashes = np.frombuffer(b"".join(bytes.fromhex(h) for h in seen), dtype=np.uint8).reshape(len(seen), 32)
+    vecs = np.frombuffer(b"".join(seen.values()), dtype=np.int8).reshape(len(seen), DIM)
+    with open(path, "wb") as fh:
+        np.savez_compressed(fh, model=np.array(MODEL), text_hash=hashes, vector=vecs)
+    return len(seen)
+
+
+def apply_shipped_vectors(session: Session, path) -> dict:
+    """Store shipped vectors for the indexed courses whose text hash (``course_text``) and model match
+    the file's; courses with a current vector are left alone. Returns counts: applied, current,
+    missing (no shipped vector: text changed or not in the file)."""
+    out = {"applied": 0, "current": 0, "missing": 0}
+    try:
+        data = np.load(path)
+    except FileNotFoundError:
+        data = None
+    shipped: dict[str, np.ndarray] = {}
+    if data is not None and str(data["model"]) == MODEL:
+        for h, v in zip(data["text_hash"], data["vector"], strict=True):
+            shipped[h.tobytes().hex()] = v
+    have = {
+        cid: (h, m)
+        for cid, h, m in session.execute(
+            select(search_embedding.c.course_id, search_embedding.c.text_hash, search_embedding.c.model)
+        )
+    }
+    todo = []
+    for cid, title, body in session.execute(
+        select(search_document.c.course_id, search_document.c.title, search_document.c.body).order_by(
+            search_document.c.course_id
+        )
+    ):
+        h = hashlib.sha256(course_text(title, body).encode()).hexdigest()
+        if have.get(cid) == (h, MODEL):
+            out["current"] += 1
+        elif h in shipped:
+            todo.append((cid, h))
+        else:
+            out["missing"] += 1
+    for s in range(0, len(todo), 500):
+        chunk = todo[s : s + 500]
+        session.execute(delete(search_embedding).where(search_embedding.c.course_id.in_([c for c, _ in chunk])))
+        session.execute(
+            insert(search_embedding),
+            [{"course_id": c, "model": MODEL, "text_hash": h, "vector": shipped[h].tobytes()} for c, h in chunk],
+        )
+    out["applied"] = len(todo)
+    if todo:
+        bump_generation(session)
+        _cache.clear()
+        _nearest_memo.clear()
+    return out

@@ -6,7 +6,8 @@ tagger, and shipped in ``data/catalogue/demo-course-skills.jsonl.gz``: one line 
 the hash of the text it was tagged from, the tagger version and the tags. ``emclm db build`` applies a
 line only when the course's text hash AND the tagger version still match; every other course is tagged
 live. So the shipped file is a cache that can never serve stale tags: change a course or the tagger and
-that course is re-tagged. Regenerate: ``emclm courses tag`` on a built database, then
+that course is re-tagged. The tagger version includes the evidence rule's (``+ev1``, decision 0017).
+Regenerate: ``emclm courses tag --force`` on a built database, then
 ``emclm courses export-tags data/catalogue/demo-course-skills.jsonl.gz``.
 """
 

@@ -5,6 +5,8 @@ and derive the occupations a course prepares for from the essential skills it co
   ``CourseTagging`` row (or with ``force``).
 - ``auto`` tags are replaced by the new ranking; ``confirmed``, ``rejected`` and ``declared`` tags
   are never removed or re-statused by the tagger (a rejected skill is not re-added as ``auto``).
+- Only ranked skills that pass the evidence rule (``skills.evidence``, decision 0017) are kept, and
+  the evidence item that admitted a tag carries the rule's name (``"rule"``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 from emclm.catalogue.models import Course
 from emclm.db.base import utcnow
 from emclm.db.session import session_scope
+from emclm.skills.evidence import RULE_VERSION, Admission, EvidenceJudge
 from emclm.skills.models import CourseSkill, CourseTagging
 from emclm.skills.text import SkillInputError, check_text
 
@@ -87,6 +90,30 @@ def _skill_ids(session: Session, uris: list[str]) -> dict[str, int]:
     return out
 
 
+def course_tagger_version(extractor_version: str) -> str:
+    """The version stored with course tags: the extractor's and the evidence rule's."""
+    return f"{extractor_version}+{RULE_VERSION}"
+
+
+def current_course_tagger_version() -> str:
+    """The course tagger version the configured encoder and the evidence rule write."""
+    from emclm.skills.extractor import current_tagger_version
+
+    return course_tagger_version(current_tagger_version())
+
+
+def keep_evidenced(judge: EvidenceJudge, texts: list[str], langs: list, ranked: list[list]) -> list[list]:
+    """The course tags to store from each text's ranking: the skills the evidence rule admits, then
+    those within ``TAG_MIN_RELATIVE`` of the best admitted one. Returns (match, admission) pairs."""
+    out = []
+    for pairs in judge.admit_batch(texts, langs, ranked):
+        if pairs:
+            floor = TAG_MIN_RELATIVE * pairs[0][0].score
+            pairs = [(m, a) for m, a in pairs if m.score >= floor]
+        out.append(pairs)
+    return out
+
+
 TAG_MIN_RELATIVE = 0.6  # a stored tag scores at least this share of the course's best tag
 
 
@@ -101,20 +128,39 @@ def keep_confident(matches: list) -> list:
     return [m for m in matches if m.score >= floor]
 
 
-def apply_ranking(session: Session, course: Course, matches, version: str, fields) -> None:
-    """Replace the course's auto tags by ``matches``; curated tags keep their status."""
+def apply_ranking(
+    session: Session,
+    course: Course,
+    matches,
+    version: str,
+    fields,
+    admissions: list[Admission] | None = None,
+    text: str = "",
+) -> None:
+    """Replace the course's auto tags by ``matches``; curated tags keep their status. With
+    ``admissions`` (one per match), the admitting evidence item is stored on whole words and named
+    by its ``rule``."""
     existing = {
         cs.skill_id: cs for cs in session.scalars(select(CourseSkill).where(CourseSkill.course_id == course.id))
     }
     ids = _skill_ids(session, [m.uri for m in matches])
     seen = set()
-    for m in matches:
+    for n, m in enumerate(matches):
         sid = ids.get(m.uri)
         if sid is None or sid in seen:
             continue
         seen.add(sid)
+        admission = admissions[n] if admissions is not None else None
         evidence = []
-        for e in m.evidence:
+        for i, e in enumerate(m.evidence):
+            if admission is not None and admission.item == i:
+                name, a, b = _locate(fields, admission.start, admission.end)
+                item = {"text": text[admission.start : admission.end], "start": a, "end": b, "field": name}
+                item.update(method=e.method, score=e.score, rule=admission.rule)
+                if admission.check is not None:
+                    item.update(check=admission.check, rank=admission.rank)
+                evidence.insert(0, item)  # the admitting item first
+                continue
             name, a, b = _locate(fields, e.start, e.end)
             evidence.append({"text": e.text, "start": a, "end": b, "field": name, "method": e.method, "score": e.score})
         row = existing.get(sid)
@@ -149,7 +195,8 @@ def tag_courses(
     progress: Callable[[int, int], None] | None = None,
 ) -> TagReport:
     report = TagReport()
-    version = extractor.version
+    version = course_tagger_version(extractor.version)
+    judge = EvidenceJudge.for_extractor(extractor)
     with session_scope(url) as session:
         q = select(Course.id).where(Course.withdrawn_at.is_(None)).order_by(Course.id)
         if course_ids is not None:
@@ -185,10 +232,10 @@ def tag_courses(
                     continue
                 todo.append((course, text, fields, h))
             # one batch for the encoder (texts are checked above, so the batch cannot fail on one)
-            ranked = extractor.rank_batch([t for _, t, _, _ in todo], k=k, langs=[c.language for c, _, _, _ in todo])
-            for (course, _text, fields, h), matches in zip(todo, ranked, strict=True):
-                matches = keep_confident(matches)
-                apply_ranking(session, course, matches, version, fields)
+            texts, langs = [t for _, t, _, _ in todo], [c.language for c, _, _, _ in todo]
+            ranked = extractor.rank_batch(texts, k=k, langs=langs)
+            for (course, text, fields, h), pairs in zip(todo, keep_evidenced(judge, texts, langs, ranked), strict=True):
+                apply_ranking(session, course, [m for m, _ in pairs], version, fields, [a for _, a in pairs], text)
                 _remember(session, states, course.id, h, version)
                 report.tagged += 1
         done += len(chunk)
