@@ -39,9 +39,9 @@ class Settings(BaseSettings):
         default="auto",
         pattern="^(auto|static|e5)$",
         description="Sentence encoder of the skill extractor: 'auto' (static piece vectors built "
-        "from multilingual-e5-small for texts in en/fr/es, plus e5 on a long text's lead sentence; "
+        "from multilingual-e5-small for texts in en/fr/es, plus e5 on a short text whole and a long text's lead; "
         "e5 itself for other languages), 'static' (static everywhere: fastest) or 'e5' (the "
-        "transformer only: slowest). See docs/decisions/0009 and 0010.",
+        "transformer only: slowest). See docs/decisions/0009, 0010, 0016.",
     )
     search_warm_postings: bool = Field(
         default=True,

@@ -72,7 +72,7 @@ def test_static_vectors_are_centred_and_frequent_pieces_weigh_less():
 
 def test_the_default_extractor_is_auto_static_for_labelled_languages_e5_for_the_others(extractor):
     assert get_settings().skills_encoder == "auto"
-    assert extractor.mode == "auto" and extractor.version == "esco-fused-auto-2"
+    assert extractor.mode == "auto" and extractor.version == "esco-fused-auto-3"
     sentence = "Experience with SQL databases is required."
     description = "Roman Architecture\n" + "This course explores the temples and aqueducts of ancient Rome. " * 8
     assert extractor.is_static("en", sentence) and extractor.is_static("fr", "Comptabilité et paie.")
@@ -97,9 +97,9 @@ def test_a_long_text_in_auto_mode_also_reads_its_title_through_e5(extractor):
         "discover the power of architecture to shape politics, society, and culture.\nSyllabus\n"
         + "\n".join(f"-Houses and Villas at Pompeii, part {i}: temples, baths and aqueducts." for i in range(8))
     )
-    assert extractor._uses_lead("en", text) and not extractor._uses_lead("en", "Roman Architecture")
+    assert extractor._uses_lead("en", text)
     static = SkillExtractor(extractor.index, mode="static")
-    assert not static._uses_lead("en", text)
+    assert not static._uses_lead("en", text) and not static._uses_lead("en", "Roman Architecture")
     with_lead = [m.label for m in extractor.rank(text, lang="en", k=10)]
     without = [m.label for m in static.rank(text, lang="en", k=10)]
     assert with_lead != without
@@ -107,14 +107,27 @@ def test_a_long_text_in_auto_mode_also_reads_its_title_through_e5(extractor):
     assert arch(with_lead) > arch(without)
 
 
-def test_static_mode_tags_a_short_text_like_auto(extractor):
+def test_auto_adds_e5_on_a_short_text_whole_and_static_mode_does_not(extractor):
+    """Decision 0016: in "auto" a short en/fr/es text also goes through e5 whole (weight
+    ``whole_e5``); with that weight at 0 "auto" ranks exactly like "static" mode, so the difference
+    is the e5 term alone, and it moves the ranking."""
+    from dataclasses import replace
+
     from emclm.skills.extractor import SkillExtractor
 
     static = SkillExtractor(extractor.index, mode="static")
     text = "You will write Python scripts and manage the project budgets."
     assert static.version == "esco-fused-static-1"
     assert static.is_static("de", "Kenntnisse in der Buchhaltung.") and static.is_static("en", "word " * 200)
-    assert [m.uri for m in static.rank(text, lang="en")] == [m.uri for m in extractor.rank(text, lang="en")]
+    assert extractor.weights.whole_e5 > 0 and extractor._uses_lead("en", text)
+    assert not static._uses_lead("en", text)
+    no_e5 = SkillExtractor(extractor.index, mode="auto", weights=replace(extractor.weights, whole_e5=0.0))
+    assert not no_e5._uses_lead("en", text)
+    static_uris = [m.uri for m in static.rank(text, lang="en")]
+    assert [m.uri for m in no_e5.rank(text, lang="en")] == static_uris
+    auto = extractor.rank(text, lang="en")
+    assert [m.uri for m in auto] != static_uris
+    assert SKILLS["python"][0] in [m.uri for m in auto[:5]]
 
 
 @pytest.mark.parametrize(
