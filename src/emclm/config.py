@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         "thread fetches the postings of the index's most frequent terms, so that first look-ups of "
         "broad words do not pay for them (emclm.search.postings). Both engines.",
     )
+    # Identity (emclm.accounts, decision 0020)
+    session_idle_minutes: int = Field(default=60, ge=1, description="A session ends after this long unused")
+    session_absolute_hours: int = Field(default=12, ge=1, description="A session ends this long after sign-in")
+    session_cookie_name: str = "emclm_session"
+    password_min_length: int = Field(default=12, ge=8)
     default_languages: list[str] = Field(default_factory=lambda: ["en", "fr", "es", "de", "it", "nl", "pl", "pt"])
 
     @property
