@@ -8,9 +8,12 @@ from emclm import __version__
 
 
 def create_app(database_url: str | None = None) -> FastAPI:
+    from fastapi import Depends
+
     from emclm.api import catalogue, deps, guidance, labour, search, skills, sources, taxonomy
 
     app = FastAPI(
+        dependencies=[Depends(deps.authorise)],  # every route: its policy entry (api/routes_policy.py)
         title="emclm API",
         version=__version__,
         description="European MOOC catalogue aligned with ESCO skills and the labour market.",
