@@ -22,7 +22,7 @@ SIGNED = "signed"  # machine-to-machine with a shared-secret signature checked b
 @dataclass(frozen=True)
 class Rule:
     roles: frozenset[str]
-    scope: str
+    scope: str | None  # None: any token of the account will do
     provider_scoped: frozenset[str] = frozenset()
     description: str = ""
 
@@ -34,11 +34,16 @@ POLICY: dict[str, Rule] = {
         provider_scoped=frozenset({"provider"}),
         description="confirm or reject a skill tag of a course",
     ),
+    "account:self": Rule(
+        roles=frozenset(ROLES),
+        scope=None,
+        description="see one's own account; sign out; sign out everywhere",
+    ),
 }
 
 for _action, _rule in POLICY.items():  # the table is data; keep it consistent with the vocabularies
     assert set(_rule.roles | _rule.provider_scoped) <= set(ROLES), _action
-    assert _rule.scope in SCOPES, _action
+    assert _rule.scope is None or _rule.scope in SCOPES, _action
 
 
 class Refusal(Exception):
@@ -58,7 +63,7 @@ def may_attempt(principal: Principal | None, action: str) -> None:
     rule = POLICY[action]
     if principal is None:
         raise Refusal(401, f"{action}: sign in or send an Authorization: Bearer token")
-    if principal.scopes is not None and rule.scope not in principal.scopes:
+    if rule.scope is not None and principal.scopes is not None and rule.scope not in principal.scopes:
         raise Refusal(403, f"{action}: the token lacks the scope {rule.scope!r}")
     if not (principal.roles & (rule.roles | rule.provider_scoped)):
         raise Refusal(

@@ -26,6 +26,8 @@ from emclm.accounts.models import (
     AccountOrganisation,
     ApiToken,
     AuthSession,
+    LinkToken,
+    LoginFailure,
     Membership,
 )
 from emclm.config import get_settings
@@ -416,3 +418,120 @@ def end_all_sessions(session: Session, account_id: int) -> int:
         .values(ended_at=utcnow())
     )
     return result.rowcount or 0
+
+
+# --- single-use e-mail links ---------------------------------------------------------------------------------
+
+LINK_PURPOSES = ("verify_email", "reset_password")
+
+
+def issue_link(session: Session, account: Account, purpose: str) -> str:
+    """A random secret for a verification or reset link; the row stores its hash, purpose and expiry."""
+    if purpose not in LINK_PURPOSES:
+        raise AccountError(f"link for {account.email}: purpose {purpose!r} is not one of {', '.join(LINK_PURPOSES)}")
+    settings = get_settings()
+    ttl = (
+        timedelta(hours=settings.verify_link_hours)
+        if purpose == "verify_email"
+        else timedelta(minutes=settings.reset_link_minutes)
+    )
+    secret = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        LinkToken(
+            token_hash=hash_secret(secret), account_id=account.id, purpose=purpose, created_at=now, expires_at=now + ttl
+        )
+    )
+    session.flush()
+    return secret
+
+
+def consume_link(session: Session, secret: str, purpose: str, *, now: datetime | None = None) -> Account:
+    """The account a link was issued for; the link is used up. Raises AccountError when the link is
+    unknown, for another purpose, already used or expired."""
+    now = now or utcnow()
+    row = session.scalars(
+        select(LinkToken).where(LinkToken.token_hash == hash_secret(secret or "")).with_for_update()
+    ).first()
+    if row is None or row.purpose != purpose:
+        raise AccountError("link: token is not valid")
+    if row.consumed_at is not None:
+        raise AccountError("link: token was already used")
+    if _aware(row.expires_at) <= now:
+        raise AccountError("link: token has expired")
+    row.consumed_at = now
+    account = session.get(Account, row.account_id)
+    session.flush()
+    return account
+
+
+def verify_email(session: Session, secret: str) -> Account:
+    account = consume_link(session, secret, "verify_email")
+    if account.verified_at is None:
+        account.verified_at = utcnow()
+    session.flush()
+    return account
+
+
+def reset_password(session: Session, secret: str, password: str) -> Account:
+    """Set a new password from a reset link and end every session of the account."""
+    check_password_strength(password, "password reset")
+    account = consume_link(session, secret, "reset_password")
+    account.password_hash = hash_password(password)
+    if account.verified_at is None:  # the link proved control of the address
+        account.verified_at = utcnow()
+    end_all_sessions(session, account.id)
+    session.flush()
+    return account
+
+
+# --- throttling failed sign-ins ------------------------------------------------------------------------------
+
+
+def login_retry_after(session: Session, email: str, address: str, *, now: datetime | None = None) -> int:
+    """Seconds to wait before another sign-in attempt for this account or from this address (0: go on)."""
+    settings = get_settings()
+    now = now or utcnow()
+    since = now - timedelta(seconds=settings.login_window_seconds)
+    wait = 0
+    for kind, key, limit in (
+        ("account", email.strip().lower(), settings.login_max_failures),
+        ("address", address, settings.login_max_failures_per_address),
+    ):
+        times = list(
+            session.scalars(
+                select(LoginFailure.failed_at)
+                .where(LoginFailure.kind == kind, LoginFailure.key == key, LoginFailure.failed_at > since)
+                .order_by(LoginFailure.failed_at.desc())
+                .limit(limit)
+            )
+        )
+        if len(times) >= limit:
+            oldest = _aware(times[-1])
+            wait = max(wait, int((oldest + timedelta(seconds=settings.login_window_seconds) - now).total_seconds()) + 1)
+    return wait
+
+
+def record_login_failure(session: Session, email: str, address: str) -> None:
+    now = utcnow()
+    session.add_all(
+        [
+            LoginFailure(kind="account", key=email.strip().lower()[:320], failed_at=now),
+            LoginFailure(kind="address", key=address[:320], failed_at=now),
+        ]
+    )
+    session.flush()
+
+
+def sign_in(session: Session, email: str, password: str) -> Account | None:
+    """The account when the password is right and the account enabled (the caller checks verification)."""
+    try:
+        account = get_account(session, email)
+    except AccountError:
+        return None
+    if account is None:
+        _hasher.hash(password)  # same work as a real check: the timing does not tell which addresses exist
+        return None
+    if account.disabled or not verify_password(account, password):
+        return None
+    return account

@@ -43,6 +43,16 @@ ROUTE_POLICY: dict[tuple[str, str], str] = {
     # API: state changes
     ("POST", "/api/sources/richie/course-runs-sync"): SIGNED,  # HMAC-SHA256 with EMCLM_RICHIE_HOOK_SECRET
     ("POST", "/api/courses/{course_id}/skills/{skill_id}/decision"): "course_tags:decide",
+    # accounts: anonymous by nature (creating or recovering an identity); throttled or single-use links
+    ("POST", "/api/auth/signup"): PUBLIC,
+    ("GET", "/api/auth/verify"): PUBLIC,
+    ("POST", "/api/auth/login"): PUBLIC,
+    ("POST", "/api/auth/password-reset"): PUBLIC,
+    ("POST", "/api/auth/password-reset/confirm"): PUBLIC,
+    # accounts: the signed-in caller's own account
+    ("POST", "/api/auth/logout"): "account:self",
+    ("POST", "/api/auth/logout-everywhere"): "account:self",
+    ("GET", "/api/auth/me"): "account:self",
     # pages
     ("GET", "/"): PUBLIC,
     ("GET", "/favicon.ico"): PUBLIC,

@@ -1,5 +1,6 @@
 """Identity (decision 0020): accounts, organisations of the alliance, memberships with roles, server-side
-sessions and API tokens (personal access tokens and organisation API keys), secrets stored as hashes.
+sessions, API tokens (personal access tokens and organisation API keys), single-use e-mail links and
+failed sign-ins (throttling); secrets stored as hashes.
 
 Revision ID: 0020
 Revises: 0009
@@ -128,9 +129,39 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_accounts_api_token_account_id"), "accounts_api_token", ["account_id"])
     op.create_index(op.f("ix_accounts_api_token_organisation_id"), "accounts_api_token", ["organisation_id"])
+    op.create_table(
+        "accounts_link_token",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("purpose", sa.String(length=20), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("consumed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts_account.id"],
+            name=op.f("fk_accounts_link_token_account_id_accounts_account"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts_link_token")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_accounts_link_token_token_hash")),
+    )
+    op.create_index(op.f("ix_accounts_link_token_account_id"), "accounts_link_token", ["account_id"])
+    op.create_table(
+        "accounts_login_failure",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("key", sa.String(length=320), nullable=False),
+        sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts_login_failure")),
+    )
+    op.create_index("ix_accounts_login_failure_kind_key", "accounts_login_failure", ["kind", "key", "failed_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("accounts_login_failure")
+    op.drop_table("accounts_link_token")
     op.drop_table("accounts_api_token")
     op.drop_table("accounts_session")
     op.drop_table("accounts_membership")
