@@ -218,3 +218,34 @@ def test_secure_cookie_over_https(db_url, inbox, monkeypatch):
     _signed_up_and_verified(https, inbox)
     r = https.post("/api/auth/login", json={"email": "c@example.org", "password": PASSWORD})
     assert r.status_code == 200 and "Secure" in r.headers["set-cookie"]
+
+
+def test_my_tokens_created_from_a_session_shown_once_and_revoked_only_by_their_owner(client, inbox):
+    client, url = client
+    _signed_up_and_verified(client, inbox)
+    assert client.post("/api/auth/login", json={"email": "c@example.org", "password": PASSWORD}).status_code == 200
+    r = client.post("/api/auth/tokens", json={"scopes": ["read"], "name": "laptop"}, headers=ORIGIN)
+    assert r.status_code == 201, r.text
+    created = r.json()
+    secret = created["secret"]
+    listed = client.get("/api/auth/tokens").json()
+    assert [t["name"] for t in listed] == ["laptop"] and "secret" not in listed[0]
+    bearer = {"Authorization": f"Bearer {secret}"}
+    bare = TestClient(client.app, base_url="http://testserver")
+    assert bare.get("/api/auth/me", headers=bearer).json()["via"] == "token"
+    # a token cannot mint a token (it could widen its scopes)
+    r = bare.post("/api/auth/tokens", json={"scopes": ["workspace"]}, headers=bearer)
+    assert r.status_code == 403
+    r = client.post("/api/auth/tokens", json={"scopes": ["root"]}, headers=ORIGIN)
+    assert r.status_code == 422 and "scope 'root'" in r.json()["detail"]
+    # another account's token id answers 404, like an unknown id
+    with session_scope(url) as s:
+        other = store.create_account(s, "other@example.org", verified=True)
+        store.add_membership(s, other, ["learner"])
+        _, other_secret = store.create_token(s, ["read"], account=other)
+    r = bare.delete(f"/api/auth/tokens/{created['id']}", headers={"Authorization": f"Bearer {other_secret}"})
+    assert r.status_code == 404
+    assert bare.get("/api/auth/me", headers=bearer).status_code == 200
+    r = client.delete(f"/api/auth/tokens/{created['id']}", headers=ORIGIN)
+    assert r.status_code == 200 and r.json()["revoked_at"]
+    assert bare.get("/api/auth/me", headers=bearer).status_code == 401

@@ -25,6 +25,7 @@ class Rule:
     scope: str | None  # None: any token of the account will do
     provider_scoped: frozenset[str] = frozenset()
     description: str = ""
+    session_only: bool = False  # refused to bearer tokens (for example: a token must not mint tokens)
 
 
 POLICY: dict[str, Rule] = {
@@ -37,7 +38,13 @@ POLICY: dict[str, Rule] = {
     "account:self": Rule(
         roles=frozenset(ROLES),
         scope=None,
-        description="see one's own account; sign out; sign out everywhere",
+        description="see one's own account and tokens; revoke them; sign out (everywhere)",
+    ),
+    "account:create_token": Rule(
+        roles=frozenset(ROLES),
+        scope=None,
+        session_only=True,
+        description="create a personal access token (from a signed-in browser: a token could widen its scopes)",
     ),
 }
 
@@ -63,6 +70,8 @@ def may_attempt(principal: Principal | None, action: str) -> None:
     rule = POLICY[action]
     if principal is None:
         raise Refusal(401, f"{action}: sign in or send an Authorization: Bearer token")
+    if rule.session_only and principal.via != "session":
+        raise Refusal(403, f"{action}: only from a signed-in browser session, not with a token")
     if rule.scope is not None and principal.scopes is not None and rule.scope not in principal.scopes:
         raise Refusal(403, f"{action}: the token lacks the scope {rule.scope!r}")
     if not (principal.roles & (rule.roles | rule.provider_scoped)):

@@ -8,6 +8,7 @@
 - ``POST /api/auth/password-reset``          e-mail → a reset link by mail (the answer never tells whether it exists)
 - ``POST /api/auth/password-reset/confirm``  token + new password; ends every session
 - ``GET  /api/auth/me``                      the signed-in account
+- ``GET|POST /api/auth/tokens``, ``DELETE /api/auth/tokens/{id}``  one's personal access tokens (shown once)
 """
 
 from __future__ import annotations
@@ -181,3 +182,64 @@ def me(principal: Principal | None = Depends(current_principal), session: Sessio
     if account is None:
         raise HTTPException(403, detail="me: only for an account")
     return {**store.account_dict(account), "via": principal.via}
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scopes: list[str] = Field(..., min_length=1, max_length=10)
+    name: str = Field("", max_length=120)
+    expires_in_days: int | None = Field(None, ge=1, le=3650)
+
+
+def _own_account(principal: Principal | None, what: str):
+    if principal is None or principal.account_id is None:
+        raise HTTPException(403, detail=f"{what}: only for an account")
+    return principal.account_id
+
+
+@router.get("/tokens")
+def my_tokens(principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session)):
+    from emclm.accounts.models import Account
+
+    account = session.get(Account, _own_account(principal, "tokens"))
+    return [store.token_dict(t) for t in store.list_tokens(session, account)]
+
+
+@router.post("/tokens", status_code=201)
+def create_my_token(
+    body: TokenRequest,
+    principal: Principal | None = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict:
+    """A personal access token for the signed-in browser's account, shown once (policy
+    ``account:create_token``: a token cannot mint tokens, it could widen its own scopes)."""
+    from datetime import timedelta
+
+    from emclm.accounts.models import Account
+
+    account = session.get(Account, _own_account(principal, "tokens"))  # session-only: see the policy
+    try:
+        row, secret = store.create_token(
+            session,
+            body.scopes,
+            account=account,
+            name=body.name,
+            expires_in=timedelta(days=body.expires_in_days) if body.expires_in_days else None,
+        )
+    except store.AccountError as exc:
+        raise HTTPException(422, detail=str(exc)) from None
+    return {**store.token_dict(row), "secret": secret}
+
+
+@router.delete("/tokens/{token_id}")
+def revoke_my_token(
+    token_id: int, principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session)
+) -> dict:
+    """Revoke one of one's own tokens; another account's token id answers 404, as an unknown one does."""
+    from emclm.accounts.models import ApiToken
+
+    account_id = _own_account(principal, "tokens")
+    row = session.get(ApiToken, token_id)
+    if row is None or row.account_id != account_id:
+        raise HTTPException(404, detail=f"token {token_id} not found")
+    return store.token_dict(store.revoke_token(session, token_id))

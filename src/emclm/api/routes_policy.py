@@ -53,6 +53,9 @@ ROUTE_POLICY: dict[tuple[str, str], str] = {
     ("POST", "/api/auth/logout"): "account:self",
     ("POST", "/api/auth/logout-everywhere"): "account:self",
     ("GET", "/api/auth/me"): "account:self",
+    ("GET", "/api/auth/tokens"): "account:self",
+    ("POST", "/api/auth/tokens"): "account:create_token",
+    ("DELETE", "/api/auth/tokens/{token_id}"): "account:self",
     # pages
     ("GET", "/"): PUBLIC,
     ("GET", "/favicon.ico"): PUBLIC,
