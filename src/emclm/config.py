@@ -49,6 +49,26 @@ class Settings(BaseSettings):
         "thread fetches the postings of the index's most frequent terms, so that first look-ups of "
         "broad words do not pay for them (emclm.search.postings). Both engines.",
     )
+    # Identity (emclm.accounts, decision 0020)
+    session_idle_minutes: int = Field(default=60, ge=1, description="A session ends after this long unused")
+    session_absolute_hours: int = Field(default=12, ge=1, description="A session ends this long after sign-in")
+    session_cookie_name: str = "emclm_session"
+    password_min_length: int = Field(default=12, ge=8)
+    cookie_secure: str = Field(
+        default="auto", pattern="^(auto|always|never)$", description="Secure cookies: 'auto' = when served over https"
+    )
+    public_base_url: str = Field(default="", description="Site address for links in e-mails; default: the request's")
+    verify_link_hours: int = Field(default=48, ge=1)
+    reset_link_minutes: int = Field(default=60, ge=5)
+    login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins per account / address per window")
+    login_window_seconds: int = Field(default=900, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    mail_from: str = "emclm <no-reply@localhost>"
     default_languages: list[str] = Field(default_factory=lambda: ["en", "fr", "es", "de", "it", "nl", "pl", "pt"])
 
     @property

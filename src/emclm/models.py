@@ -5,6 +5,7 @@ packages, not in ``emclm.db``: ``emclm.db`` (the declarative base, engines, sess
 is the bottom layer that every domain's models build on, so it imports none of them (decision 0012).
 """
 
+from emclm.accounts import models as accounts_models  # noqa: F401
 from emclm.catalogue import models as catalogue_models  # noqa: F401
 from emclm.db.base import Base
 from emclm.labour import models as labour_models  # noqa: F401

@@ -53,20 +53,25 @@ def test_course_skills_and_decisions(tiny_client):
     assert {ids["python"], ids["java"], ids["sql"]} <= {s["skill_id"] for s in body["skills"]}
     assert body["occupations"][0]["label"] == "software developer"
     assert body["tagging"]["tagger_version"]
-    r = client.post(f"/api/courses/{cid}/skills/{ids['java']}/decision", json={"decision": "reject", "curator": "ana"})
-    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    # a curator decides with a real personal access token made through the accounts store
+    from emclm.accounts import store
+    from emclm.db.session import session_scope
+
+    with session_scope(url) as s:
+        ana = store.create_account(s, "ana@example.org", verified=True)
+        store.add_membership(s, ana, ["curator"], store.create_organisation(s, "EMC Alliance", "alliance"))
+        _, token = store.create_token(s, ["courses:curate"], account=ana)
+    auth = {"Authorization": f"Bearer {token}"}
+    r = client.post(f"/api/courses/{cid}/skills/{ids['java']}/decision", json={"decision": "reject"}, headers=auth)
+    assert r.status_code == 200 and r.json()["status"] == "rejected" and r.json()["curated_by"] == "ana@example.org"
     assert ids["java"] not in {s["skill_id"] for s in client.get(f"/api/courses/{cid}/skills").json()["skills"]}
-    assert (
-        client.post(f"/api/courses/{cid}/skills/{ids['java']}/decision", json={"decision": "maybe"}).status_code == 422
-    )
-    assert (
-        client.post(f"/api/courses/999999/skills/{ids['java']}/decision", json={"decision": "confirm"}).status_code
-        == 404
-    )
-    assert (
-        client.post(f"/api/courses/{cid}/skills/{ids['developer']}/decision", json={"decision": "confirm"}).status_code
-        == 404
-    )
+    decision = f"/api/courses/{cid}/skills/{ids['java']}/decision"
+    assert client.post(decision, json={"decision": "maybe"}, headers=auth).status_code == 422
+    assert client.post(decision, json={"decision": "confirm"}).status_code == 401  # anonymous
+    missing_course = f"/api/courses/999999/skills/{ids['java']}/decision"
+    assert client.post(missing_course, json={"decision": "confirm"}, headers=auth).status_code == 404
+    not_a_skill = f"/api/courses/{cid}/skills/{ids['developer']}/decision"
+    assert client.post(not_a_skill, json={"decision": "confirm"}, headers=auth).status_code == 404
     assert client.get("/api/courses/999999/skills").status_code == 404
 
 

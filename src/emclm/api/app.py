@@ -8,9 +8,12 @@ from emclm import __version__
 
 
 def create_app(database_url: str | None = None) -> FastAPI:
-    from emclm.api import catalogue, deps, guidance, labour, search, skills, sources, taxonomy
+    from fastapi import Depends
+
+    from emclm.api import auth, catalogue, deps, guidance, labour, search, skills, sources, taxonomy
 
     app = FastAPI(
+        dependencies=[Depends(deps.authorise)],  # every route: its policy entry (api/routes_policy.py)
         title="emclm API",
         version=__version__,
         description="European MOOC catalogue aligned with ESCO skills and the labour market.",
@@ -22,7 +25,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from emclm.search import enable_auto_indexing
 
     enable_auto_indexing()  # ORM edits (curation, re-tagging) reach the search index in their transaction
-    for module in (taxonomy, catalogue, sources, skills, search, guidance, labour):
+    for module in (taxonomy, catalogue, sources, skills, search, guidance, labour, auth):
         app.include_router(module.router, prefix="/api")
     from emclm.web import routes as web_routes
 

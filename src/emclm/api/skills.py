@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from emclm.api.deps import get_session
+from emclm.accounts.store import Principal
+from emclm.api.deps import current_principal, get_session, require
 
 router = APIRouter(tags=["skills"])
 
@@ -28,8 +29,11 @@ class ExtractRequest(BaseModel):
 
 
 class DecisionRequest(BaseModel):
+    """The curator is the signed-in caller (session or bearer token), never a field of the body."""
+
+    model_config = ConfigDict(extra="forbid")
+
     decision: Literal["confirm", "reject"]
-    curator: str | None = Field(None, max_length=120)
 
 
 def _extractor(request: Request):
@@ -84,15 +88,24 @@ def course_skills(
 
 
 @router.post("/courses/{course_id}/skills/{skill_id}/decision")
-def decide(course_id: int, skill_id: int, body: DecisionRequest, session: Session = Depends(get_session)) -> dict:
+def decide(
+    course_id: int,
+    skill_id: int,
+    body: DecisionRequest,
+    session: Session = Depends(get_session),
+    principal: Principal | None = Depends(current_principal),
+) -> dict:
+    """Requires ``curator`` or ``admin``, or ``provider`` in an organisation linked to the course's provider;
+    a token needs the ``courses:curate`` scope. Recorded as curated by the caller's e-mail."""
     from emclm.skills.tagging import decide as record
     from emclm.taxonomy.models import Concept
 
-    _course_or_404(session, course_id)
+    course = _course_or_404(session, course_id)
+    require(principal, "course_tags:decide", provider_id=course.provider_id)
     concept = session.get(Concept, skill_id)
     if concept is None or concept.concept_type != "skill":
         raise HTTPException(404, detail=f"skill {skill_id} not found")
-    row = record(session, course_id, skill_id, body.decision, body.curator)
+    row = record(session, course_id, skill_id, body.decision, principal.name)
     return {
         "course_id": course_id,
         "skill_id": skill_id,

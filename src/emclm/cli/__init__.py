@@ -21,6 +21,7 @@ for _name, _group in GROUPS.items():
     app.add_typer(_group, name=_name)
 
 from emclm.cli import (  # noqa: E402  (registration order is the help order)
+    accounts,
     catalogue,
     core,
     guidance,
@@ -30,7 +31,7 @@ from emclm.cli import (  # noqa: E402  (registration order is the help order)
     taxonomy,
 )
 
-for _module in (core, taxonomy, catalogue, skills, search, guidance, labour):
+for _module in (core, taxonomy, catalogue, skills, search, guidance, labour, accounts):
     _module.register(app, GROUPS)
 
 

@@ -21,11 +21,26 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         typer.echo("database schema up to date")
 
     @db.command("build")
-    def db_build(database_url: str | None = DbUrl) -> None:
+    def db_build(
+        database_url: str | None = DbUrl,
+        demo_accounts: bool = typer.Option(
+            False, "--demo-accounts", help="also create one demo account per role; random passwords, printed once"
+        ),
+    ) -> None:
         """Build the embedded database from data/ (idempotent; later runs reuse it)."""
         from emclm.build import build_embedded
 
         build_embedded(database_url)
+        if demo_accounts:
+            from emclm.accounts.demo import create_demo_accounts
+            from emclm.db.session import session_scope
+
+            with session_scope(database_url) as s:
+                created = create_demo_accounts(s)
+            for a in created:
+                typer.echo(f"demo account {a['email']} ({a['role']}): password {a['password']}")
+            if not created:
+                typer.echo("demo accounts exist already (their passwords were shown when they were created)")
 
     @app.command("serve")
     def serve(host: str | None = None, port: int | None = None, database_url: str | None = DbUrl) -> None:

@@ -1,0 +1,86 @@
+"""Which policy action guards each route of the app (API and pages). One entry per (method, path).
+
+``PUBLIC``: anyone, for reading (catalogue, search, taxonomy, labour-market views, pages) and for POSTs
+that only compute from the request body and store nothing (skill extraction of pasted text, the guidance
+calculators). ``SIGNED``: machine-to-machine, verified by the route with a shared secret. Any other value
+is an action of :data:`emclm.accounts.policy.POLICY`.
+
+``emclm.api.deps.authorise`` (a dependency of the whole app) refuses a route missing here, and
+``tests/accounts/test_route_policy.py`` enumerates the app's route table against this table: a new route
+without an entry fails that test. ``docs/security.md`` shows this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+
+from emclm.accounts.policy import PUBLIC, SIGNED
+
+ROUTE_POLICY: dict[tuple[str, str], str] = {
+    # API: reading
+    ("GET", "/api/openapi.json"): PUBLIC,
+    ("GET", "/api/docs"): PUBLIC,
+    ("GET", "/api/taxonomy/skills/{skill_id:path}"): PUBLIC,
+    ("GET", "/api/taxonomy/occupations/{occupation_id:path}"): PUBLIC,
+    ("GET", "/api/taxonomy/labels"): PUBLIC,
+    ("GET", "/api/taxonomy/stats"): PUBLIC,
+    ("GET", "/api/courses"): PUBLIC,
+    ("GET", "/api/courses/{course_id}"): PUBLIC,
+    ("GET", "/api/courses/{course_id}/skills"): PUBLIC,
+    ("GET", "/api/search"): PUBLIC,
+    ("GET", "/api/search/suggest"): PUBLIC,
+    ("GET", "/api/labour/demand"): PUBLIC,
+    ("GET", "/api/labour/gaps"): PUBLIC,
+    ("GET", "/api/labour/regions"): PUBLIC,
+    # API: POSTs that compute and store nothing
+    ("POST", "/api/skills/extract"): PUBLIC,
+    ("POST", "/api/guidance/gap"): PUBLIC,
+    ("POST", "/api/guidance/pathway"): PUBLIC,
+    ("POST", "/api/guidance/transitions"): PUBLIC,
+    # API: state changes
+    ("POST", "/api/sources/richie/course-runs-sync"): SIGNED,  # HMAC-SHA256 with EMCLM_RICHIE_HOOK_SECRET
+    ("POST", "/api/courses/{course_id}/skills/{skill_id}/decision"): "course_tags:decide",
+    # accounts: anonymous by nature (creating or recovering an identity); throttled or single-use links
+    ("POST", "/api/auth/signup"): PUBLIC,
+    ("GET", "/api/auth/verify"): PUBLIC,
+    ("POST", "/api/auth/login"): PUBLIC,
+    ("POST", "/api/auth/password-reset"): PUBLIC,
+    ("POST", "/api/auth/password-reset/confirm"): PUBLIC,
+    # accounts: the signed-in caller's own account
+    ("POST", "/api/auth/logout"): "account:self",
+    ("POST", "/api/auth/logout-everywhere"): "account:self",
+    ("GET", "/api/auth/me"): "account:self",
+    ("GET", "/api/auth/tokens"): "account:self",
+    ("POST", "/api/auth/tokens"): "account:create_token",
+    ("DELETE", "/api/auth/tokens/{token_id}"): "account:self",
+    # pages
+    ("GET", "/"): PUBLIC,
+    ("GET", "/favicon.ico"): PUBLIC,
+    ("GET", "/about"): PUBLIC,
+    ("GET", "/search"): PUBLIC,
+    ("GET", "/courses/{course_id}"): PUBLIC,
+    ("GET", "/skills/{ident}"): PUBLIC,
+    ("GET", "/occupations/{ident}"): PUBLIC,
+    ("GET", "/plan"): PUBLIC,
+    ("GET", "/transitions"): PUBLIC,
+    ("GET", "/suggest/occupations"): PUBLIC,
+    ("GET", "/labour"): PUBLIC,
+}
+
+# Mounted applications (static files) are not routes with methods; they are listed here instead.
+PUBLIC_MOUNTS = ("/static",)
+
+
+def app_routes(app: FastAPI) -> Iterator[tuple[str, str, object]]:
+    """Every (method, full path, endpoint) of the app, from its own route table (HEAD counts as GET)."""
+    for route in iter_route_contexts(app.routes):
+        methods = route.methods or set()
+        for method in sorted(methods - {"HEAD"}) or ([] if not methods else ["GET"]):
+            yield method, route.path, route.endpoint
+
+
+def app_mounts(app: FastAPI) -> list[str]:
+    return [r.path for r in iter_route_contexts(app.routes) if not r.methods]
