@@ -7,6 +7,8 @@ import re
 from emclm.catalogue.models import Course
 from emclm.db.session import session_scope
 from emclm.search import index_courses
+from emclm.skills.models import CourseSkill
+from emclm.taxonomy.models import Concept
 
 
 def _set_workload(url: str, course_id: int, hours: float | None) -> float | None:
@@ -39,3 +41,48 @@ def test_search_results_say_one_hour_in_the_singular(client, web_db):
     client.cookies.clear()
     page = client.get("/search", params={"q": "Lumorix support informatique"}, headers={"Accept-Language": "fr"})
     assert f"{round(old)} heures" in _hit_meta(page.text, course_id)
+
+
+def test_the_curation_view_lists_a_courses_tags_as_the_course_api_does(client, web_db):
+    """The curation view (``GET /api/courses/{id}/skills``) is the one course-skills query plus curator
+    fields: the same tags as ``GET /api/courses/{id}``, with the same labels, scores and evidence, tied
+    scores in the same (URI) order. Its own raw SQL left ties in storage order."""
+    course_id = web_db["course_ids"][1]
+    with session_scope(web_db["url"]) as s:
+        tags = s.query(CourseSkill).filter(CourseSkill.course_id == course_id).all()
+        assert len(tags) >= 2
+        saved = [(t.skill_id, t.score, t.evidence, t.status, t.tagger_version) for t in tags]
+        for t in tags:
+            s.delete(t)
+        s.flush()
+        uris = dict(s.query(Concept.id, Concept.uri).filter(Concept.id.in_([t[0] for t in saved])).all())
+        # stored against URI order, all with the same score: only a stated tie rule orders them
+        for skill_id, _, evidence, status, version in sorted(saved, key=lambda t: uris[t[0]], reverse=True):
+            s.add(
+                CourseSkill(
+                    course_id=course_id,
+                    skill_id=skill_id,
+                    score=0.5,
+                    evidence=evidence,
+                    status=status,
+                    tagger_version=version,
+                )
+            )
+    try:
+        course = client.get(f"/api/courses/{course_id}").json()
+        curation = client.get(f"/api/courses/{course_id}/skills").json()  # default: the course's language
+        fields = ("uri", "label", "score", "status", "evidence")
+        assert [{k: s[k] for k in fields} for s in curation["skills"]] == [
+            {k: s[k] for k in fields} for s in course["skills"]
+        ]
+        assert [s["uri"] for s in curation["skills"]] == sorted(uris.values())
+        for s in curation["skills"]:  # the curator fields stay
+            assert {"skill_id", "skill_type", "reuse_level", "tagger_version", "curated_by"} <= set(s)
+            assert uris[s["skill_id"]] == s["uri"] and s["tagger_version"] == "test"
+        for lang in ("fr", "en", "es"):
+            with_lang = client.get(f"/api/courses/{course_id}/skills", params={"lang": lang}).json()
+            assert [s["uri"] for s in with_lang["skills"]] == sorted(uris.values())
+    finally:
+        with session_scope(web_db["url"]) as s:
+            for t in s.query(CourseSkill).filter(CourseSkill.course_id == course_id):
+                t.score = next(score for skill_id, score, *_ in saved if skill_id == t.skill_id)
