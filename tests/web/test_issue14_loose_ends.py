@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
-from emclm.catalogue.models import Course
+from emclm.catalogue.models import Course, CourseRun
 from emclm.db.session import session_scope
 from emclm.search import index_courses
 from emclm.skills.models import CourseSkill
@@ -86,3 +87,28 @@ def test_the_curation_view_lists_a_courses_tags_as_the_course_api_does(client, w
         with session_scope(web_db["url"]) as s:
             for t in s.query(CourseSkill).filter(CourseSkill.course_id == course_id):
                 t.score = next(score for skill_id, score, *_ in saved if skill_id == t.skill_id)
+
+
+def test_pathway_explanations_offer_no_past_start(client, web_db):
+    """The API's pathway explanations gave a run that started in 2013 as a course's next start."""
+    body = {
+        "profile": {"occupations": ["shop assistant"]},
+        "target": "ICT help desk agent",
+        "constraints": {"languages": ["fr"]},
+    }
+    before = client.post("/api/guidance/pathway", json=body).json()["explanations"]
+    scheduled = [e["course_id"] for e in before if e["next_start"]]
+    assert scheduled, "the seeded scheduled French courses have a run ahead"
+    with session_scope(web_db["url"]) as s:
+        runs = s.query(CourseRun).filter(CourseRun.course_id.in_(scheduled)).all()
+        saved = {r.id: r.start_date for r in runs}
+        for r in runs:
+            r.start_date = date(2013, 8, 5)
+    try:
+        after = client.post("/api/guidance/pathway", json=body).json()["explanations"]
+        assert {e["course_id"] for e in after} == {e["course_id"] for e in before}  # no date constraint given
+        assert all(e["next_start"] is None for e in after if e["course_id"] in scheduled)
+    finally:
+        with session_scope(web_db["url"]) as s:
+            for r in s.query(CourseRun).filter(CourseRun.id.in_(list(saved))):
+                r.start_date = saved[r.id]
