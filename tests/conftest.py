@@ -11,8 +11,9 @@
 from __future__ import annotations
 
 import os
-import shutil
+import sqlite3
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,14 @@ def db_url(request, tmp_path):
     return url
 
 
+def copy_sqlite(src: Path, dst: Path) -> None:
+    """Copy the SQLite database ``src`` to ``dst`` with SQLite's online backup API: a consistent copy
+    including what is committed but still in the ``-wal`` file (a file copy skips it), even while another
+    process has the database open. Every test that copies the built database goes through here."""
+    with closing(sqlite3.connect(src)) as source, closing(sqlite3.connect(dst)) as target:
+        source.backup(target)
+
+
 @pytest.fixture(scope="session")
 def built_db_path() -> Path:
     """The embedded database built by ``emclm db build`` (``make test`` builds it first)."""
@@ -96,5 +105,5 @@ def built_db_path() -> Path:
 def esco_db_url(built_db_path, tmp_path_factory) -> str:
     """A private copy of the built database (ESCO + demo catalogue), shared by a test session."""
     target = tmp_path_factory.mktemp("esco") / "emclm.sqlite3"
-    shutil.copyfile(built_db_path, target)
+    copy_sqlite(built_db_path, target)
     return f"sqlite:///{target}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from emclm.guidance.pathway import course_cost, exclusion_reason, plan_pathway
+from emclm.guidance.pathway import course_cost, exclusion_reason, next_start, plan_pathway
 from emclm.guidance.types import CandidateCourse, Constraints
 
 
@@ -48,11 +48,29 @@ def test_eqf_weekly_hours_providers_and_total_hours():
 
 def test_start_date_window():
     c = Constraints(start_after=date(2026, 1, 1), start_before=date(2026, 3, 1))
-    assert exclusion_reason(course(1, "a", pace="self_paced"), c) is None
-    assert exclusion_reason(course(2, "a", pace="scheduled", run_starts=(date(2026, 2, 1),)), c) is None
-    assert exclusion_reason(course(3, "a", pace="scheduled", run_starts=(date(2025, 9, 1),)), c) == "start_date"
-    assert exclusion_reason(course(4, "a", pace="scheduled", run_starts=(date(2026, 4, 1),)), c) == "start_date"
-    assert exclusion_reason(course(5, "a", pace="scheduled", run_starts=()), c) == "start_date"
+    today = date(2025, 12, 1)
+    assert exclusion_reason(course(1, "a", pace="self_paced"), c, today) is None
+    assert exclusion_reason(course(2, "a", pace="scheduled", run_starts=(date(2026, 2, 1),)), c, today) is None
+    assert exclusion_reason(course(3, "a", pace="scheduled", run_starts=(date(2025, 9, 1),)), c, today) == "start_date"
+    assert exclusion_reason(course(4, "a", pace="scheduled", run_starts=(date(2026, 4, 1),)), c, today) == "start_date"
+    assert exclusion_reason(course(5, "a", pace="scheduled", run_starts=()), c, today) == "start_date"
+
+
+def test_a_run_that_started_in_the_past_is_not_a_next_start():
+    """A 2013 run is no next start (the API's pathway explanations showed it), and a window with no
+    start_after is still one from today: a run that already started does not fall inside it."""
+    today = date(2026, 3, 1)
+    old_only = course(1, "a", pace="scheduled", run_starts=(date(2013, 8, 5),))
+    both = course(2, "a", pace="scheduled", run_starts=(date(2013, 8, 5), date(2026, 3, 1), date(2026, 5, 1)))
+    assert next_start(old_only, Constraints(), today) is None
+    assert next_start(both, Constraints(), today) == date(2026, 3, 1)  # starting today still counts
+    assert next_start(both, Constraints(), date(2026, 3, 2)) == date(2026, 5, 1)
+    assert next_start(both, Constraints(start_after=date(2026, 4, 1)), today) == date(2026, 5, 1)
+    window = Constraints(start_before=date(2026, 6, 1))
+    assert exclusion_reason(old_only, window, today) == "start_date"
+    assert exclusion_reason(both, window, today) is None
+    p = plan_pathway(["a"], [old_only], Constraints(), today=today)
+    assert [c.course.course_id for c in p.courses] == [1] and p.courses[0].next_start is None
 
 
 def test_cost_kinds_change_the_choice():
@@ -102,7 +120,7 @@ def test_courses_are_ordered_by_level_then_start_date():
         course(3, "c", eqf_level=4, pace="scheduled", run_starts=(date(2026, 2, 1),)),
         course(4, "d", eqf_level=None),
     ]
-    p = plan_pathway(["a", "b", "c", "d"], courses, Constraints())
+    p = plan_pathway(["a", "b", "c", "d"], courses, Constraints(), today=date(2026, 1, 1))
     assert [c.course.course_id for c in p.courses] == [3, 2, 1, 4]
     assert p.courses[0].next_start == date(2026, 2, 1)
 

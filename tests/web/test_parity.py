@@ -4,6 +4,7 @@ inputs they show the same concepts, in the same order."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -36,6 +37,38 @@ def test_course_skills_and_occupations_agree_with_the_api(client, web_db):
         assert len(shown) == min(8, len(api_occupations))
         checked += bool(shown)
     assert checked, "at least one course serves an occupation (covers two essential skills of it)"
+
+
+def _labelled(section: str, kind: str) -> list[tuple[str, str]]:
+    found = re.findall(rf'<a href="/{kind}/([0-9a-f-]{{36}})"[^>]*>([^<]+)</a>', section)
+    return [(i, html.unescape(label)) for i, label in found]
+
+
+def _api_labelled(items: list[dict]) -> list[tuple[str, str]]:
+    return [(o["uri"].rsplit("/", 1)[-1], o["label"]) for o in items]
+
+
+@pytest.mark.parametrize("ui", ["fr", "de", "en"])
+def test_course_skill_and_occupation_labels_agree_with_the_api_in_the_ui_language(client, web_db, ui):
+    """The portal labels a course's skills and occupations in the UI language; the API's ``lang`` does the
+    same (its occupations were always English), and without ``lang`` it labels them in the course's
+    language, as the course API does its skills."""
+    checked = 0
+    for course_id in web_db["course_ids"][:6]:
+        client.cookies.clear()
+        page = client.get(f"/courses/{course_id}", headers={"Accept-Language": ui}).text
+        api = client.get(f"/api/courses/{course_id}/skills", params={"lang": ui}).json()
+        occupations = _labelled(_section(page, "occ-h"), "occupations")
+        assert occupations == _api_labelled(api["occupations"])[: len(occupations)]
+        assert _labelled(_section(page, "skills-h"), "skills") == _api_labelled(api["skills"])
+        checked += bool(occupations)
+        course_lang = client.get(f"/api/courses/{course_id}").json()["language"]
+        default = client.get(f"/api/courses/{course_id}/skills").json()
+        assert default == client.get(f"/api/courses/{course_id}/skills", params={"lang": course_lang}).json()
+    assert checked
+    if ui != "en":  # the labels really are in the UI language (ESCO has them), not the English fallback
+        english = client.get(f"/api/courses/{course_id}/skills", params={"lang": "en"}).json()
+        assert _api_labelled(api["occupations"]) != _api_labelled(english["occupations"])
 
 
 @pytest.mark.parametrize(

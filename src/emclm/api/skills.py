@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -74,16 +74,28 @@ def _course_or_404(session: Session, course_id: int):
 
 @router.get("/courses/{course_id}/skills")
 def course_skills(
-    course_id: int, include_rejected: bool = False, lang: str = "en", session: Session = Depends(get_session)
+    course_id: int,
+    include_rejected: bool = False,
+    lang: str | None = Query(
+        None,
+        min_length=2,
+        max_length=8,
+        description="Language of the skill and occupation labels (English where ESCO has none); "
+        "default: the course's language",
+    ),
+    session: Session = Depends(get_session),
 ) -> dict:
     from emclm.skills.tagging import course_occupations, course_skills, tagging_state
 
-    _course_or_404(session, course_id)
+    course = _course_or_404(session, course_id)
+    # as the course page does with the UI language: one language for skills and occupations alike
+    lang = (lang or course.language or "en").lower()
     return {
         "course_id": course_id,
+        "lang": lang,
         "tagging": tagging_state(session, course_id),
-        "skills": course_skills(session, course_id, include_rejected=include_rejected, lang=lang[:8]),
-        "occupations": course_occupations(session, course_id),
+        "skills": course_skills(session, course_id, include_rejected=include_rejected, lang=lang),
+        "occupations": course_occupations(session, course_id, lang=lang),
     }
 
 

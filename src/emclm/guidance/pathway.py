@@ -93,11 +93,19 @@ def _is_free(course: CandidateCourse, constraints: Constraints) -> bool:
     return True
 
 
-def _run_in_window(course: CandidateCourse, constraints: Constraints) -> bool:
+def _earliest_start(constraints: Constraints, today: date | None) -> date:
+    """The first start date that counts: today (a run that started in the past is not a start one can
+    still make, as ``catalogue.queries.next_run_start`` says), or ``start_after`` when it is later."""
+    today = today or date.today()
+    return max(today, constraints.start_after) if constraints.start_after else today
+
+
+def _run_in_window(course: CandidateCourse, constraints: Constraints, today: date | None = None) -> bool:
     if course.pace == "self_paced":
         return True
+    earliest = _earliest_start(constraints, today)
     for start in course.run_starts:
-        if constraints.start_after and start < constraints.start_after:
+        if start < earliest:
             continue
         if constraints.start_before and start > constraints.start_before:
             continue
@@ -105,13 +113,15 @@ def _run_in_window(course: CandidateCourse, constraints: Constraints) -> bool:
     return False
 
 
-def next_start(course: CandidateCourse, constraints: Constraints) -> date | None:
-    starts = [s for s in course.run_starts if not constraints.start_after or s >= constraints.start_after]
+def next_start(course: CandidateCourse, constraints: Constraints, today: date | None = None) -> date | None:
+    """The first run start today or later (and not before ``start_after``); None when none is ahead."""
+    earliest = _earliest_start(constraints, today)
+    starts = [s for s in course.run_starts if s >= earliest]
     return min(starts) if starts else None
 
 
-def exclusion_reason(course: CandidateCourse, constraints: Constraints) -> str | None:
-    """The first constraint the course fails, or None when it qualifies."""
+def exclusion_reason(course: CandidateCourse, constraints: Constraints, today: date | None = None) -> str | None:
+    """The first constraint the course fails, or None when it qualifies (``today``: for tests)."""
     if constraints.languages:
         wanted = {lang.lower() for lang in constraints.languages}
         have = {lang.lower() for lang in (course.language, *course.languages) if lang}
@@ -129,7 +139,7 @@ def exclusion_reason(course: CandidateCourse, constraints: Constraints) -> str |
         return "eqf_level"
     if constraints.max_weekly_hours is not None and (course.hours_per_week or 0) > constraints.max_weekly_hours:
         return "max_weekly_hours"
-    if (constraints.start_before or constraints.start_after) and not _run_in_window(course, constraints):
+    if (constraints.start_before or constraints.start_after) and not _run_in_window(course, constraints, today):
         return "start_date"
     if constraints.max_total_hours is not None:
         hours, _ = course_hours(course, constraints)
@@ -139,12 +149,12 @@ def exclusion_reason(course: CandidateCourse, constraints: Constraints) -> str |
 
 
 def filter_candidates(
-    courses: Sequence[CandidateCourse], constraints: Constraints
+    courses: Sequence[CandidateCourse], constraints: Constraints, today: date | None = None
 ) -> tuple[list[CandidateCourse], dict[str, int]]:
     kept: list[CandidateCourse] = []
     excluded: dict[str, int] = {}
     for course in courses:
-        reason = exclusion_reason(course, constraints)
+        reason = exclusion_reason(course, constraints, today)
         if reason is None:
             kept.append(course)
         else:
@@ -495,14 +505,17 @@ def plan_pathway(
     method: str = "auto",
     greedy_threshold: int = GREEDY_THRESHOLD,
     time_limit: float = MILP_TIME_LIMIT_S,
+    today: date | None = None,
 ) -> Pathway:
     """Filter the candidates by the constraints, solve the cover and order the chosen courses.
 
     ``target``: the gap skills to cover; ``optional_gap``: other gap skills, reported in each chosen
-    course's ``also_covers``. Evidence is added by the caller (it lives in the database).
+    course's ``also_covers``. Evidence is added by the caller (it lives in the database). ``today``
+    (default: the date today) is the first day a run may start to count as a course's next start.
     """
+    today = today or date.today()
     target = list(dict.fromkeys(target))
-    eligible, excluded = filter_candidates(courses, constraints)
+    eligible, excluded = filter_candidates(courses, constraints, today)
     hours = [course_hours(c, constraints)[0] for c in eligible]
     costs = [course_cost(c, constraints, h) for c, h in zip(eligible, hours)]
     solution = solve_cover(
@@ -530,7 +543,7 @@ def plan_pathway(
                 cost=costs[j],
                 workload_hours=h,
                 workload_estimated=estimated,
-                next_start=next_start(course, constraints),
+                next_start=next_start(course, constraints, today),
             )
         )
     chosen.sort(key=_order_key)

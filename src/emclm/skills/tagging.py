@@ -26,6 +26,7 @@ from emclm.db.base import utcnow
 from emclm.db.session import session_scope
 from emclm.skills.evidence import RULE_VERSION, Admission, EvidenceJudge
 from emclm.skills.models import CourseSkill, CourseTagging
+from emclm.skills.queries import course_skills as tags_of
 from emclm.skills.text import SkillInputError, check_text
 
 log = logging.getLogger(__name__)
@@ -272,45 +273,35 @@ def decide(session: Session, course_id: int, skill_id: int, decision: str, curat
     return row
 
 
-def course_skills(session: Session, course_id: int, include_rejected: bool = False, lang: str = "en") -> list[dict]:
-    rows = session.execute(
-        sql(
-            "SELECT cs.skill_id, c.uri, cs.score, cs.status, cs.evidence, cs.tagger_version, cs.curated_by, "
-            "c.skill_type, c.reuse_level, "
-            "(SELECT l.text FROM esco_label l WHERE l.concept_id = c.id AND l.kind = 'preferred' AND l.lang = :lang "
-            "LIMIT 1) AS label_l, "
-            "(SELECT l.text FROM esco_label l WHERE l.concept_id = c.id AND l.kind = 'preferred' AND l.lang = 'en' "
-            "LIMIT 1) AS label_en "
-            "FROM course_skill cs JOIN esco_concept c ON c.id = cs.skill_id WHERE cs.course_id = :cid "
-            "ORDER BY CASE cs.status WHEN 'confirmed' THEN 0 WHEN 'declared' THEN 1 WHEN 'auto' THEN 2 ELSE 3 END, "
-            "cs.score DESC"
-        ),
-        {"cid": course_id, "lang": lang},
-    ).all()
-    out = []
-    for r in rows:
-        if r.status == "rejected" and not include_rejected:
-            continue
-        evidence = r.evidence
-        if isinstance(evidence, str):  # JSON column read through raw SQL on SQLite
-            import json
+_CURATION_ORDER = {"confirmed": 0, "declared": 1, "auto": 2}
 
-            evidence = json.loads(evidence)
-        out.append(
-            {
-                "skill_id": r.skill_id,
-                "uri": r.uri,
-                "label": r.label_l or r.label_en or r.uri,
-                "score": r.score,
-                "status": r.status,
-                "skill_type": r.skill_type,
-                "reuse_level": r.reuse_level,
-                "tagger_version": r.tagger_version,
-                "curated_by": r.curated_by,
-                "evidence": evidence or [],
-            }
-        )
-    return out
+
+def course_skills(
+    session: Session, course_id: int, include_rejected: bool = False, lang: str | None = None
+) -> list[dict]:
+    """The curation view of a course's tags: ``skills.queries.course_skills`` (the one query, labelled in
+    ``lang``, default the course's language) with the curator fields, confirmed tags first, then declared,
+    then automatic, then (when asked) rejected ones, each group best score first. [] for no such course."""
+    course = session.get(Course, course_id)
+    if course is None:
+        return []
+    views = tags_of(session, course, lang=lang, include_rejected=include_rejected)
+    views.sort(key=lambda v: _CURATION_ORDER.get(v.status, 3))  # stable: score order within a status
+    return [
+        {
+            "skill_id": v.skill_id,
+            "uri": v.uri,
+            "label": v.label or v.uri,
+            "score": v.score,
+            "status": v.status,
+            "skill_type": v.skill_type,
+            "reuse_level": v.reuse_level,
+            "tagger_version": v.tagger_version,
+            "curated_by": v.curated_by,
+            "evidence": v.evidence,
+        }
+        for v in views
+    ]
 
 
 def course_occupations(
