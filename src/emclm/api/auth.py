@@ -58,7 +58,7 @@ def _secure(request: Request) -> bool:
 
 
 @router.post("/signup", status_code=202)
-def signup(body: Credentials, request: Request, session: Session = Depends(get_session)) -> dict:
+def signup(body: Credentials, request: Request, session: Session = Depends(get_session, scope="function")) -> dict:
     try:
         email = store.normalise_email(body.email)
         store.check_password_strength(body.password, f"account {email}")
@@ -81,7 +81,7 @@ def signup(body: Credentials, request: Request, session: Session = Depends(get_s
 
 
 @router.get("/verify")
-def verify(token: str, session: Session = Depends(get_session)) -> dict:
+def verify(token: str, session: Session = Depends(get_session, scope="function")) -> dict:
     try:
         account = store.verify_email(session, token[:200])
     except store.AccountError as exc:
@@ -90,7 +90,7 @@ def verify(token: str, session: Session = Depends(get_session)) -> dict:
 
 
 @router.post("/login")
-def login(body: Credentials, request: Request, session: Session = Depends(get_session)) -> Response:
+def login(body: Credentials, request: Request, session: Session = Depends(get_session, scope="function")) -> Response:
     settings = get_settings()
     address = _client_address(request)
     wait = store.login_retry_after(session, body.email, address)
@@ -125,7 +125,7 @@ def login(body: Credentials, request: Request, session: Session = Depends(get_se
 
 
 @router.post("/logout")
-def logout(request: Request, session: Session = Depends(get_session)) -> Response:
+def logout(request: Request, session: Session = Depends(get_session, scope="function")) -> Response:
     settings = get_settings()
     cookie = request.cookies.get(settings.session_cookie_name)
     ended = store.end_session(session, cookie) if cookie else False
@@ -136,7 +136,7 @@ def logout(request: Request, session: Session = Depends(get_session)) -> Respons
 
 @router.post("/logout-everywhere")
 def logout_everywhere(
-    principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session)
+    principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> Response:
     if principal is None or principal.account_id is None:
         raise HTTPException(403, detail="logout-everywhere: only for an account")
@@ -146,7 +146,9 @@ def logout_everywhere(
 
 
 @router.post("/password-reset", status_code=202)
-def password_reset(body: EmailOnly, request: Request, session: Session = Depends(get_session)) -> dict:
+def password_reset(
+    body: EmailOnly, request: Request, session: Session = Depends(get_session, scope="function")
+) -> dict:
     try:
         account = store.get_account(session, body.email)
     except store.AccountError as exc:
@@ -165,7 +167,7 @@ def password_reset(body: EmailOnly, request: Request, session: Session = Depends
 
 
 @router.post("/password-reset/confirm")
-def password_reset_confirm(body: ResetConfirm, session: Session = Depends(get_session)) -> dict:
+def password_reset_confirm(body: ResetConfirm, session: Session = Depends(get_session, scope="function")) -> dict:
     try:
         account = store.reset_password(session, body.token, body.password)
     except store.AccountError as exc:
@@ -175,7 +177,9 @@ def password_reset_confirm(body: ResetConfirm, session: Session = Depends(get_se
 
 
 @router.get("/me")
-def me(principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session)) -> dict:
+def me(
+    principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session, scope="function")
+) -> dict:
     from emclm.accounts.models import Account
 
     account = session.get(Account, principal.account_id) if principal and principal.account_id else None
@@ -198,7 +202,9 @@ def _own_account(principal: Principal | None, what: str):
 
 
 @router.get("/tokens")
-def my_tokens(principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session)):
+def my_tokens(
+    principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session, scope="function")
+):
     from emclm.accounts.models import Account
 
     account = session.get(Account, _own_account(principal, "tokens"))
@@ -209,7 +215,7 @@ def my_tokens(principal: Principal | None = Depends(current_principal), session:
 def create_my_token(
     body: TokenRequest,
     principal: Principal | None = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict:
     """A personal access token for the signed-in browser's account, shown once (policy
     ``account:create_token``: a token cannot mint tokens, it could widen its own scopes)."""
@@ -233,7 +239,9 @@ def create_my_token(
 
 @router.delete("/tokens/{token_id}")
 def revoke_my_token(
-    token_id: int, principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session)
+    token_id: int,
+    principal: Principal | None = Depends(current_principal),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict:
     """Revoke one of one's own tokens; another account's token id answers 404, as an unknown one does."""
     from emclm.accounts.models import ApiToken

@@ -133,7 +133,7 @@ def list_courses(
     page_size: int = Query(20, ge=1, le=100),
     provider: str | None = Query(None, description="Provider code (e.g. futurelearn) or name"),
     language: str | None = Query(None, min_length=2, max_length=8, description="ISO 639-1 teaching language"),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> CoursePage:
     items, total = queries.list_courses(session, page=page, page_size=page_size, provider=provider, language=language)
     return CoursePage(items=[_summary(c) for c in items], total=total, page=page, page_size=page_size)
@@ -145,7 +145,7 @@ def list_courses(
     summary="One course with its runs, provider, organisation, provenances and ESCO skills",
     responses={404: {"description": "No course with this id"}},
 )
-def get_course(course_id: int, session: Session = Depends(get_session)) -> CourseDetail:
+def get_course(course_id: int, session: Session = Depends(get_session, scope="function")) -> CourseDetail:
     course = queries.get_course(session, course_id)
     if course is None:
         raise HTTPException(status_code=404, detail=f"No course with id {course_id}")

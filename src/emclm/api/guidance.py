@@ -83,7 +83,7 @@ def _http_error(exc: GuidanceError) -> HTTPException:
 
 
 @router.post("/gap")
-def gap(body: GapIn, session: Session = Depends(get_session)) -> dict:
+def gap(body: GapIn, session: Session = Depends(get_session, scope="function")) -> dict:
     """The target occupation's essential and optional skills the profile lacks, grouped by the ESCO
     skill hierarchy, each with how many catalogue courses teach it."""
     try:
@@ -95,7 +95,7 @@ def gap(body: GapIn, session: Session = Depends(get_session)) -> dict:
 
 
 @router.post("/pathway")
-def pathway(body: PathwayIn, session: Session = Depends(get_session)) -> dict:
+def pathway(body: PathwayIn, session: Session = Depends(get_session, scope="function")) -> dict:
     """Courses covering the essential gap at least cost under the constraints; whether the answer is
     proven optimal; the skills no eligible course covers (``uncovered``: URIs; ``uncovered_skills``: with
     labels, the courses teaching each and how many of them each constraint excluded); each course
@@ -112,7 +112,7 @@ def pathway(body: PathwayIn, session: Session = Depends(get_session)) -> dict:
 
 
 @router.post("/transitions")
-def transitions(body: TransitionsIn, session: Session = Depends(get_session)) -> dict:
+def transitions(body: TransitionsIn, session: Session = Depends(get_session, scope="function")) -> dict:
     """Occupations closest to the profile (essential-skill overlap weighted by specificity), each with
     its gap size and how many courses would close it."""
     try:

@@ -35,7 +35,7 @@ def get_demand(
     methods: str | None = Query(None, max_length=60, description="Skill evidence: declared,extracted,occupation"),
     weighted: bool = False,
     limit: int = Query(50, ge=1, le=1000),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict:
     try:
         return demand(
@@ -63,7 +63,7 @@ def get_gaps(
     poor_below: int = Query(3, ge=1, le=1000),
     min_vacancies: int = Query(1, ge=1),
     limit: int = Query(50, ge=1, le=1000),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict:
     try:
         return gaps(

@@ -85,7 +85,7 @@ def get_search(
     sort: str = Query("relevance", pattern="^(relevance|start_date|workload)$"),
     page: int = Query(1, ge=1, le=1000),
     per_page: int = Query(20, ge=1, le=100),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> SearchOut:
     try:
         filters = Filters.from_params(request.query_params.getlist)
@@ -110,6 +110,6 @@ def get_suggest(
     q: str = Query(..., min_length=1, max_length=200),
     lang: str = Query("en", min_length=2, max_length=8, pattern=r"^[a-z]{2,3}(-[a-zA-Z]{2,4})?$"),
     limit: int = Query(10, ge=1, le=50),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> list[SuggestionOut]:
     return [SuggestionOut(**s) for s in suggest(session, q, lang, limit)]

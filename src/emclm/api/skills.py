@@ -83,7 +83,7 @@ def course_skills(
         description="Language of the skill and occupation labels (English where ESCO has none); "
         "default: the course's language",
     ),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict:
     from emclm.skills.tagging import course_occupations, course_skills, tagging_state
 
@@ -104,7 +104,7 @@ def decide(
     course_id: int,
     skill_id: int,
     body: DecisionRequest,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     principal: Principal | None = Depends(current_principal),
 ) -> dict:
     """Requires ``curator`` or ``admin``, or ``provider`` in an organisation linked to the course's provider;

@@ -78,7 +78,7 @@ def _concept(session: Session, concept_type: str, ident: str):
 @router.get(
     "/skills/{skill_id:path}", response_model=SkillOut, summary="An ESCO skill and the occupations that need it"
 )
-def get_skill(skill_id: str, lang: str = Lang, session: Session = Depends(get_session)) -> SkillOut:
+def get_skill(skill_id: str, lang: str = Lang, session: Session = Depends(get_session, scope="function")) -> SkillOut:
     concept = _concept(session, "skill", skill_id)
     view = asdict(queries.concept_view(session, concept, lang))
     return SkillOut(**view, occupations=queries.occupations_for_skill(session, concept, lang))
@@ -89,7 +89,9 @@ def get_skill(skill_id: str, lang: str = Lang, session: Session = Depends(get_se
     response_model=OccupationOut,
     summary="An ESCO occupation with its essential and optional skills",
 )
-def get_occupation(occupation_id: str, lang: str = Lang, session: Session = Depends(get_session)) -> OccupationOut:
+def get_occupation(
+    occupation_id: str, lang: str = Lang, session: Session = Depends(get_session, scope="function")
+) -> OccupationOut:
     concept = _concept(session, "occupation", occupation_id)
     view = asdict(queries.concept_view(session, concept, lang))
     skills = queries.occupation_skills(session, concept, lang)
@@ -104,12 +106,12 @@ def search_labels(
     lang: str = Lang,
     type: str | None = Query(None, pattern="^(skill|occupation|isco_group|skill_group)$"),
     limit: int = Query(10, ge=1, le=50),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> LabelSearchOut:
     hits = queries.search_labels(session, q, lang=lang, concept_type=type, limit=limit)
     return LabelSearchOut(query=q, lang=lang, results=hits)
 
 
 @router.get("/stats", summary="Counts of concepts, relations and labels per language")
-def get_stats(session: Session = Depends(get_session)) -> dict:
+def get_stats(session: Session = Depends(get_session, scope="function")) -> dict:
     return queries.stats(session)

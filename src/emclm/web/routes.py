@@ -150,7 +150,7 @@ def page_not_found(request: Request) -> HTMLResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: Session = Depends(get_session), lang: str = Depends(ui_lang)):
+def home(request: Request, session: Session = Depends(get_session, scope="function"), lang: str = Depends(ui_lang)):
     return render(
         request,
         lang,
@@ -166,7 +166,7 @@ def favicon():
 
 
 @router.get("/about", response_class=HTMLResponse)
-def about(request: Request, session: Session = Depends(get_session), lang: str = Depends(ui_lang)):
+def about(request: Request, session: Session = Depends(get_session, scope="function"), lang: str = Depends(ui_lang)):
     return render(request, lang, "about.html", {"coverage": label_languages(session)})
 
 
@@ -176,7 +176,7 @@ def search_page(
     q: str = "",
     page: int = 1,
     sort: str = "relevance",
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     lang: str = Depends(ui_lang),
 ):
     from emclm.search.facets import SORTS
@@ -302,7 +302,12 @@ def course_jsonld(page: services.CoursePage, request: Request) -> str:
 
 
 @router.get("/courses/{course_id}", response_class=HTMLResponse, name="course")
-def course(request: Request, course_id: int, session: Session = Depends(get_session), lang: str = Depends(ui_lang)):
+def course(
+    request: Request,
+    course_id: int,
+    session: Session = Depends(get_session, scope="function"),
+    lang: str = Depends(ui_lang),
+):
     page = services.course_page(session, course_id, lang)
     if page is None:
         return not_found(request, lang, "course")
@@ -335,7 +340,12 @@ def _concept(session: Session, kind: str, ident: str):
 
 
 @router.get("/skills/{ident}", response_class=HTMLResponse)
-def skill(request: Request, ident: str, session: Session = Depends(get_session), lang: str = Depends(ui_lang)):
+def skill(
+    request: Request,
+    ident: str,
+    session: Session = Depends(get_session, scope="function"),
+    lang: str = Depends(ui_lang),
+):
     concept = _concept(session, "skill", ident)
     if concept is None:
         return not_found(request, lang, "skill")
@@ -358,7 +368,12 @@ def skill(request: Request, ident: str, session: Session = Depends(get_session),
 
 
 @router.get("/occupations/{ident}", response_class=HTMLResponse)
-def occupation(request: Request, ident: str, session: Session = Depends(get_session), lang: str = Depends(ui_lang)):
+def occupation(
+    request: Request,
+    ident: str,
+    session: Session = Depends(get_session, scope="function"),
+    lang: str = Depends(ui_lang),
+):
     concept = _concept(session, "occupation", ident)
     if concept is None:
         return not_found(request, lang, "occupation")
@@ -396,7 +411,7 @@ def plan(
     language: str = "",
     free: str = "",
     hours: str = "",
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     lang: str = Depends(ui_lang),
 ):
     constraints = services.PlanConstraints(
@@ -435,7 +450,10 @@ def plan(
 
 @router.get("/transitions", response_class=HTMLResponse)
 def transitions(
-    request: Request, current: str = "", session: Session = Depends(get_session), lang: str = Depends(ui_lang)
+    request: Request,
+    current: str = "",
+    session: Session = Depends(get_session, scope="function"),
+    lang: str = Depends(ui_lang),
 ):
     """Career moves: the occupations closest to the one held, with the skills and courses between."""
     result = services.career_transitions(session, current[:200], lang)
@@ -454,7 +472,9 @@ def transitions(
 
 
 @router.get("/suggest/occupations", response_class=HTMLResponse)
-def suggest_occupations(request: Request, session: Session = Depends(get_session), lang: str = Depends(ui_lang)):
+def suggest_occupations(
+    request: Request, session: Session = Depends(get_session, scope="function"), lang: str = Depends(ui_lang)
+):
     """``<option>``s for an occupation field's ``<datalist>`` (htmx fills it while the user types)."""
     text = next((v for k in ("q", "current", "target") if (v := request.query_params.get(k))), "")
     options = services.suggest_occupations(session, text[:100], lang)
@@ -463,7 +483,12 @@ def suggest_occupations(request: Request, session: Session = Depends(get_session
 
 
 @router.get("/labour", response_class=HTMLResponse)
-def labour(request: Request, region: str = "", session: Session = Depends(get_session), lang: str = Depends(ui_lang)):
+def labour(
+    request: Request,
+    region: str = "",
+    session: Session = Depends(get_session, scope="function"),
+    lang: str = Depends(ui_lang),
+):
     """What employers ask for (skills in real vacancies) against what the catalogue teaches."""
     from emclm.labour.demand import DemandQueryError, Filters, demand, gaps, vacancy_regions
 
