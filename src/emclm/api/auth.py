@@ -18,8 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from emclm.accounts import store
-from emclm.accounts.mail import send_mail
+from emclm.accounts import flows, store
 from emclm.accounts.store import Principal
 from emclm.api.deps import current_principal, get_session
 from emclm.config import get_settings
@@ -60,22 +59,11 @@ def _secure(request: Request) -> bool:
 @router.post("/signup", status_code=202)
 def signup(body: Credentials, request: Request, session: Session = Depends(get_session, scope="function")) -> dict:
     try:
-        email = store.normalise_email(body.email)
-        store.check_password_strength(body.password, f"account {email}")
+        flows.sign_up(
+            session, body.email, body.password, lambda secret: f"{_base_url(request)}/api/auth/verify?token={secret}"
+        )
     except store.AccountError as exc:
         raise HTTPException(422, detail=str(exc)) from None
-    if store.get_account(session, email) is None:
-        account = store.create_account(session, email, body.password)
-        store.add_membership(session, account, ["learner"])
-        secret = store.issue_link(session, account, "verify_email")
-        session.commit()  # the account exists before the mail that points to it leaves
-        send_mail(
-            email,
-            "Confirm your e-mail address",
-            "Open this link to confirm your address and activate your emclm account:\n\n"
-            f"{_base_url(request)}/api/auth/verify?token={secret}\n\n"
-            f"The link works once, within {get_settings().verify_link_hours} hours.",
-        )
     # the same answer whether or not the address had an account: sign-up does not reveal who is registered
     return {"status": "check your mailbox for the verification link"}
 
@@ -83,7 +71,7 @@ def signup(body: Credentials, request: Request, session: Session = Depends(get_s
 @router.get("/verify")
 def verify(token: str, session: Session = Depends(get_session, scope="function")) -> dict:
     try:
-        account = store.verify_email(session, token[:200])
+        account = flows.verify(session, token)
     except store.AccountError as exc:
         raise HTTPException(400, detail=str(exc)) from None
     return {"email": account.email, "verified_at": account.verified_at.isoformat()}
@@ -92,26 +80,28 @@ def verify(token: str, session: Session = Depends(get_session, scope="function")
 @router.post("/login")
 def login(body: Credentials, request: Request, session: Session = Depends(get_session, scope="function")) -> Response:
     settings = get_settings()
-    address = _client_address(request)
-    wait = store.login_retry_after(session, body.email, address)
-    if wait:
-        return JSONResponse(
-            {"detail": "login: too many failed attempts; try again later"},
-            status_code=429,
-            headers={"Retry-After": str(wait)},
+    try:
+        signed = flows.sign_in(
+            session,
+            body.email,
+            body.password,
+            _client_address(request),
+            request.cookies.get(settings.session_cookie_name),
         )
-    account = store.sign_in(session, body.email, body.password)
-    if account is None:
-        store.record_login_failure(session, body.email, address)
-        session.commit()
-        raise HTTPException(401, detail="login: e-mail or password is wrong")
-    if account.verified_at is None:
-        raise HTTPException(403, detail="login: confirm your e-mail address first (see the verification mail)")
-    old = request.cookies.get(settings.session_cookie_name)
-    if old:
-        store.end_session(session, old)  # never carry a pre-login session id over (session fixation)
-    _, cookie = store.start_session(session, account)
-    response = JSONResponse(store.account_dict(account))
+    except flows.Throttled as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)})
+    except flows.WrongCredentials as exc:
+        raise HTTPException(401, detail=str(exc)) from None
+    except flows.NotVerified as exc:
+        raise HTTPException(403, detail=str(exc)) from None
+    response = JSONResponse(store.account_dict(signed.account))
+    set_session_cookie(response, request, signed.cookie)
+    return response
+
+
+def set_session_cookie(response: Response, request: Request, cookie: str) -> None:
+    """The session cookie of decision 0020: HttpOnly, SameSite=Lax, Secure on https (Settings)."""
+    settings = get_settings()
     response.set_cookie(
         settings.session_cookie_name,
         cookie,
@@ -121,16 +111,17 @@ def login(body: Credentials, request: Request, session: Session = Depends(get_se
         secure=_secure(request),
         path="/",
     )
-    return response
+
+
+def delete_session_cookie(response: Response) -> None:
+    response.delete_cookie(get_settings().session_cookie_name, path="/", httponly=True, samesite="lax")
 
 
 @router.post("/logout")
 def logout(request: Request, session: Session = Depends(get_session, scope="function")) -> Response:
-    settings = get_settings()
-    cookie = request.cookies.get(settings.session_cookie_name)
-    ended = store.end_session(session, cookie) if cookie else False
+    ended = flows.sign_out(session, request.cookies.get(get_settings().session_cookie_name))
     response = JSONResponse({"ended": int(ended)})
-    response.delete_cookie(settings.session_cookie_name, path="/", httponly=True, samesite="lax")
+    delete_session_cookie(response)
     return response
 
 
@@ -140,8 +131,8 @@ def logout_everywhere(
 ) -> Response:
     if principal is None or principal.account_id is None:
         raise HTTPException(403, detail="logout-everywhere: only for an account")
-    response = JSONResponse({"ended": store.end_all_sessions(session, principal.account_id)})
-    response.delete_cookie(get_settings().session_cookie_name, path="/", httponly=True, samesite="lax")
+    response = JSONResponse({"ended": flows.sign_out_everywhere(session, principal.account_id)})
+    delete_session_cookie(response)
     return response
 
 
@@ -150,26 +141,23 @@ def password_reset(
     body: EmailOnly, request: Request, session: Session = Depends(get_session, scope="function")
 ) -> dict:
     try:
-        account = store.get_account(session, body.email)
+        flows.request_reset(
+            session,
+            body.email,
+            lambda secret: (
+                "send this token with your new password to "
+                f"{_base_url(request)}/api/auth/password-reset/confirm :\n\n{secret}"
+            ),
+        )
     except store.AccountError as exc:
         raise HTTPException(422, detail=str(exc)) from None
-    if account is not None and not account.disabled:
-        secret = store.issue_link(session, account, "reset_password")
-        session.commit()
-        send_mail(
-            account.email,
-            "Reset your emclm password",
-            "Someone asked to reset the password of this address. If it was you, send this token with your new "
-            f"password to {_base_url(request)}/api/auth/password-reset/confirm :\n\n{secret}\n\n"
-            f"It works once, within {get_settings().reset_link_minutes} minutes. Otherwise ignore this mail.",
-        )
     return {"status": "if the address has an account, a reset link is on its way"}
 
 
 @router.post("/password-reset/confirm")
 def password_reset_confirm(body: ResetConfirm, session: Session = Depends(get_session, scope="function")) -> dict:
     try:
-        account = store.reset_password(session, body.token, body.password)
+        account = flows.confirm_reset(session, body.token, body.password)
     except store.AccountError as exc:
         status = 422 if "password" in str(exc) else 400
         raise HTTPException(status, detail=str(exc)) from None
@@ -205,10 +193,7 @@ def _own_account(principal: Principal | None, what: str):
 def my_tokens(
     principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ):
-    from emclm.accounts.models import Account
-
-    account = session.get(Account, _own_account(principal, "tokens"))
-    return [store.token_dict(t) for t in store.list_tokens(session, account)]
+    return [store.token_dict(t) for t in flows.list_personal_tokens(session, _own_account(principal, "tokens"))]
 
 
 @router.post("/tokens", status_code=201)
@@ -219,19 +204,9 @@ def create_my_token(
 ) -> dict:
     """A personal access token for the signed-in browser's account, shown once (policy
     ``account:create_token``: a token cannot mint tokens, it could widen its own scopes)."""
-    from datetime import timedelta
-
-    from emclm.accounts.models import Account
-
-    account = session.get(Account, _own_account(principal, "tokens"))  # session-only: see the policy
+    account_id = _own_account(principal, "tokens")  # session-only: see the policy
     try:
-        row, secret = store.create_token(
-            session,
-            body.scopes,
-            account=account,
-            name=body.name,
-            expires_in=timedelta(days=body.expires_in_days) if body.expires_in_days else None,
-        )
+        row, secret = flows.create_personal_token(session, account_id, body.scopes, body.name, body.expires_in_days)
     except store.AccountError as exc:
         raise HTTPException(422, detail=str(exc)) from None
     return {**store.token_dict(row), "secret": secret}
@@ -244,10 +219,8 @@ def revoke_my_token(
     session: Session = Depends(get_session, scope="function"),
 ) -> dict:
     """Revoke one of one's own tokens; another account's token id answers 404, as an unknown one does."""
-    from emclm.accounts.models import ApiToken
-
-    account_id = _own_account(principal, "tokens")
-    row = session.get(ApiToken, token_id)
-    if row is None or row.account_id != account_id:
-        raise HTTPException(404, detail=f"token {token_id} not found")
-    return store.token_dict(store.revoke_token(session, token_id))
+    try:
+        row = flows.revoke_personal_token(session, _own_account(principal, "tokens"), token_id)
+    except flows.NotFound as exc:
+        raise HTTPException(404, detail=str(exc)) from None
+    return store.token_dict(row)
