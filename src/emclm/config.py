@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins per account / address per window")
     login_window_seconds: int = Field(default=900, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
+    oidc_providers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Single sign-on providers listed on the sign-in page: name → the address that starts the sign-in",
+    )
     smtp_host: str = "localhost"
     smtp_port: int = 25
     smtp_starttls: bool = False

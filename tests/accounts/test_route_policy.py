@@ -13,7 +13,9 @@ from emclm.accounts.models import ROLES
 from emclm.accounts.policy import POLICY, PUBLIC, SIGNED
 from emclm.api.app import create_app
 from emclm.api.routes_policy import PUBLIC_MOUNTS, ROUTE_POLICY, app_mounts, app_routes
+from emclm.web import csrf
 
+CSRF = "c" * 43  # any well-formed double-submit pair (emclm.web.csrf)
 ROUTES = sorted({(m, p) for m, p, _ in app_routes(create_app("sqlite://"))})
 PRINCIPALS = ("anonymous", *ROLES)
 
@@ -35,6 +37,7 @@ def test_every_state_changing_route_is_guarded():
     compute_only = {"/api/skills/extract", "/api/guidance/gap", "/api/guidance/pathway", "/api/guidance/transitions"}
     # creating or recovering an identity cannot require one (throttled / single-use links, tests/accounts)
     identity = {"/api/auth/signup", "/api/auth/login", "/api/auth/password-reset", "/api/auth/password-reset/confirm"}
+    identity |= {"/signin", "/signup", "/reset", "/reset/confirm"}  # the same flows as pages (emclm.web.accounts)
     for (method, path), action in ROUTE_POLICY.items():
         if method != "GET" and action == PUBLIC:
             assert path in compute_only | identity, f"{method} {path} changes state but is public"
@@ -54,6 +57,7 @@ def matrix_world(tmp_path_factory):
 
 def _fill(path: str, world) -> str:
     values = {"course_id": world.course_id, "skill_id": world.skill_id, "token_id": 999999}
+    values |= {"organisation_id": 999999, "membership_id": 999999}
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values.get(m.group(1), "x")), path)
 
 
@@ -62,6 +66,8 @@ def _fill(path: str, world) -> str:
 def test_route_by_role(matrix_world, method, path, principal):
     world, client = matrix_world
     headers = {} if principal == "anonymous" else {"Authorization": f"Bearer {world.tokens[principal]}"}
+    if method != "GET" and not path.startswith("/api/"):  # a page's form carries the browser's CSRF token
+        headers |= {"X-CSRF-Token": CSRF, "Cookie": f"{csrf.COOKIE}={CSRF}"}
     body = {"decision": "confirm"} if path.endswith("/decision") else {}
     r = client.request(method, _fill(path, world), headers=headers, json=body if method != "GET" else None)
     action = ROUTE_POLICY[(method, path)]
@@ -73,7 +79,8 @@ def test_route_by_role(matrix_world, method, path, principal):
         assert r.status_code == 401, r.text
         assert r.headers["www-authenticate"] == "Bearer"
     elif POLICY[action].session_only:  # every caller here holds a token
-        assert r.status_code == 403 and "session" in r.json()["detail"], r.text
+        assert r.status_code == 403, r.text
+        assert "session" in (r.json()["detail"] if path.startswith("/api/") else r.text), r.text
     elif principal in POLICY[action].roles or principal in POLICY[action].provider_scoped:
         # allowed: the route runs (it may still answer 404/422 for the filler ids and the empty body);
         # the world's provider organisation is linked to the course's provider, so the decision succeeds

@@ -143,6 +143,20 @@ def own_account(session: Session, account_id: int) -> Account:
     return account
 
 
+def header_identity(session: Session, account_id: int) -> dict | None:
+    """What the portal's header shows: the e-mail and the names of the account's organisations."""
+    account = session.get(Account, account_id)
+    if account is None:
+        return None
+    names = [m.organisation.name for m in account.memberships if m.organisation is not None]
+    admin_of = [
+        {"id": m.organisation_id, "name": m.organisation.name}
+        for m in account.memberships
+        if m.organisation is not None and "admin" in m.roles
+    ]
+    return {"email": account.email, "organisations": names, "admin_of": admin_of}
+
+
 def create_personal_token(
     session: Session, account_id: int, scopes: Sequence[str], name: str = "", expires_in_days: int | None = None
 ) -> tuple[ApiToken, str]:

@@ -46,6 +46,13 @@ POLICY: dict[str, Rule] = {
         session_only=True,
         description="create a personal access token (from a signed-in browser: a token could widen its scopes)",
     ),
+    "organisation:members": Rule(
+        roles=frozenset({"admin"}),
+        scope=None,
+        session_only=True,
+        description="list, add and remove the members of an organisation one is an admin of (the route narrows "
+        "to that organisation)",
+    ),
 }
 
 for _action, _rule in POLICY.items():  # the table is data; keep it consistent with the vocabularies

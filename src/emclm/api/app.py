@@ -11,9 +11,11 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from fastapi import Depends
 
     from emclm.api import auth, catalogue, deps, guidance, labour, search, skills, sources, taxonomy
+    from emclm.web import csrf
 
     app = FastAPI(
-        dependencies=[Depends(deps.authorise)],  # every route: its policy entry (api/routes_policy.py)
+        # every route: its policy entry (api/routes_policy.py); every page POST: its CSRF token (web/csrf.py)
+        dependencies=[Depends(deps.authorise), Depends(csrf.protect)],
         title="emclm API",
         version=__version__,
         description="European MOOC catalogue aligned with ESCO skills and the labour market.",
@@ -30,6 +32,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from emclm.web import routes as web_routes
 
     app.include_router(web_routes.router)
+    from emclm.web import accounts as web_accounts
+
+    app.include_router(web_accounts.router)
     web_routes.mount_static(app)
     _html_errors_for_pages(app, web_routes)
     _api_docs(app)
@@ -71,4 +76,6 @@ def _html_errors_for_pages(app: FastAPI, web_routes) -> None:
     async def http_error(request, exc: StarletteHTTPException):
         if exc.status_code == 404 and not is_api(request) and not request.url.path.startswith("/static/"):
             return web_routes.page_not_found(request)
+        if exc.status_code in (401, 403) and not is_api(request) and not request.url.path.startswith("/static/"):
+            return web_routes.page_refused(request, exc)
         return await http_exception_handler(request, exc)

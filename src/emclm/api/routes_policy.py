@@ -68,6 +68,23 @@ ROUTE_POLICY: dict[tuple[str, str], str] = {
     ("GET", "/transitions"): PUBLIC,
     ("GET", "/suggest/occupations"): PUBLIC,
     ("GET", "/labour"): PUBLIC,
+    # identity pages (decision 0025): every POST also needs the page's CSRF token (emclm.web.csrf)
+    ("GET", "/signin"): PUBLIC,
+    ("POST", "/signin"): PUBLIC,
+    ("GET", "/signup"): PUBLIC,
+    ("POST", "/signup"): PUBLIC,
+    ("GET", "/verify"): PUBLIC,
+    ("GET", "/reset"): PUBLIC,
+    ("POST", "/reset"): PUBLIC,
+    ("POST", "/reset/confirm"): PUBLIC,
+    ("POST", "/signout"): "account:self",
+    ("POST", "/signout-everywhere"): "account:self",
+    ("GET", "/account"): "account:self",
+    ("POST", "/account/tokens"): "account:create_token",
+    ("POST", "/account/tokens/{token_id}/revoke"): "account:self",
+    ("GET", "/organisations/{organisation_id}/members"): "organisation:members",
+    ("POST", "/organisations/{organisation_id}/members"): "organisation:members",
+    ("POST", "/organisations/{organisation_id}/members/{membership_id}/remove"): "organisation:members",
 }
 
 # Mounted applications (static files) are not routes with methods; they are listed here instead.

@@ -36,7 +36,7 @@ from emclm.taxonomy.queries import (
     uri_for,
 )
 from emclm.taxonomy.queries import stats as taxonomy_stats
-from emclm.web import i18n, services
+from emclm.web import csrf, i18n, services
 
 HERE = Path(__file__).resolve().parent
 COURSE_LANGUAGES = ("en", "fr", "es", "it", "nl", "de", "pt", "pl")
@@ -107,14 +107,41 @@ def paragraphs(text: str | None) -> Markup:
 env.filters["paragraphs"] = paragraphs
 
 
+def identity(request: Request) -> dict | None:
+    """Who is signed in, for the header: e-mail and organisation names (None: nobody). Once per request."""
+    if hasattr(request.state, "identity"):
+        return request.state.identity
+    from emclm.accounts.flows import header_identity
+    from emclm.api.deps import current_principal
+
+    principal = current_principal(request)
+    found = None
+    if principal is not None and principal.account_id is not None:
+        session = request.app.state.sessionmaker()
+        try:
+            found = header_identity(session, principal.account_id)
+        finally:
+            session.close()
+    request.state.identity = found
+    return found
+
+
 def render(request: Request, lang: str, name: str, context: dict, status_code: int = 200) -> HTMLResponse:
     i18n.activate(lang)
     response = templates.TemplateResponse(
         request,
         name,
-        {"lang": lang, "version": __version__, "language_links": _language_links(request), **context},
+        {
+            "lang": lang,
+            "version": __version__,
+            "language_links": _language_links(request),
+            "csrf_token": csrf.token(request),
+            "me": identity(request),
+            **context,
+        },
         status_code=status_code,
     )
+    csrf.remember(request, response)
     chosen = request.query_params.get("lang")
     if chosen and chosen.lower() in i18n.LANGUAGES:
         response.set_cookie(i18n.COOKIE, chosen.lower(), max_age=365 * 86400, samesite="lax", httponly=True)
@@ -144,6 +171,25 @@ def invalid_request(request: Request, errors: list[dict]) -> HTMLResponse:
 
 def page_not_found(request: Request) -> HTMLResponse:
     return not_found(request, ui_lang(request), "page")
+
+
+def page_refused(request: Request, exc) -> HTMLResponse:
+    """A page refused by the policy (401: sign in; 403: not allowed) or by the CSRF check: a localised
+    HTML page with the same status (and a 401's ``WWW-Authenticate``)."""
+    reason = "csrf" if isinstance(exc, csrf.CsrfRefused) else ("signin" if exc.status_code == 401 else "forbidden")
+    if reason == "forbidden" and "only from a signed-in browser session" in str(exc.detail):
+        reason = "session_only"
+    next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = render(
+        request,
+        ui_lang(request),
+        "refused.html",
+        {"reason": reason, "signin_url": _url("/signin", {"next": next_url})},
+        status_code=exc.status_code,
+    )
+    for name, value in (getattr(exc, "headers", None) or {}).items():
+        response.headers[name] = value
+    return response
 
 
 # --------------------------------------------------------------------------- pages
