@@ -320,3 +320,22 @@ def test_the_header_names_the_account_and_its_organisation(db_url):
     r = TestClient(create_app(db_url), base_url=SITE).get("/account", headers={"Accept-Language": "fr"})
     assert r.status_code == 401 and "Connectez-vous pour voir cette page" in r.text
     assert 'href="/signin?next=%2Faccount"' in r.text
+
+
+def test_the_sign_in_page_is_throttled_like_the_api(sqlite_url, monkeypatch):
+    from emclm.config import get_settings
+    from emclm.db.migrate import upgrade
+
+    upgrade(sqlite_url)
+    make_user(sqlite_url)
+    monkeypatch.setattr(get_settings(), "login_max_failures", 2)
+    client = browser(sqlite_url)
+    for _ in range(2):
+        assert sign_in(client, password="wrong but long enough").status_code == 401
+    r = sign_in(client)  # even the right password waits now
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    assert "Too many failed attempts" in r.text
+    api = TestClient(create_app(sqlite_url)).post(
+        "/api/auth/login", json={"email": "counsellor@example.org", "password": PASSWORD}
+    )
+    assert api.status_code == 429  # one counter for both roads
