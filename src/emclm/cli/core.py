@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from emclm.config import get_settings
@@ -19,6 +21,37 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
 
         upgrade(database_url, revision)
         typer.echo("database schema up to date")
+
+    @db.command("backup")
+    def db_backup(
+        path: Path = typer.Argument(..., help="backup file to write (must not exist)"),
+        database_url: str | None = DbUrl,
+    ) -> None:
+        """Back up the live database: SQLite's online backup API, or pg_dump (custom format) on PostgreSQL."""
+        from emclm.db.backup import BackupError, backup
+
+        try:
+            written = backup(path, database_url)
+        except BackupError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(f"backup written to {written} ({written.stat().st_size} bytes)")
+
+    @db.command("restore")
+    def db_restore(
+        path: Path = typer.Argument(..., help="a file written by emclm db backup"),
+        force: bool = typer.Option(False, "--force", help="replace a database that holds tables already"),
+        database_url: str | None = DbUrl,
+    ) -> None:
+        """Restore a backup into the database (SQLite backup file, or pg_restore --clean on PostgreSQL)."""
+        from emclm.db.backup import BackupError, restore
+
+        try:
+            restore(path, database_url, force=force)
+        except BackupError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(f"restored {path}")
 
     @db.command("build")
     def db_build(
