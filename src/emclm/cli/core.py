@@ -76,16 +76,35 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
                 typer.echo("demo accounts exist already (their passwords were shown when they were created)")
 
     @app.command("serve")
-    def serve(host: str | None = None, port: int | None = None, database_url: str | None = DbUrl) -> None:
-        """Serve the portal and the API (default http://127.0.0.1:8000)."""
+    def serve(
+        host: str | None = None,
+        port: int | None = None,
+        workers: int | None = typer.Option(
+            None, "--workers", min=1, max=64, help="worker processes (default: EMCLM_WORKERS, 1)"
+        ),
+        database_url: str | None = DbUrl,
+    ) -> None:
+        """Serve the portal and the API (default http://127.0.0.1:8000), in one or several worker processes.
+
+        Several workers each build the app from the settings (uvicorn's app factory) and share one listening
+        socket; their per-process search state follows the database's index generation (decision 0026)."""
+        import os
+
         import uvicorn
 
-        from emclm.api.app import create_app
-
         settings = get_settings()
-        uvicorn.run(
-            create_app(database_url),
-            host=host or settings.host,
-            port=port or settings.port,
-            log_level=settings.log_level.lower(),
-        )
+        workers = workers or settings.workers
+        options = {
+            "host": host or settings.host,
+            "port": port or settings.port,
+            "log_level": settings.log_level.lower(),
+            "access_log": settings.log_format != "json",  # JSON: emclm.access writes one record per request
+        }
+        if workers == 1:
+            from emclm.api.app import create_app
+
+            uvicorn.run(create_app(database_url), **options)
+            return
+        if database_url:  # the worker processes read their settings afresh: pass the URL the one way they read
+            os.environ["EMCLM_DATABASE_URL"] = database_url
+        uvicorn.run("emclm.api.app:create_app", factory=True, workers=workers, **options)
