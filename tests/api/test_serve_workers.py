@@ -131,9 +131,10 @@ def _through_each_worker(base: str, read, *, want=None) -> dict[int, object]:
             assert client.get("/healthz").json()["pid"] == pid  # still the same worker
         if want is None or value == want:
             seen[pid] = value
+        last = (pid, value)
         if len(seen) >= 2:
             return seen
-        assert time.monotonic() < deadline, f"only workers {sorted(seen)} answered {want!r} in time"
+        assert time.monotonic() < deadline, f"only workers {sorted(seen)} answered {want!r} in time; last: {last}"
 
 
 def _tag_state(course_id: int, skill_id: int):
