@@ -131,8 +131,9 @@ def _sample(text: str, name: str, **labels) -> float | None:
     return None
 
 
-def test_metrics_latency_by_route_template_and_harvest_history(migrated_url):
+def test_metrics_latency_by_route_template_and_job_history(migrated_url):
     from emclm.catalogue.models import HarvestRun
+    from emclm.labour.models import VacancyImport
 
     start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
     with session_scope(migrated_url) as s:
@@ -143,6 +144,11 @@ def test_metrics_latency_by_route_template_and_harvest_history(migrated_url):
             )
         )
         s.add(HarvestRun(source="edx", started_at=start, status="running"))
+        s.add(
+            VacancyImport(
+                source="jobtech", started_at=start, finished_at=start + timedelta(seconds=5), status="done", errors=2
+            )
+        )
     client = TestClient(create_app(migrated_url))
     for course_id in (999998, 999999):
         assert client.get(f"/api/courses/{course_id}").status_code == 404
@@ -154,12 +160,18 @@ def test_metrics_latency_by_route_template_and_harvest_history(migrated_url):
     assert _sample(text, count, method="GET", route="/api/courses/{course_id}", status=404) == 2.0
     assert _sample(text, count, method="GET", route="<unmatched>", status=404) == 1.0
     assert "999999" not in text and "page-123" not in text  # labels are templates, never raw paths
-    assert _sample(text, "emclm_harvest_runs_total", source="fun", status="complete") == 1.0
-    assert _sample(text, "emclm_harvest_runs_total", source="fun", status="partial") == 1.0
-    assert _sample(text, "emclm_harvest_runs_total", source="edx", status="running") == 1.0
-    assert _sample(text, "emclm_harvest_record_errors_total", source="fun") == 3.0
-    assert _sample(text, "emclm_harvest_duration_seconds_total", source="fun") == 120.0
-    assert _sample(text, "emclm_harvest_duration_seconds_total", source="edx") is None  # still running
+    runs, errors, seconds = "emclm_job_runs_total", "emclm_job_record_errors_total", "emclm_job_duration_seconds_total"
+    assert _sample(text, runs, kind="harvest", source="fun", status="complete") == 1.0
+    assert _sample(text, runs, kind="harvest", source="fun", status="partial") == 1.0
+    assert _sample(text, runs, kind="harvest", source="edx", status="running") == 1.0
+    assert _sample(text, errors, kind="harvest", source="fun") == 3.0
+    assert _sample(text, seconds, kind="harvest", source="fun") == 120.0
+    assert _sample(text, seconds, kind="harvest", source="edx") is None  # still running
+    assert _sample(text, runs, kind="vacancy_import", source="jobtech", status="done") == 1.0
+    assert _sample(text, errors, kind="vacancy_import", source="jobtech") == 2.0
+    assert _sample(text, seconds, kind="vacancy_import", source="jobtech") == 5.0
+    finished = start.timestamp() + 90
+    assert _sample(text, "emclm_job_last_finished_timestamp_seconds", kind="harvest", source="fun") == finished
     assert _sample(text, "emclm_process_info", pid=os.getpid(), version=__import__("emclm").__version__) == 1.0
 
     # another app in the same process counts its own requests

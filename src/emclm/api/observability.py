@@ -13,10 +13,10 @@
   per request (request id, method, route template, path, status, duration in ms, pid).
 - ``GET /metrics``: Prometheus text format from a registry of this app (two apps in one process never share
   counters): ``emclm_http_request_duration_seconds`` (histogram by route template, method, status) and, read
-  from the harvest history at scrape time, harvest runs by source and status, their durations and record
-  errors. With ``EMCLM_METRICS_TOKEN`` set, the scraper must send it as a bearer token.
+  from the job history tables at scrape time, job runs (harvests and vacancy imports) by source and status,
+  their durations and record errors (``emclm_job_*{kind="harvest"|"vacancy_import"}``). With ``EMCLM_METRICS_TOKEN`` set, the scraper must send it as a bearer token.
   Each worker process has its own request histogram: with ``--workers N`` one scrape sees the worker that
-  answered it (``emclm_process_info`` names its pid); the harvest figures come from the database and are the
+  answered it (``emclm_process_info`` names its pid); the job figures come from the database and are the
   same from every worker.
 """
 
@@ -111,64 +111,74 @@ def configure_logging() -> None:
 # --- metrics ----------------------------------------------------------------------------------------------------
 
 
-class HarvestCollector:
-    """Harvest runs, their durations and record errors, read from ``catalogue_harvest_run`` at scrape time."""
+class JobsCollector:
+    """The background jobs there are — catalogue harvests (``catalogue_harvest_run``) and vacancy imports
+    (``labour_vacancy_import``) — read from their history tables at scrape time: runs by status, durations
+    of finished runs, records that could not be stored, when a job last finished. Label ``kind`` says which."""
 
     def __init__(self, app: FastAPI):
         self.app = app
 
+    @staticmethod
+    def _tables():
+        from emclm.catalogue.models import HarvestRun
+        from emclm.labour.models import VacancyImport
+
+        return (("harvest", HarvestRun, HarvestRun.failed), ("vacancy_import", VacancyImport, VacancyImport.errors))
+
     def collect(self):
         from sqlalchemy import func, select
 
-        from emclm.catalogue.models import HarvestRun
-
-        runs = CounterMetricFamily(
-            "emclm_harvest_runs", "Harvest runs by source and status", labels=["source", "status"]
-        )
+        labels = ["kind", "source"]
+        runs = CounterMetricFamily("emclm_job_runs", "Job runs by kind, source and status", labels=[*labels, "status"])
         errors = CounterMetricFamily(
-            "emclm_harvest_record_errors", "Records a harvest could not store, by source", labels=["source"]
+            "emclm_job_record_errors", "Records a job could not store, by kind and source", labels=labels
         )
         seconds = CounterMetricFamily(
-            "emclm_harvest_duration_seconds", "Total duration of finished harvest runs, by source", labels=["source"]
+            "emclm_job_duration_seconds", "Total duration of finished job runs, by kind and source", labels=labels
         )
         last = GaugeMetricFamily(
-            "emclm_harvest_last_finished_timestamp_seconds",
-            "When a harvest of the source last finished",
-            labels=["source"],
+            "emclm_job_last_finished_timestamp_seconds",
+            "When a job of the kind and source last finished",
+            labels=labels,
         )
         session = self.app.state.sessionmaker()
         try:
-            for source, status, n in session.execute(
-                select(HarvestRun.source, HarvestRun.status, func.count())
-                .group_by(HarvestRun.source, HarvestRun.status)
-                .order_by(HarvestRun.source, HarvestRun.status)
-            ):
-                runs.add_metric([source, status], n)
-            for source, failed in session.execute(
-                select(HarvestRun.source, func.coalesce(func.sum(HarvestRun.failed), 0))
-                .group_by(HarvestRun.source)
-                .order_by(HarvestRun.source)
-            ):
-                errors.add_metric([source], int(failed))
-            finished = session.execute(
-                select(HarvestRun.source, HarvestRun.started_at, HarvestRun.finished_at).where(
-                    HarvestRun.finished_at.is_not(None)
-                )
-            ).all()
+            finished = []
+            for kind, model, failed in self._tables():
+                for source, status, n in session.execute(
+                    select(model.source, model.status, func.count())
+                    .group_by(model.source, model.status)
+                    .order_by(model.source, model.status)
+                ):
+                    runs.add_metric([kind, source, status], n)
+                for source, n in session.execute(
+                    select(model.source, func.coalesce(func.sum(failed), 0))
+                    .group_by(model.source)
+                    .order_by(model.source)
+                ):
+                    errors.add_metric([kind, source], int(n))
+                finished += [
+                    (kind, *row)
+                    for row in session.execute(
+                        select(model.source, model.started_at, model.finished_at).where(model.finished_at.is_not(None))
+                    )
+                ]
         except Exception:  # noqa: BLE001 - no database: /readyz says so; the request metrics still answer
-            logging.getLogger(__name__).warning("harvest metrics: the harvest history could not be read", exc_info=True)
+            logging.getLogger(__name__).warning("job metrics: the job history could not be read", exc_info=True)
             return
         finally:
             session.close()
-        totals: dict[str, float] = {}
-        latest: dict[str, float] = {}
-        for source, started, ended in finished:
+        totals: dict[tuple[str, str], float] = {}
+        latest: dict[tuple[str, str], float] = {}
+        for kind, source, started, ended in finished:
             started, ended = _aware(started), _aware(ended)
-            totals[source] = totals.get(source, 0.0) + max(0.0, (ended - started).total_seconds())
-            latest[source] = max(latest.get(source, 0.0), ended.timestamp())
-        for source in sorted(totals):
-            seconds.add_metric([source], totals[source])
-            last.add_metric([source], latest[source])
+            key = (kind, source)
+            totals[key] = totals.get(key, 0.0) + max(0.0, (ended - started).total_seconds())
+            latest[key] = max(latest.get(key, 0.0), ended.timestamp())
+        for key in sorted(totals):
+            seconds.add_metric(list(key), totals[key])
+            last.add_metric(list(key), latest[key])
         yield from (runs, errors, seconds, last)
 
 
@@ -193,7 +203,7 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(HarvestCollector(app))
+        self.registry.register(JobsCollector(app))
         self.registry.register(ProcessInfo())
 
 
