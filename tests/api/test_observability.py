@@ -106,10 +106,16 @@ def test_json_logs_carry_request_id_route_status_and_duration(migrated_url, sett
         probe_log.warning("inside the route")
         return {}
 
+    @app.get("/test-crash")
+    def crash() -> dict:
+        raise RuntimeError("probe failure")
+
     monkeypatch.setitem(ROUTE_POLICY, ("GET", "/test-probe"), PUBLIC)
-    client = TestClient(app)
+    monkeypatch.setitem(ROUTE_POLICY, ("GET", "/test-crash"), PUBLIC)
+    client = TestClient(app, raise_server_exceptions=False)
     capsys.readouterr()
     assert client.get("/test-probe", headers={"X-Request-ID": "probe-1"}).status_code == 200
+    assert client.get("/test-crash", headers={"X-Request-ID": "crash-1"}).status_code == 500
     assert client.get("/api/courses/999999", headers={"X-Request-ID": "missing-1"}).status_code == 404
     records = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
     inside = [r for r in records if r["logger"] == "emclm.test.probe"]
@@ -120,6 +126,10 @@ def test_json_logs_carry_request_id_route_status_and_duration(migrated_url, sett
     assert (access["missing-1"]["method"], access["missing-1"]["status"]) == ("GET", 404)
     assert access["probe-1"]["status"] == 200 and access["probe-1"]["pid"] == os.getpid()
     assert isinstance(access["probe-1"]["duration_ms"], float) and access["probe-1"]["duration_ms"] >= 0
+    # an unhandled error: logged with its request id and traceback, counted as a 500 of its route
+    crashed = [r for r in records if r["logger"] == "emclm.error" and r["request_id"] == "crash-1"]
+    assert crashed and "RuntimeError: probe failure" in crashed[0]["exc"]
+    assert (access["crash-1"]["route"], access["crash-1"]["status"]) == ("/test-crash", 500)
 
 
 def _sample(text: str, name: str, **labels) -> float | None:

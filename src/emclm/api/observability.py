@@ -44,6 +44,7 @@ from emclm.config import get_settings
 
 request_id: ContextVar[str | None] = ContextVar("emclm_request_id", default=None)
 access_log = logging.getLogger("emclm.access")
+error_log = logging.getLogger("emclm.error")
 
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -259,6 +260,11 @@ class ObservabilityMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # logged here, where the request id is still known (the server's own traceback comes later,
+            # outside this request's context); the error page is still the server's
+            error_log.exception("unhandled error in %s %s", scope.get("method", ""), scope.get("path", ""))
+            raise
         finally:
             duration = time.perf_counter() - start
             route = self.route_template(scope)
