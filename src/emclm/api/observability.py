@@ -308,8 +308,11 @@ def _routes(app: FastAPI, metrics: Metrics) -> None:
                 conn.execute(text("SELECT 1"))
             have = current_heads(url)
         except Exception as exc:  # noqa: BLE001 - any failure to reach the database means not ready
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            return JSONResponse({"status": "unavailable", "database": f"unreachable: {reason}"}, status_code=503)
+            # the details (host, port, driver message) go to the log, not to whoever asks
+            logging.getLogger(__name__).warning("readyz: database unreachable: %s", exc)
+            return JSONResponse(
+                {"status": "unavailable", "database": f"unreachable: {type(exc).__name__}"}, status_code=503
+            )
         if have != want:
             return JSONResponse(
                 {
