@@ -73,6 +73,14 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     mail_from: str = "emclm <no-reply@localhost>"
+    # Running as a service (emclm.api.observability, emclm serve --workers; decision 0026)
+    log_format: str = Field(
+        default="text",
+        pattern="^(text|json)$",
+        description="'json': one JSON object per log line with the request id, and one access record per request",
+    )
+    metrics_token: str = Field(default="", description="When set, GET /metrics requires it as a bearer token")
+    workers: int = Field(default=1, ge=1, le=64, description="Worker processes of emclm serve (--workers)")
     default_languages: list[str] = Field(default_factory=lambda: ["en", "fr", "es", "de", "it", "nl", "pl", "pt"])
 
     @property

@@ -38,6 +38,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     web_routes.mount_static(app)
     _html_errors_for_pages(app, web_routes)
     _api_docs(app)
+    from emclm.api import observability
+
+    observability.install(app)  # last: /healthz, /readyz, /metrics and the outermost middleware (request ids)
     return app
 
 

@@ -56,6 +56,11 @@ ROUTE_POLICY: dict[tuple[str, str], str] = {
     ("GET", "/api/auth/tokens"): "account:self",
     ("POST", "/api/auth/tokens"): "account:create_token",
     ("DELETE", "/api/auth/tokens/{token_id}"): "account:self",
+    # running as a service (api/observability.py): liveness and readiness carry no data; /metrics requires
+    # EMCLM_METRICS_TOKEN as a bearer token when it is set (checked by the route)
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
     # pages
     ("GET", "/"): PUBLIC,
     ("GET", "/favicon.ico"): PUBLIC,

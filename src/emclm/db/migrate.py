@@ -31,3 +31,10 @@ def current_heads(url: str | None = None) -> set[str]:
 
     with get_engine(url).connect() as conn:
         return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def code_heads() -> set[str]:
+    """The head revisions of the migrations shipped with this code (what ``upgrade`` leads to)."""
+    from alembic.script import ScriptDirectory
+
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())

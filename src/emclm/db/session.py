@@ -42,6 +42,14 @@ def get_engine(url: str | None = None) -> Engine:
     return engine
 
 
+def dispose_engine(url: str | None = None) -> None:
+    """Close this process's pooled connections to ``url`` (after a restore replaced the database), so the
+    next session opens fresh ones; sessionmakers bound to the engine keep working."""
+    engine = _engines.get(normalise_url(url or get_settings().database_url))
+    if engine is not None:
+        engine.dispose()
+
+
 def sessionmaker_for(url: str | None = None) -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(url), expire_on_commit=False)
 
