@@ -130,8 +130,8 @@ def test_sign_up_verify_sign_in_and_out_through_the_pages(db_url, inbox):
     assert r.status_code == 422 and "at least 12 characters" in r.text
     r = client.post("/signup", data={"email": "New@Example.org", "password": PASSWORD, "csrf_token": token})
     assert r.status_code == 200 and "Check your mailbox" in r.text
-    link = inbox.link_for("new@example.org", "/verify")
-    assert link.startswith(SITE + "/verify?token=")
+    link = inbox.link_for("new@example.org", "/signup/verify")
+    assert link.startswith(SITE + "/signup/verify?token=")
     assert sign_in(client, "new@example.org").status_code == 403  # not verified yet
     r = client.get(link.removeprefix(SITE))
     assert r.status_code == 200 and "new@example.org is confirmed" in r.text

@@ -40,8 +40,8 @@ def test_a_counsellor_signs_up_verifies_signs_in_creates_a_token_and_signs_out(p
     assert page.get_by_role("heading", level=1).inner_text() == "Check your mailbox"
     check("signup-sent")
 
-    link = inbox.link_for(email, "/verify")
-    assert link.startswith(live_server + "/verify?token=")
+    link = inbox.link_for(email, "/signup/verify")
+    assert link.startswith(live_server + "/signup/verify?token=")
     page.goto(link)
     assert page.get_by_role("heading", level=1).inner_text() == "Address confirmed"
     check("verified")

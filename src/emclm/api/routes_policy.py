@@ -78,7 +78,7 @@ ROUTE_POLICY: dict[tuple[str, str], str] = {
     ("POST", "/signin"): PUBLIC,
     ("GET", "/signup"): PUBLIC,
     ("POST", "/signup"): PUBLIC,
-    ("GET", "/verify"): PUBLIC,
+    ("GET", "/signup/verify"): PUBLIC,
     ("GET", "/reset"): PUBLIC,
     ("POST", "/reset"): PUBLIC,
     ("POST", "/reset/confirm"): PUBLIC,

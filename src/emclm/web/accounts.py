@@ -181,7 +181,7 @@ def signup(
 ):
     base = _base_url(request)
     try:
-        flows.sign_up(session, email, password, lambda secret: f"{base}/verify?token={secret}")
+        flows.sign_up(session, email, password, lambda secret: f"{base}/signup/verify?token={secret}")
     except AccountError as exc:
         context = {"active": "signup", "minimum": get_settings().password_min_length, "email": email}
         return render(request, lang, "signup.html", {**context, "error": _message(exc, lang)}, 422)
@@ -189,7 +189,7 @@ def signup(
     return render(request, lang, "message.html", {"what": "signed_up"})
 
 
-@router.get("/verify", response_class=HTMLResponse)
+@router.get("/signup/verify", response_class=HTMLResponse)
 def verify(
     request: Request,
     token: str = "",
