@@ -121,8 +121,11 @@ def undefined_terms(document: dict, loader: DocumentLoader) -> list[str]:
                 if key.startswith(UNDEFINED):
                     found.add(key[len(UNDEFINED) :])
                 if key == "@type":
-                    found.update(t[len(UNDEFINED) :] for t in (value if isinstance(value, list) else [value])
-                                 if isinstance(t, str) and t.startswith(UNDEFINED))
+                    found.update(
+                        t[len(UNDEFINED) :]
+                        for t in (value if isinstance(value, list) else [value])
+                        if isinstance(t, str) and t.startswith(UNDEFINED)
+                    )
                 stack.append(value)
         elif isinstance(item, list):
             stack.extend(item)
@@ -199,7 +202,9 @@ def verify_proof(credential: dict, proofs: list[dict], proof: dict, loader: Docu
         what = f"cryptosuite {suite!r}" if kind == "DataIntegrityProof" else f"proof type {kind!r}"
         return ProofResult(suite, str(vm_id), False, f"unsupported {what}: it cannot be checked, so it does not count")
     if proof.get("proofPurpose") != "assertionMethod":
-        return ProofResult(suite, str(vm_id), False, f"{label}: proofPurpose is {proof.get('proofPurpose')!r}, not assertionMethod")
+        return ProofResult(
+            suite, str(vm_id), False, f"{label}: proofPurpose is {proof.get('proofPurpose')!r}, not assertionMethod"
+        )
     value = proof.get("proofValue")
     try:
         signature = did.multibase_decode(value)
@@ -217,9 +222,12 @@ def verify_proof(credential: dict, proofs: list[dict], proof: dict, loader: Docu
             dropped = undefined_terms(document, loader)
             if dropped:
                 return ProofResult(
-                    suite, str(vm_id), False,
+                    suite,
+                    str(vm_id),
+                    False,
                     f"{label}: {', '.join(dropped)} not defined by the credential's JSON-LD contexts, "
-                    "so the signature does not cover it", method.controller,
+                    "so the signature does not cover it",
+                    method.controller,
                 )
         _, _, data = hash_data(document, proof, loader)
     except ProofError as exc:
@@ -228,7 +236,10 @@ def verify_proof(credential: dict, proofs: list[dict], proof: dict, loader: Docu
         method.key.verify(signature, data)
     except InvalidSignature:
         return ProofResult(
-            suite, str(vm_id), False, f"{label}: the signature does not match the content (changed after signing, or another key)",
+            suite,
+            str(vm_id),
+            False,
+            f"{label}: the signature does not match the content (changed after signing, or another key)",
             method.controller,
         )
     return ProofResult(suite, str(vm_id), True, f"{label}: valid", method.controller)

@@ -86,7 +86,9 @@ def key_from_jwk(jwk: dict) -> PublicKey:
         return ed25519.Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
     if kty == "EC" and crv == "P-256":
         x, y = b64url_decode(jwk["x"]), b64url_decode(jwk["y"])
-        return ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()).public_key()
+        return ec.EllipticCurvePublicNumbers(
+            int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
+        ).public_key()
     if kty == "RSA":
         n, e = int.from_bytes(b64url_decode(jwk["n"]), "big"), int.from_bytes(b64url_decode(jwk["e"]), "big")
         return rsa.RSAPublicNumbers(e, n).public_key()
@@ -155,7 +157,9 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def resolve(verification_method: str | dict, loader: DocumentLoader, purpose: str = "assertionMethod") -> VerificationMethod:
+def resolve(
+    verification_method: str | dict, loader: DocumentLoader, purpose: str = "assertionMethod"
+) -> VerificationMethod:
     """The public key of a verification method, checked to be authorised by its controller for ``purpose``."""
     if isinstance(verification_method, dict):
         vm_id = verification_method.get("id")
@@ -185,7 +189,8 @@ def resolve(verification_method: str | dict, loader: DocumentLoader, purpose: st
         raise KeyError_(f"verification method {vm_id}: not found in the document of {controller}")
     allowed = _as_list(doc.get(purpose))
     if doc is not method and not any(
-        (isinstance(a, str) and (a == vm_id or a == f"#{frag}")) or (isinstance(a, dict) and matches(a)) for a in allowed
+        (isinstance(a, str) and (a == vm_id or a == f"#{frag}")) or (isinstance(a, dict) and matches(a))
+        for a in allowed
     ):
         raise KeyError_(f"verification method {vm_id}: its controller {controller} does not list it under {purpose}")
     m_controller = method.get("controller", controller)

@@ -148,7 +148,9 @@ def verify_signature(token: Jwt, loader: DocumentLoader) -> tuple[bool, str, str
                 return False, f"alg ES256 but {source} is not a P-256 key", controller
             if len(token.signature) != 64:
                 return False, "ES256 signature is not 64 bytes (r || s)", controller
-            der = encode_dss_signature(int.from_bytes(token.signature[:32], "big"), int.from_bytes(token.signature[32:], "big"))
+            der = encode_dss_signature(
+                int.from_bytes(token.signature[:32], "big"), int.from_bytes(token.signature[32:], "big")
+            )
             key.verify(der, token.signing_input, ec.ECDSA(hashes.SHA256()))
         else:
             if not isinstance(key, rsa.RSAPublicKey):

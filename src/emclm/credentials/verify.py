@@ -206,7 +206,7 @@ def verify_credential(
             controllers = [r.controller for r in results if r.ok]
     not_before, expiry = _window(credential, now)
     if jwt_token is not None:  # the JWT's own nbf / exp bind too
-        for claim, check in (("nbf", not_before), ("exp", expiry)):
+        for claim in ("nbf", "exp"):
             value = jwt_token.payload.get(claim)
             if isinstance(value, int | float) and not isinstance(value, bool):
                 moment = datetime.fromtimestamp(min(max(value, 0), 253402300799), UTC)
@@ -233,7 +233,14 @@ def verify_credential(
         not found,
         "; ".join(found) if found else f"{shape} shape (VCDM {version or '?'}) is complete",
     )
-    return [signature, not_before, expiry, status_check, schema_check, _issuer_check(credential, controllers, issuer_problem)]
+    return [
+        signature,
+        not_before,
+        expiry,
+        status_check,
+        schema_check,
+        _issuer_check(credential, controllers, issuer_problem),
+    ]
 
 
 def verify_bytes(
@@ -281,7 +288,9 @@ def verify_path(path: Path, loader: DocumentLoader | None = None, now: datetime 
             return report
         data = path.read_bytes()
     except OSError as exc:
-        report = Report(file=str(path), checks=[Check(n, None, "not checked: the file could not be read") for n in CHECKS])
+        report = Report(
+            file=str(path), checks=[Check(n, None, "not checked: the file could not be read") for n in CHECKS]
+        )
         report.errors.append(f"{path}: cannot be read ({exc.strerror or exc})")
         return report
     return verify_bytes(data, file=str(path), loader=loader, now=now)
