@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from emclm.credentials import did
-from emclm.credentials.documents import DocumentLoader
+from emclm.credentials.documents import DocumentError, DocumentLoader
 
 ALGORITHMS = ("RS256", "ES256", "EdDSA")
 COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -116,7 +116,10 @@ def key_for(token: Jwt, loader: DocumentLoader) -> tuple[did.PublicKey, str | No
         method = did.resolve(vm_id, loader)
         return method.key, method.controller, f"key {vm_id} (kid)"
     if isinstance(issuer, str) and issuer.startswith("did:"):
-        doc = did.controller_document(issuer, loader)
+        try:
+            doc = did.controller_document(issuer, loader)
+        except (DocumentError, ValueError) as exc:
+            raise did.KeyError_(f"the issuer {issuer}: {exc}") from exc
         methods = doc.get("assertionMethod") or []
         first = methods[0] if isinstance(methods, list) and methods else None
         vm_id = first.get("id") if isinstance(first, dict) else first
