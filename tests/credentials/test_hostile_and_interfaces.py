@@ -154,7 +154,8 @@ def test_api_json_body_upload_and_errors(client):
     r = client.post("/api/credentials/verify", content=b"{ nope", headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.json()["detail"] == "body: not JSON"
     r = client.post("/api/credentials/verify", content=b"hello", headers={"content-type": "text/plain"})
-    assert r.status_code == 400 and "not JSON and not a JWT" in r.json()["detail"]
+    assert r.status_code == 200 and r.json()["verified"] is False and r.json()["format"] == "unknown"
+    assert "not JSON and not a JWT" in r.json()["errors"][0]
     r = client.post("/api/credentials/verify", content=b"x" * (6 * 1024 * 1024), headers={"content-type": "text/plain"})
     assert r.status_code == 413
     r = client.post("/api/credentials/verify", files={"other": ("a", b"1")})

@@ -42,14 +42,15 @@ _BODY = {
         "application/json": {
             "schema": {
                 "description": "The credential (a JSON-LD object), or a VC-JWT as a JSON string",
-                "oneOf": [{"type": "object"}, {"type": "string"}],
+                "oneOf": [{"type": "object"}, {"type": "string", "minLength": 1}],
             }
         },
-        "text/plain": {"schema": {"type": "string", "description": "A VC-JWT (compact JWS)"}},
+        "text/plain": {"schema": {"type": "string", "minLength": 1, "description": "A VC-JWT (compact JWS)"}},
         "multipart/form-data": {
             "schema": {
                 "type": "object",
                 "required": ["file"],
+                "additionalProperties": False,
                 "properties": {
                     "file": {"type": "string", "format": "binary", "description": "JSON, JWT, baked PNG or SVG"}
                 },
@@ -84,9 +85,12 @@ async def credential_bytes(request: Request) -> tuple[bytes, str]:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "multipart/form-data":
         try:
-            form = await request.form(max_files=1, max_fields=4)
+            form = await request.form(max_files=1, max_fields=16)
         except Exception as exc:  # noqa: BLE001 - starlette's multipart errors have no common base
             raise HTTPException(422, detail=f"body: not a readable multipart form ({exc})") from None
+        extra = sorted(set(form.keys()) - {"file"})
+        if extra:
+            raise HTTPException(422, detail=f"{extra[0]}: unknown form field (only 'file' is accepted)")
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise HTTPException(422, detail="file: the form has no uploaded file field named 'file'")
@@ -95,13 +99,17 @@ async def credential_bytes(request: Request) -> tuple[bytes, str]:
             raise HTTPException(413, detail=f"file: larger than {max_bytes() // (1024 * 1024)} MB")
         return data, upload.filename or "upload"
     body = await _read_limited(request)
+    if not body:
+        raise HTTPException(422, detail="body: missing; send the credential as JSON, text or an uploaded file")
     if media == "application/json" or media.endswith("+json"):
         try:
             value = json.loads(body)
         except (ValueError, RecursionError):
             raise HTTPException(400, detail="body: not JSON") from None
-        if isinstance(value, str):
+        if isinstance(value, str) and value:
             return value.encode("utf-8"), "body"
+        if not isinstance(value, dict):
+            raise HTTPException(422, detail="body: must be a credential (a JSON object) or a VC-JWT (a JSON string)")
         return body, "body"
     if media in ("text/plain", "application/jwt", "application/vc+jwt", ""):
         return body, "body"
@@ -113,17 +121,18 @@ async def credential_bytes(request: Request) -> tuple[bytes, str]:
     response_model=ReportOut,
     openapi_extra={"requestBody": _BODY},
     responses={
-        400: {"model": ErrorOut, "description": "The input is not a credential (not JSON, not a JWT, no baked one)"},
+        400: {"model": ErrorOut, "description": "A body declared as JSON that is not JSON"},
         413: {"model": ErrorOut, "description": "The input is too large"},
         415: {"model": ErrorOut, "description": "Unsupported content type"},
-        422: {"model": ErrorOut, "description": "A multipart form without its file"},
+        422: {"model": ErrorOut, "description": "No body, or a multipart form without its file"},
     },
     summary="Verify a credential (JSON-LD with Data Integrity proofs, VC-JWT, baked PNG/SVG)",
 )
 async def verify_credential(request: Request) -> dict:
-    """Checks ``signature``, ``not_before``, ``expiry``, ``status``, ``schema`` and ``issuer``. A credential
-    that is read but does not verify is answered 200 with ``verified: false``; input that is not a credential
-    at all is answered 400."""
+    """Checks ``signature``, ``not_before``, ``expiry``, ``status``, ``schema`` and ``issuer``. Whatever was
+    received is answered 200 with the report, like the CLI's one object per file: a credential that does not
+    verify, and input that is no credential at all (``format: unknown``, the reason in ``errors``), have
+    ``verified: false``. 400 only for a JSON body that is not JSON."""
     from emclm.config import get_settings
     from emclm.credentials.documents import DocumentLoader
     from emclm.credentials.verify import verify_bytes
@@ -131,6 +140,4 @@ async def verify_credential(request: Request) -> dict:
     data, name = await credential_bytes(request)
     loader = DocumentLoader(get_settings().credentials_documents_dir)
     report = await run_in_threadpool(verify_bytes, data, file=name, loader=loader)
-    if report.format == "unknown" and report.errors:
-        raise HTTPException(400, detail=report.errors[0])
     return report.as_json()
