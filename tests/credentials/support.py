@@ -71,7 +71,12 @@ def sign_di(
     proof.update({"created": "2024-01-01T00:00:00Z", "verificationMethod": vm, "proofPurpose": "assertionMethod"})
     proof.update(extra)
     _, _, data = dataintegrity.hash_data(doc, proof, loader)
-    proof["proofValue"] = "z" + did.b58encode(key.sign(data))
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    else:
+        signature = key.sign(data)
+    proof["proofValue"] = "z" + did.b58encode(signature)
     out = copy.deepcopy(credential)
     existing = out.get("proof")
     out["proof"] = proof if existing is None else (existing if isinstance(existing, list) else [existing]) + [proof]

@@ -286,3 +286,20 @@ def test_svg_with_an_external_entity_is_refused():
 
 def test_copy_is_not_shared():
     assert copy.deepcopy(badge("x")) == badge("x")
+
+
+def test_ecdsa_rdfc_2019_with_a_p256_did_key_and_the_legacy_eddsa_2022_name():
+    key = new_key("ES256")
+    issuer, vm = did_key(key)
+    assert issuer.startswith("did:key:zDn")
+    signed = sign_di(badge(issuer), key, vm, suite="ecdsa-rdfc-2019")
+    report = verify_bytes(json.dumps(signed).encode(), now=NOW)
+    assert report.verified, report.errors
+    forged = copy.deepcopy(signed)
+    forged["validFrom"] = "2011-01-01T00:00:00Z"
+    assert checks(verify_bytes(json.dumps(forged).encode(), now=NOW))["signature"] is False
+    ed_issuer, ed_vm = did_key(w3c_key())
+    legacy = sign_di(badge(ed_issuer), w3c_key(), ed_vm, suite="eddsa-2022")
+    assert verify_bytes(json.dumps(legacy).encode(), now=NOW).verified
+    wrong_key = sign_di(badge(issuer), w3c_key(), vm, suite="ecdsa-rdfc-2019")  # P-256 key named, Ed25519 signed
+    assert checks(verify_bytes(json.dumps(wrong_key).encode(), now=NOW))["signature"] is False

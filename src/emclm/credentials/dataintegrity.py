@@ -1,5 +1,5 @@
-"""Data Integrity proofs: ``DataIntegrityProof`` with the ``eddsa-rdfc-2022`` or ``eddsa-jcs-2022``
-cryptosuite, and ``Ed25519Signature2020``; every proof of a proof set, and proof chains (``previousProof``).
+"""Data Integrity proofs: ``DataIntegrityProof`` with the ``eddsa-rdfc-2022`` (also under its draft name
+``eddsa-2022``), ``eddsa-jcs-2022`` or ``ecdsa-rdfc-2019`` (P-256) cryptosuite, and ``Ed25519Signature2020``; every proof of a proof set, and proof chains (``previousProof``).
 
 Each suite hashes a canonical form of the proof options and of the document without its proof —
 the RDF Dataset Canonicalization (RDFC-1.0, formerly URDNA2015) for ``eddsa-rdfc-2022`` and
@@ -17,12 +17,16 @@ import json
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from emclm.credentials import did
 from emclm.credentials.documents import DocumentError, DocumentLoader
 
-SUITES = {"eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020"}
+SUITES = {"eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020", "ecdsa-rdfc-2019", "eddsa-2022"}
+ECDSA_SUITES = {"ecdsa-rdfc-2019"}  # P-256 only (P-384 would hash with SHA-384)
+# "eddsa-2022" is the name eddsa-rdfc-2022 had in the drafts some issuers signed with: the same algorithm
 
 
 class ProofError(Exception):
@@ -214,7 +218,12 @@ def verify_proof(credential: dict, proofs: list[dict], proof: dict, loader: Docu
         method = did.resolve(vm, loader, purpose="assertionMethod")
     except did.KeyError_ as exc:
         return ProofResult(suite, str(vm_id), False, str(exc))
-    if not isinstance(method.key, ed25519.Ed25519PublicKey):
+    if suite in ECDSA_SUITES:
+        if not isinstance(method.key, ec.EllipticCurvePublicKey) or method.key.curve.name != "secp256r1":
+            return ProofResult(suite, str(vm_id), False, f"{label}: the key is not a P-256 key", method.controller)
+        if len(signature) != 64:
+            return ProofResult(suite, str(vm_id), False, f"{label}: the signature is not 64 bytes (r || s)")
+    elif not isinstance(method.key, ed25519.Ed25519PublicKey):
         return ProofResult(suite, str(vm_id), False, f"{label}: the key is not an Ed25519 key", method.controller)
     try:
         document = _document_for(credential, proofs, proof)
@@ -233,7 +242,11 @@ def verify_proof(credential: dict, proofs: list[dict], proof: dict, loader: Docu
     except ProofError as exc:
         return ProofResult(suite, str(vm_id), False, f"{label}: {exc}", method.controller)
     try:
-        method.key.verify(signature, data)
+        if suite in ECDSA_SUITES:
+            r, s_ = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            method.key.verify(encode_dss_signature(r, s_), data, ec.ECDSA(hashes.SHA256()))
+        else:
+            method.key.verify(signature, data)
     except InvalidSignature:
         return ProofResult(
             suite,
