@@ -219,3 +219,14 @@ def test_verify_page_bad_input_and_links(client):
     assert r.status_code == 200 and 'data-verified="false"' in r.text and "not JSON and not a JWT" in r.text
     r = client.get("/verify", params={"url": "http://169.254.169.254/latest/meta-data"})
     assert r.status_code == 404 and "This link cannot be opened here" in r.text
+
+
+def test_every_allow_listed_context_is_a_local_json_ld_context():
+    from emclm.credentials.documents import contexts_dir
+
+    index = json.loads((contexts_dir() / "index.json").read_text())
+    assert len(index) >= 20
+    loader = DocumentLoader()
+    for url in index:
+        doc = loader.load(url)
+        assert isinstance(doc, dict) and "@context" in doc, url
