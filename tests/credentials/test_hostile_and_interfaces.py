@@ -230,3 +230,32 @@ def test_every_allow_listed_context_is_a_local_json_ld_context():
     for url in index:
         doc = loader.load(url)
         assert isinstance(doc, dict) and "@context" in doc, url
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("@context", 0), []),
+        (("@context",), "u"),
+        (("type",), [["VerifiableCredential"]]),
+        (("proof", "type"), {"a": 1}),
+        (("proof", "proofPurpose"), []),
+        (("proof", "created"), 1),
+        (("proof", "previousProof"), True),
+        (("proof",), ["not a proof", 1]),
+        (("credentialSubject", "id"), "VerifiableCredential"),
+        (("validFrom",), {"id": 5}),
+        (("issuer",), 1.5),
+    ],
+)
+def test_malformed_fields_are_reported_not_crashed_on(path, value):
+    """Found by mutating the vectors field by field: each gave an exception before it was handled."""
+    credential = load(SIGNED)
+    target = credential
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    report = verify_bytes(json.dumps(credential).encode(), now=NOW)
+    assert not report.verified
+    assert not any(e.startswith("could not verify") for e in report.errors), report.errors
+    assert [c.name for c in report.checks] == NAMES

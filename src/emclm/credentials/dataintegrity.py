@@ -60,6 +60,8 @@ def canonize(doc: dict, loader: DocumentLoader) -> str:
         raise ProofError(_jsonld_reason(exc)) from exc
     except RecursionError as exc:
         raise ProofError("the document is nested too deeply to canonicalise") from exc
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:  # pyld on malformed JSON-LD
+        raise ProofError(f"JSON-LD: not valid JSON-LD ({exc})") from exc
 
 
 def _jsonld_reason(exc: Exception) -> str:
@@ -116,6 +118,10 @@ def undefined_terms(document: dict, loader: DocumentLoader) -> list[str]:
         expanded = jsonld.expand(probe, {"documentLoader": loader.pyld_loader()})
     except jsonld.JsonLdError as exc:
         raise ProofError(_jsonld_reason(exc)) from exc
+    except RecursionError as exc:
+        raise ProofError("the document is nested too deeply to expand") from exc
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:  # pyld on malformed JSON-LD
+        raise ProofError(f"JSON-LD: not valid JSON-LD ({exc})") from exc
     found: set[str] = set()
     stack = [expanded]
     while stack:
@@ -159,9 +165,8 @@ def jcs(value) -> str:
 
 
 def suite_of(proof: dict) -> str | None:
-    if proof.get("type") == "DataIntegrityProof":
-        return proof.get("cryptosuite")
-    return proof.get("type")
+    value = proof.get("cryptosuite") if proof.get("type") == "DataIntegrityProof" else proof.get("type")
+    return value if isinstance(value, str) else None
 
 
 def hash_data(document: dict, proof: dict, loader: DocumentLoader) -> tuple[str, str, bytes]:
@@ -186,8 +191,13 @@ def _document_for(credential: dict, proofs: list[dict], proof: dict) -> dict:
     previous = proof.get("previousProof")
     if previous is None:
         return unsecured
-    wanted = [previous] if isinstance(previous, str) else list(previous)
-    found = [p for p in proofs if p.get("id") in wanted]
+    if isinstance(previous, str):
+        wanted = [previous]
+    elif isinstance(previous, list) and all(isinstance(p, str) for p in previous):
+        wanted = list(previous)
+    else:
+        raise ProofError("previousProof must be a proof id or a list of proof ids")
+    found = [p for p in proofs if isinstance(p, dict) and p.get("id") in wanted]
     missing = set(wanted) - {p.get("id") for p in found}
     if missing:
         raise ProofError(f"previousProof {', '.join(sorted(map(str, missing)))} is not among the proofs")

@@ -18,11 +18,12 @@ def types(value) -> list:
 
 def vc_version(credential: dict) -> str | None:
     ctx = types(credential.get("@context"))
-    return {VC_V1: "1.1", VC_V2: "2.0"}.get(ctx[0] if ctx else None)
+    first = ctx[0] if ctx else None
+    return {VC_V1: "1.1", VC_V2: "2.0"}.get(first) if isinstance(first, str) else None
 
 
 def is_open_badge(credential: dict) -> bool:
-    return bool(OB_TYPES & set(types(credential.get("type"))))
+    return bool(OB_TYPES & {t for t in types(credential.get("type")) if isinstance(t, str)})
 
 
 def problems(credential: dict) -> list[str]:
@@ -30,7 +31,7 @@ def problems(credential: dict) -> list[str]:
     ctx = types(credential.get("@context"))
     if not ctx:
         out.append("@context is missing")
-    elif ctx[0] not in (VC_V1, VC_V2):
+    elif not isinstance(ctx[0], str) or ctx[0] not in (VC_V1, VC_V2):
         out.append(f"@context must start with {VC_V1} or {VC_V2}, not {ctx[0]!r}")
     if not any(isinstance(c, str | dict) for c in ctx) or not all(isinstance(c, str | dict) for c in ctx):
         out.append("@context entries must be URLs or objects")

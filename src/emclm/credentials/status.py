@@ -74,7 +74,7 @@ def _check_entry(entry, loader, verify_list, issuer_id) -> StatusResult:
     if not isinstance(entry, dict):
         return StatusResult(False, "credentialStatus entry is not a JSON object")
     kind = entry.get("type")
-    if kind not in ENTRY_TYPES:
+    if not isinstance(kind, str) or kind not in ENTRY_TYPES:
         return StatusResult(None, f"status type {kind!r} is not supported; its status is unknown")
     list_type, subject_type = ENTRY_TYPES[kind]
     purpose = entry.get("statusPurpose")
@@ -94,13 +94,13 @@ def _check_entry(entry, loader, verify_list, issuer_id) -> StatusResult:
         return StatusResult(None, f"status list not available offline: {exc}")
     if not isinstance(status_list, dict):
         return StatusResult(False, f"status list {url}: not a credential (JSON object)")
-    if list_type not in _types(status_list.get("type")):
+    if list_type not in [t for t in _types(status_list.get("type")) if isinstance(t, str)]:
         return StatusResult(False, f"status list {url}: its type is {status_list.get('type')!r}, not {list_type}")
     subject = status_list.get("credentialSubject")
     if not isinstance(subject, dict) or subject.get("type") != subject_type:
         return StatusResult(False, f"status list {url}: its credentialSubject is not a {subject_type}")
     list_purposes = _types(subject.get("statusPurpose"))
-    if purpose not in list_purposes:
+    if not isinstance(purpose, str) or purpose not in list_purposes:
         return StatusResult(False, f"status list {url}: serves {list_purposes}, not the entry's purpose {purpose!r}")
     ok, problems = verify_list(status_list)
     if not ok:
