@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -42,10 +43,44 @@ class ProofResult:
     controller: str | None = None
 
 
+MAX_PERMUTATIONS = 50_000  # RDFC-1.0 N-degree hashing budget per canonicalisation (a credential needs a few)
+_budget: ContextVar[list[int] | None] = ContextVar("emclm_rdfc_budget", default=None)
+
+
+class TooComplex(Exception):
+    """A "poison" graph: its blank nodes would need more permutations than the budget allows."""
+
+
+def _install_permutation_budget() -> None:
+    """RDFC-1.0 is exponential on graphs of indistinguishable blank nodes (the specification tells
+    verifiers to bound it). pyld has no bound, so its permutation generator is wrapped with one that
+    counts against the budget of the canonicalisation running in this context (none: unbounded)."""
+    from pyld import canon
+
+    if getattr(canon.permutations, "emclm_budget", False):
+        return
+    original = canon.permutations
+
+    def bounded(elements):
+        for permutation in original(elements):
+            budget = _budget.get()
+            if budget is not None:
+                budget[0] -= 1
+                if budget[0] < 0:
+                    raise TooComplex(f"more than {MAX_PERMUTATIONS} blank-node permutations")
+            yield permutation
+
+    bounded.emclm_budget = True
+    canon.permutations = bounded
+
+
 def canonize(doc: dict, loader: DocumentLoader) -> str:
-    """RDFC-1.0 canonical N-Quads of a JSON-LD document, with contexts from the loader only."""
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document, with contexts from the loader only, within
+    :data:`MAX_PERMUTATIONS`."""
     from pyld import jsonld
 
+    _install_permutation_budget()
+    token = _budget.set([MAX_PERMUTATIONS])
     try:
         return jsonld.normalize(
             doc,
@@ -62,6 +97,10 @@ def canonize(doc: dict, loader: DocumentLoader) -> str:
         raise ProofError("the document is nested too deeply to canonicalise") from exc
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:  # pyld on malformed JSON-LD
         raise ProofError(f"JSON-LD: not valid JSON-LD ({exc})") from exc
+    except TooComplex as exc:
+        raise ProofError(f"the document's blank nodes are too complex to canonicalise ({exc})") from exc
+    finally:
+        _budget.reset(token)
 
 
 def _jsonld_reason(exc: Exception) -> str:
