@@ -274,3 +274,27 @@ def test_a_poison_graph_is_refused_quickly():
     assert time.monotonic() - started < 60
     assert report.check("signature").ok is False
     assert "too complex to canonicalise" in report.check("signature").detail
+
+
+def test_verify_link_and_api_use_the_configured_document_cache(client, tmp_path, monkeypatch):
+    """A QR code points at /verify?url=…: the page opens the credential only from the document cache
+    (EMCLM_CREDENTIALS_DOCUMENTS_DIR), which also holds the issuer profile the signature needs."""
+    from emclm.config import get_settings
+
+    link = "https://portal.example/credentials/teamwork-3527"
+    docs = _controller_docs(tmp_path)
+    index = json.loads((docs / "index.json").read_text())
+    (docs / "badge.json").write_text((OB / "ob-signed-credential.json").read_text())
+    index[link] = "badge.json"
+    (docs / "index.json").write_text(json.dumps(index))
+    monkeypatch.setattr(get_settings(), "credentials_documents_dir", docs)
+    client.cookies.clear()
+    r = client.get("/verify", params={"url": link, "lang": "it"})
+    assert r.status_code == 200
+    assert 'data-verified="true"' in r.text and "Verificata: questa credenziale è autentica e valida." in r.text
+    assert 'data-check="issuer" data-ok="true"' in r.text
+    body = (OB / "ob-signed-credential.json").read_bytes()
+    api = client.post("/api/credentials/verify", content=body, headers={"content-type": "application/json"}).json()
+    assert api["verified"] is True and api["issuer"] == "https://example.edu/issuers/565049"
+    assert client.get("/verify", params={"url": "https://portal.example/other"}).status_code == 404
+    client.cookies.clear()
