@@ -133,6 +133,16 @@ def test_cli_prints_one_json_object_per_file(tmp_path):
     assert _cli(str(SIGNED), "--documents", str(tmp_path / "nowhere")).returncode == 2
 
 
+def page_post(client, url: str, **kwargs):
+    """POST the /verify form as a browser would: with the page's CSRF token when the page carries one."""
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/verify").text)
+    if found:
+        kwargs["data"] = {**kwargs.get("data", {}), "csrf_token": found.group(1)}
+    return client.post(url, **kwargs)
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     from emclm.api.app import create_app
@@ -183,12 +193,16 @@ def test_verify_page_in_every_language(client, lang, title, verified_words):
     page = client.get("/verify", params={"lang": lang})
     assert page.status_code == 200 and f"<h1>{title}</h1>" in page.text
     assert "<script" not in page.text.split("</head>")[1]  # no inline script (CSP)
-    r = client.post(f"/verify?lang={lang}", data={"credential": OB.joinpath("ob-signed-credential.json").read_text()})
+    r = page_post(
+        client, f"/verify?lang={lang}", data={"credential": OB.joinpath("ob-signed-credential.json").read_text()}
+    )
     assert r.status_code == 200
     assert 'data-verified="false"' in r.text  # the OB vector's key is not in the (empty) document cache
     assert 'data-testid="achievement">Teamwork<' in r.text and "Example Corp" in r.text
     assert 'data-check="signature" data-ok="false"' in r.text
-    r = client.post(f"/verify?lang={lang}", files={"file": ("alumni.json", SIGNED.read_bytes(), "application/json")})
+    r = page_post(
+        client, f"/verify?lang={lang}", files={"file": ("alumni.json", SIGNED.read_bytes(), "application/json")}
+    )
     assert verified_words in r.text and 'data-check="signature" data-ok="true"' in r.text
     assert r.text.count("<dt>") >= 11 + 2  # issuer, achievement and the eleven elements
     client.cookies.clear()
@@ -206,16 +220,16 @@ def test_verify_page_shows_skills_and_elements_and_escapes(client):
     ]
     achievement["creditsAvailable"] = 2
     credential["issuer"]["address"] = {"type": ["Address"], "addressCountryCode": "BE"}
-    r = client.post("/verify", data={"credential": json.dumps(credential)})
+    r = page_post(client, "/verify", data={"credential": json.dumps(credential)})
     assert "work in teams &lt;b&gt;now&lt;/b&gt;" in r.text and "<b>now</b>" not in r.text
     assert "<dd>2 ECTS</dd>" in r.text and "<dd>BE</dd>" in r.text
     assert 'data-check="signature" data-ok="false"' in r.text  # the credential changed after signing
 
 
 def test_verify_page_bad_input_and_links(client):
-    r = client.post("/verify", data={"credential": "   "})
+    r = page_post(client, "/verify", data={"credential": "   "})
     assert r.status_code == 400 and "Paste a credential or choose its file" in r.text
-    r = client.post("/verify", data={"credential": "{{{{"})
+    r = page_post(client, "/verify", data={"credential": "{{{{"})
     assert r.status_code == 200 and 'data-verified="false"' in r.text and "not JSON and not a JWT" in r.text
     r = client.get("/verify", params={"url": "http://169.254.169.254/latest/meta-data"})
     assert r.status_code == 404 and "This link cannot be opened here" in r.text
