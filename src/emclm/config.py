@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     cookie_secure: str = Field(
         default="auto", pattern="^(auto|always|never)$", description="Secure cookies: 'auto' = when served over https"
     )
+    credentials_documents_dir: Path | None = Field(
+        default=None,
+        description="Document cache of the credential verifier (API and /verify page): DIR/index.json maps "
+        "URLs of DID documents, status lists and extra JSON-LD contexts to files in DIR. Nothing is fetched "
+        "from the network (decision 0027).",
+    )
     public_base_url: str = Field(default="", description="Site address for links in e-mails; default: the request's")
     verify_link_hours: int = Field(default=48, ge=1)
     reset_link_minutes: int = Field(default=60, ge=5)

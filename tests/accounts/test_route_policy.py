@@ -35,6 +35,8 @@ def test_every_route_has_a_policy_entry_and_every_entry_a_route():
 def test_every_state_changing_route_is_guarded():
     """Anything but GET is public only when it is one of the listed compute-only POSTs."""
     compute_only = {"/api/skills/extract", "/api/guidance/gap", "/api/guidance/pathway", "/api/guidance/transitions"}
+    # verifying a credential: computes from the body, stores nothing, fetches nothing (decision 0027)
+    compute_only |= {"/api/credentials/verify", "/verify"}
     # creating or recovering an identity cannot require one (throttled / single-use links, tests/accounts)
     identity = {"/api/auth/signup", "/api/auth/login", "/api/auth/password-reset", "/api/auth/password-reset/confirm"}
     identity |= {"/signin", "/signup", "/reset", "/reset/confirm"}  # the same flows as pages (emclm.web.accounts)

@@ -10,7 +10,7 @@ from emclm import __version__
 def create_app(database_url: str | None = None) -> FastAPI:
     from fastapi import Depends
 
-    from emclm.api import auth, catalogue, deps, guidance, labour, search, skills, sources, taxonomy
+    from emclm.api import auth, catalogue, credentials, deps, guidance, labour, search, skills, sources, taxonomy
     from emclm.web import csrf
 
     app = FastAPI(
@@ -27,7 +27,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from emclm.search import enable_auto_indexing
 
     enable_auto_indexing()  # ORM edits (curation, re-tagging) reach the search index in their transaction
-    for module in (taxonomy, catalogue, sources, skills, search, guidance, labour, auth):
+    for module in (taxonomy, catalogue, sources, skills, search, guidance, labour, auth, credentials):
         app.include_router(module.router, prefix="/api")
     from emclm.web import routes as web_routes
 
@@ -35,6 +35,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from emclm.web import accounts as web_accounts
 
     app.include_router(web_accounts.router)
+    from emclm.web import verify as web_verify
+
+    app.include_router(web_verify.router)
     web_routes.mount_static(app)
     _html_errors_for_pages(app, web_routes)
     _api_docs(app)

@@ -40,6 +40,7 @@ ROUTE_POLICY: dict[tuple[str, str], str] = {
     ("POST", "/api/guidance/gap"): PUBLIC,
     ("POST", "/api/guidance/pathway"): PUBLIC,
     ("POST", "/api/guidance/transitions"): PUBLIC,
+    ("POST", "/api/credentials/verify"): PUBLIC,  # verifies the body, stores nothing, fetches nothing
     # API: state changes
     ("POST", "/api/sources/richie/course-runs-sync"): SIGNED,  # HMAC-SHA256 with EMCLM_RICHIE_HOOK_SECRET
     ("POST", "/api/courses/{course_id}/skills/{skill_id}/decision"): "course_tags:decide",
@@ -90,6 +91,8 @@ ROUTE_POLICY: dict[tuple[str, str], str] = {
     ("GET", "/organisations/{organisation_id}/members"): "organisation:members",
     ("POST", "/organisations/{organisation_id}/members"): "organisation:members",
     ("POST", "/organisations/{organisation_id}/members/{membership_id}/remove"): "organisation:members",
+    ("GET", "/verify"): PUBLIC,
+    ("POST", "/verify"): PUBLIC,  # verifies a pasted or uploaded credential; stores nothing
 }
 
 # Mounted applications (static files) are not routes with methods; they are listed here instead.

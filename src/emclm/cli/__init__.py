@@ -16,6 +16,7 @@ GROUPS: dict[str, typer.Typer] = {
     "skills": typer.Typer(no_args_is_help=True, help="ESCO skill extraction"),
     "occupations": typer.Typer(no_args_is_help=True, help="ESCO occupation coding"),
     "vacancies": typer.Typer(no_args_is_help=True, help="Vacancy import"),
+    "credentials": typer.Typer(no_args_is_help=True, help="Verifiable credentials and Open Badges"),
 }
 for _name, _group in GROUPS.items():
     app.add_typer(_group, name=_name)
@@ -24,6 +25,7 @@ from emclm.cli import (  # noqa: E402  (registration order is the help order)
     accounts,
     catalogue,
     core,
+    credentials,
     guidance,
     labour,
     search,
@@ -31,7 +33,7 @@ from emclm.cli import (  # noqa: E402  (registration order is the help order)
     taxonomy,
 )
 
-for _module in (core, taxonomy, catalogue, skills, search, guidance, labour, accounts):
+for _module in (core, taxonomy, catalogue, skills, search, guidance, labour, accounts, credentials):
     _module.register(app, GROUPS)
 
 
