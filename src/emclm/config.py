@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     mail_from: str = "emclm <no-reply@localhost>"
+    # Personal data (emclm.accounts.erasure, decision 0024)
+    account_retention_days: int = Field(
+        default=730, ge=30, description="An account unused this long is erased by `emclm users purge-inactive`"
+    )
+    audit_pseudonym_key: str = Field(
+        default="",
+        description="HMAC key of the pseudonyms erasure writes into the audit log; empty: a random key kept "
+        "in var/audit-pseudonym.key (created on first use)",
+    )
     default_languages: list[str] = Field(default_factory=lambda: ["en", "fr", "es", "de", "it", "nl", "pl", "pt"])
 
     @property

@@ -46,6 +46,17 @@ POLICY: dict[str, Rule] = {
         session_only=True,
         description="create a personal access token (from a signed-in browser: a token could widen its scopes)",
     ),
+    "account:erase": Rule(
+        roles=frozenset(ROLES),
+        scope=None,
+        session_only=True,
+        description="erase one's own account and personal data (from a signed-in browser: a leaked token must not)",
+    ),
+    "audit:read": Rule(
+        roles=frozenset({"admin"}),
+        scope="read",
+        description="read and export the audit log",
+    ),
 }
 
 for _action, _rule in POLICY.items():  # the table is data; keep it consistent with the vocabularies

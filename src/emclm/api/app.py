@@ -10,7 +10,7 @@ from emclm import __version__
 def create_app(database_url: str | None = None) -> FastAPI:
     from fastapi import Depends
 
-    from emclm.api import auth, catalogue, deps, guidance, labour, search, skills, sources, taxonomy
+    from emclm.api import admin, auth, catalogue, deps, guidance, labour, privacy, search, skills, sources, taxonomy
 
     app = FastAPI(
         dependencies=[Depends(deps.authorise)],  # every route: its policy entry (api/routes_policy.py)
@@ -25,11 +25,14 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from emclm.search import enable_auto_indexing
 
     enable_auto_indexing()  # ORM edits (curation, re-tagging) reach the search index in their transaction
-    for module in (taxonomy, catalogue, sources, skills, search, guidance, labour, auth):
+    for module in (taxonomy, catalogue, sources, skills, search, guidance, labour, auth, privacy, admin):
         app.include_router(module.router, prefix="/api")
     from emclm.web import routes as web_routes
 
     app.include_router(web_routes.router)
+    from emclm.web import account_data
+
+    app.include_router(account_data.router)
     web_routes.mount_static(app)
     _html_errors_for_pages(app, web_routes)
     _api_docs(app)

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from emclm.accounts import store
+from emclm.accounts import audit, consent, store
 from emclm.accounts.mail import send_mail
 from emclm.accounts.store import Principal
 from emclm.api.deps import current_principal, get_session
@@ -67,6 +67,8 @@ def signup(body: Credentials, request: Request, session: Session = Depends(get_s
     if store.get_account(session, email) is None:
         account = store.create_account(session, email, body.password)
         store.add_membership(session, account, ["learner"])
+        audit.record(session, account, "account.signup", ("account", account.id), after={"roles": ["learner"]})
+        consent.give(session, account, "account", account)  # the sign-up form is the account purpose's consent
         secret = store.issue_link(session, account, "verify_email")
         session.commit()  # the account exists before the mail that points to it leaves
         send_mail(
@@ -86,6 +88,7 @@ def verify(token: str, session: Session = Depends(get_session, scope="function")
         account = store.verify_email(session, token[:200])
     except store.AccountError as exc:
         raise HTTPException(400, detail=str(exc)) from None
+    audit.record(session, account, "account.verify", ("account", account.id), after={"verified": True})
     return {"email": account.email, "verified_at": account.verified_at.isoformat()}
 
 
@@ -110,7 +113,8 @@ def login(body: Credentials, request: Request, session: Session = Depends(get_se
     old = request.cookies.get(settings.session_cookie_name)
     if old:
         store.end_session(session, old)  # never carry a pre-login session id over (session fixation)
-    _, cookie = store.start_session(session, account)
+    row, cookie = store.start_session(session, account)
+    audit.record(session, account, "auth.login", ("session", row.id))
     response = JSONResponse(store.account_dict(account))
     response.set_cookie(
         settings.session_cookie_name,
@@ -129,6 +133,8 @@ def logout(request: Request, session: Session = Depends(get_session, scope="func
     settings = get_settings()
     cookie = request.cookies.get(settings.session_cookie_name)
     ended = store.end_session(session, cookie) if cookie else False
+    if ended:
+        audit.record(session, current_principal(request), "auth.logout", ("account", None))
     response = JSONResponse({"ended": int(ended)})
     response.delete_cookie(settings.session_cookie_name, path="/", httponly=True, samesite="lax")
     return response
@@ -140,7 +146,11 @@ def logout_everywhere(
 ) -> Response:
     if principal is None or principal.account_id is None:
         raise HTTPException(403, detail="logout-everywhere: only for an account")
-    response = JSONResponse({"ended": store.end_all_sessions(session, principal.account_id)})
+    ended = store.end_all_sessions(session, principal.account_id)
+    audit.record(
+        session, principal, "auth.logout_everywhere", ("account", principal.account_id), after={"ended": ended}
+    )
+    response = JSONResponse({"ended": ended})
     response.delete_cookie(get_settings().session_cookie_name, path="/", httponly=True, samesite="lax")
     return response
 
@@ -155,6 +165,7 @@ def password_reset(
         raise HTTPException(422, detail=str(exc)) from None
     if account is not None and not account.disabled:
         secret = store.issue_link(session, account, "reset_password")
+        audit.record(session, "anonymous", "auth.password_reset_request", ("account", account.id))
         session.commit()
         send_mail(
             account.email,
@@ -173,6 +184,7 @@ def password_reset_confirm(body: ResetConfirm, session: Session = Depends(get_se
     except store.AccountError as exc:
         status = 422 if "password" in str(exc) else 400
         raise HTTPException(status, detail=str(exc)) from None
+    audit.record(session, account, "auth.password_reset", ("account", account.id), after={"sessions_ended": True})
     return {"email": account.email, "status": "password changed; every session was ended"}
 
 
@@ -234,6 +246,7 @@ def create_my_token(
         )
     except store.AccountError as exc:
         raise HTTPException(422, detail=str(exc)) from None
+    audit.record(session, principal, "token.create", ("token", row.id), after=store.token_dict(row))
     return {**store.token_dict(row), "secret": secret}
 
 
@@ -250,4 +263,7 @@ def revoke_my_token(
     row = session.get(ApiToken, token_id)
     if row is None or row.account_id != account_id:
         raise HTTPException(404, detail=f"token {token_id} not found")
-    return store.token_dict(store.revoke_token(session, token_id))
+    before = store.token_dict(row)
+    after = store.token_dict(store.revoke_token(session, token_id))
+    audit.record(session, principal, "token.revoke", ("token", token_id), before=before, after=after)
+    return after

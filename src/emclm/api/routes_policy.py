@@ -56,6 +56,15 @@ ROUTE_POLICY: dict[tuple[str, str], str] = {
     ("GET", "/api/auth/tokens"): "account:self",
     ("POST", "/api/auth/tokens"): "account:create_token",
     ("DELETE", "/api/auth/tokens/{token_id}"): "account:self",
+    # personal data (decision 0024)
+    ("GET", "/api/auth/consents"): "account:self",
+    ("POST", "/api/auth/consents"): "account:self",
+    ("DELETE", "/api/auth/consents/{purpose}"): "account:self",
+    ("GET", "/api/auth/me/export"): "account:self",
+    ("POST", "/api/auth/me/erase"): "account:erase",
+    # administration
+    ("GET", "/api/admin/audit"): "audit:read",
+    ("GET", "/api/admin/audit.csv"): "audit:read",
     # pages
     ("GET", "/"): PUBLIC,
     ("GET", "/favicon.ico"): PUBLIC,
@@ -68,6 +77,13 @@ ROUTE_POLICY: dict[tuple[str, str], str] = {
     ("GET", "/transitions"): PUBLIC,
     ("GET", "/suggest/occupations"): PUBLIC,
     ("GET", "/labour"): PUBLIC,
+    # pages: privacy and one's own data (web/account_data.py)
+    ("GET", "/privacy"): PUBLIC,
+    ("GET", "/account/data"): "account:self",
+    ("GET", "/account/data/export"): "account:self",
+    ("POST", "/account/data/consents"): "account:self",
+    ("POST", "/account/data/erase"): "account:erase",
+    ("GET", "/admin/audit"): "audit:read",
 }
 
 # Mounted applications (static files) are not routes with methods; they are listed here instead.
