@@ -246,3 +246,19 @@ def test_signup_records_the_account_consent_and_the_audit_event(world, inbox):
         account_id = account.id
     actions = [e.action for e in _events(world.url, actor_account_id=account_id)]
     assert actions == ["account.signup", "consent.give"]
+
+
+def test_a_signed_push_is_audited_in_its_batch_and_a_refused_one_is_not(db_url, monkeypatch):
+    from tests.api.test_richie_hook import PAYLOAD, SECRET, URL, _sign
+
+    from emclm.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "richie_hook_secret", SECRET)
+    client = TestClient(create_app(db_url))
+    assert client.post(URL, content=PAYLOAD, headers={"Authorization": _sign(PAYLOAD, "wrong")}).status_code == 401
+    assert _events(db_url) == []
+    r = client.post(URL, content=PAYLOAD, headers={"Authorization": _sign(PAYLOAD), "Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    [event] = _events(db_url)
+    assert (event.actor_label, event.action, event.resource_id) == ("richie-hook", "catalogue.push", "fun-mooc-sync")
+    assert len(event.after_state["records"]) == 1 and event.after_state["withdrawn"] == []
