@@ -249,9 +249,8 @@ def test_signup_records_the_account_consent_and_the_audit_event(world, inbox):
 
 
 def test_a_signed_push_is_audited_in_its_batch_and_a_refused_one_is_not(db_url, monkeypatch):
-    from tests.api.test_richie_hook import PAYLOAD, SECRET, URL, _sign
-
     from emclm.config import get_settings
+    from tests.api.test_richie_hook import PAYLOAD, SECRET, URL, _sign
 
     monkeypatch.setattr(get_settings(), "richie_hook_secret", SECRET)
     client = TestClient(create_app(db_url))
