@@ -261,3 +261,17 @@ def test_a_signed_push_is_audited_in_its_batch_and_a_refused_one_is_not(db_url, 
     [event] = _events(db_url)
     assert (event.actor_label, event.action, event.resource_id) == ("richie-hook", "catalogue.push", "fun-mooc-sync")
     assert len(event.after_state["records"]) == 1 and event.after_state["withdrawn"] == []
+
+
+def test_demo_accounts_are_audited_and_never_with_their_password(db_url):
+    from emclm.accounts.demo import create_demo_accounts
+    from emclm.accounts.models import ROLES
+
+    with session_scope(db_url) as s:
+        created = create_demo_accounts(s)
+    events = _events(db_url)
+    assert [e.action for e in events].count("account.create") == len(ROLES)
+    assert [e.action for e in events].count("membership.grant") == len(ROLES)
+    assert {e.actor_label for e in events} == {"system:demo"}
+    dumped = json.dumps([[e.before_state, e.after_state] for e in events])
+    assert not [a for a in created if a["password"] in dumped]
