@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     )
     metrics_token: str = Field(default="", description="When set, GET /metrics requires it as a bearer token")
     workers: int = Field(default=1, ge=1, le=64, description="Worker processes of emclm serve (--workers)")
+    # Personal data (emclm.accounts.erasure, decision 0024)
+    account_retention_days: int = Field(
+        default=730, ge=30, description="An account unused this long is erased by `emclm users purge-inactive`"
+    )
+    audit_pseudonym_key: str = Field(
+        default="",
+        description="HMAC key of the pseudonyms erasure writes into the audit log; empty: a random key kept "
+        "in var/audit-pseudonym.key (created on first use)",
+    )
     default_languages: list[str] = Field(default_factory=lambda: ["en", "fr", "es", "de", "it", "nl", "pl", "pt"])
 
     @property

@@ -8,7 +8,7 @@ import secrets
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from emclm.accounts import store
+from emclm.accounts import audit, store
 from emclm.accounts.models import ROLES
 
 DEMO_DOMAIN = "demo.emclm.invalid"  # RFC 2606: never a real mailbox
@@ -38,8 +38,30 @@ def create_demo_accounts(session: Session) -> list[dict]:
                 if type_ == "course_provider":  # linked to the catalogue's first provider, when there is one
                     provider_id = session.execute(text("SELECT min(id) FROM catalogue_provider")).scalar()
                 org = store.create_organisation(session, name, type_, provider_id=provider_id)
+                audit.record(
+                    session,
+                    "system:demo",
+                    "organisation.create",
+                    ("organisation", org.id),
+                    after=store.organisation_dict(org),
+                )
         password = secrets.token_urlsafe(12)
         account = store.create_account(session, email, password, verified=True)
-        store.add_membership(session, account, [role], org)
+        membership = store.add_membership(session, account, [role], org)
+        audit.record(
+            session,
+            "system:demo",
+            "account.create",
+            ("account", account.id),
+            after={"email": email, "verified": True, "password": True},
+        )
+        audit.record(
+            session,
+            "system:demo",
+            "membership.grant",
+            ("membership", membership.id),
+            after={"account_id": account.id, "organisation_id": membership.organisation_id, "roles": [role]},
+            organisation_id=membership.organisation_id,
+        )
         created.append({"email": email, "role": role, "organisation": org.name if org else None, "password": password})
     return created

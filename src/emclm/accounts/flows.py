@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from emclm.accounts import store
+from emclm.accounts import audit, consent, store
 from emclm.accounts.mail import send_mail
 from emclm.accounts.models import Account, AccountOrganisation, ApiToken, Membership
 from emclm.accounts.store import AccountError
@@ -55,6 +55,8 @@ def sign_up(session: Session, email: str, password: str, verify_url: Callable[[s
         return
     account = store.create_account(session, address, password)
     store.add_membership(session, account, ["learner"])
+    audit.record(session, account, "account.signup", ("account", account.id), after={"roles": ["learner"]})
+    consent.give(session, account, "account", account)  # the sign-up form is the account purpose's consent
     secret = store.issue_link(session, account, "verify_email")
     session.commit()
     send_mail(
@@ -67,7 +69,9 @@ def sign_up(session: Session, email: str, password: str, verify_url: Callable[[s
 
 
 def verify(session: Session, token: str) -> Account:
-    return store.verify_email(session, (token or "")[:200])
+    account = store.verify_email(session, (token or "")[:200])
+    audit.record(session, account, "account.verify", ("account", account.id), after={"verified": True})
+    return account
 
 
 # --- sign-in, sign-out ---------------------------------------------------------------------------------------
@@ -95,16 +99,28 @@ def sign_in(session: Session, email: str, password: str, address: str, old_cooki
         raise NotVerified("login: confirm your e-mail address first (see the verification mail)")
     if old_cookie:
         store.end_session(session, old_cookie)
-    _, cookie = store.start_session(session, account)
+    row, cookie = store.start_session(session, account)
+    audit.record(session, account, "auth.login", ("session", row.id))
     return SignedIn(account, cookie)
 
 
-def sign_out(session: Session, cookie: str | None) -> bool:
-    return store.end_session(session, cookie) if cookie else False
+def sign_out(session: Session, cookie: str | None, actor: audit.Actor = None) -> bool:
+    ended = store.end_session(session, cookie) if cookie else False
+    if ended:
+        audit.record(session, actor, "auth.logout", ("account", getattr(actor, "account_id", None)))
+    return ended
 
 
-def sign_out_everywhere(session: Session, account_id: int) -> int:
-    return store.end_all_sessions(session, account_id)
+def sign_out_everywhere(session: Session, account_id: int, actor: audit.Actor = None) -> int:
+    ended = store.end_all_sessions(session, account_id)
+    audit.record(
+        session,
+        actor or own_account(session, account_id),
+        "auth.logout_everywhere",
+        ("account", account_id),
+        after={"ended": ended},
+    )
+    return ended
 
 
 # --- password reset --------------------------------------------------------------------------------------------
@@ -118,6 +134,7 @@ def request_reset(session: Session, email: str, reset_message: Callable[[str], s
     if account is None or account.disabled:
         return
     secret = store.issue_link(session, account, "reset_password")
+    audit.record(session, "anonymous", "auth.password_reset_request", ("account", account.id))
     session.commit()
     send_mail(
         account.email,
@@ -130,7 +147,9 @@ def request_reset(session: Session, email: str, reset_message: Callable[[str], s
 
 def confirm_reset(session: Session, token: str, password: str) -> Account:
     """A new password from a reset secret; every session of the account ends."""
-    return store.reset_password(session, (token or "")[:200], password)
+    account = store.reset_password(session, (token or "")[:200], password)
+    audit.record(session, account, "auth.password_reset", ("account", account.id), after={"sessions_ended": True})
+    return account
 
 
 # --- the signed-in account ---------------------------------------------------------------------------------------
@@ -158,30 +177,48 @@ def header_identity(session: Session, account_id: int) -> dict | None:
 
 
 def create_personal_token(
-    session: Session, account_id: int, scopes: Sequence[str], name: str = "", expires_in_days: int | None = None
+    session: Session,
+    account_id: int,
+    scopes: Sequence[str],
+    name: str = "",
+    expires_in_days: int | None = None,
+    actor: audit.Actor = None,
 ) -> tuple[ApiToken, str]:
     """A personal access token of the account: the row and the secret (shown once)."""
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
         raise AccountError(f"token of account {account_id}: expires_in_days must be between 1 and 3650")
-    return store.create_token(
+    account = own_account(session, account_id)
+    row, secret = store.create_token(
         session,
         scopes,
-        account=own_account(session, account_id),
+        account=account,
         name=name,
         expires_in=timedelta(days=expires_in_days) if expires_in_days else None,
     )
+    audit.record(session, actor or account, "token.create", ("token", row.id), after=store.token_dict(row))
+    return row, secret
 
 
 def list_personal_tokens(session: Session, account_id: int) -> list[ApiToken]:
     return store.list_tokens(session, own_account(session, account_id))
 
 
-def revoke_personal_token(session: Session, account_id: int, token_id: int) -> ApiToken:
+def revoke_personal_token(session: Session, account_id: int, token_id: int, actor: audit.Actor = None) -> ApiToken:
     """Revoke one of one's own tokens; another account's token answers :class:`NotFound`, as an unknown one."""
     row = session.get(ApiToken, token_id)
     if row is None or row.account_id != account_id:
         raise NotFound(f"token {token_id} not found")
-    return store.revoke_token(session, token_id)
+    before = store.token_dict(row)
+    after = store.revoke_token(session, token_id)
+    audit.record(
+        session,
+        actor or own_account(session, account_id),
+        "token.revoke",
+        ("token", token_id),
+        before=before,
+        after=store.token_dict(after),
+    )
+    return after
 
 
 # --- an organisation's members (for its admins) ---------------------------------------------------------------------
@@ -209,13 +246,25 @@ def members(session: Session, organisation_id: int) -> list[Membership]:
     )
 
 
-def add_member(session: Session, organisation_id: int, email: str, roles: Sequence[str]) -> Membership:
+def add_member(
+    session: Session, organisation_id: int, email: str, roles: Sequence[str], actor: audit.Actor = None
+) -> Membership:
     """Grant roles in the organisation to an existing account (found by e-mail)."""
     org = organisation(session, organisation_id)
     account = store.get_account(session, email)
     if account is None:
         raise NotFound(f"account {store.normalise_email(email)}: email has no account; they sign up first")
-    return store.add_membership(session, account, list(roles), org)
+    row = store.add_membership(session, account, list(roles), org)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "membership.grant",
+        ("membership", row.id),
+        after={"account_id": account.id, "roles": list(row.roles)},
+        organisation_id=organisation_id,
+    )
+    return row
 
 
 def remove_member(session: Session, organisation_id: int, membership_id: int, acting_account_id: int) -> Account:
@@ -227,6 +276,14 @@ def remove_member(session: Session, organisation_id: int, membership_id: int, ac
     if row.account_id == acting_account_id:
         raise AccountError(f"membership {membership_id}: an admin cannot remove their own membership")
     account = row.account
+    audit.record(
+        session,
+        own_account(session, acting_account_id),
+        "membership.remove",
+        ("membership", membership_id),
+        before={"account_id": row.account_id, "roles": list(row.roles)},
+        organisation_id=organisation_id,
+    )
     session.delete(row)
     session.flush()
     session.expire(account, ["memberships"])

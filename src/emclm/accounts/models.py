@@ -128,3 +128,52 @@ class LoginFailure(Base):
     failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (Index("ix_accounts_login_failure_kind_key", "kind", "key", "failed_at"),)
+
+
+# --- audit log and personal data (migration 0021, decision 0024) ----------------------------------------------
+
+CONSENT_PURPOSES = ("account", "alerts", "profile_sharing")
+
+
+class AuditEvent(Base):
+    """One state change: who (account id and a label that erasure pseudonymises), in which organisation,
+    what, on which resource, when, and the before → after state. Append-only: database triggers on both
+    engines refuse UPDATE and DELETE, except erasure's pseudonymisation of the actor columns and states."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # no foreign key: the row outlives the account (and a cascade would be an UPDATE the triggers refuse)
+    actor_account_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_label: Mapped[str] = mapped_column(String(320))
+    organisation_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    resource_type: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str | None] = mapped_column(String(255))
+    before_state: Mapped[dict | None] = mapped_column(JSON)
+    after_state: Mapped[dict | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditUnlock(Base):
+    """SQLite only needs it: a row here (written and deleted inside erasure's transaction) lets the trigger
+    allow the pseudonymisation update. PostgreSQL uses ``SET LOCAL emclm.audit_pseudonymise = 'on'``."""
+
+    __tablename__ = "audit_unlock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(64))
+
+
+class Consent(Base):
+    """A person's consent to one purpose, with the version of the text they agreed to; withdrawn, not deleted."""
+
+    __tablename__ = "accounts_consent"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts_account.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    text_version: Mapped[str] = mapped_column(String(32))
+    given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -53,6 +53,17 @@ POLICY: dict[str, Rule] = {
         description="list, add and remove the members of an organisation one is an admin of (the route narrows "
         "to that organisation)",
     ),
+    "account:erase": Rule(
+        roles=frozenset(ROLES),
+        scope=None,
+        session_only=True,
+        description="erase one's own account and personal data (from a signed-in browser: a leaked token must not)",
+    ),
+    "audit:read": Rule(
+        roles=frozenset({"admin"}),
+        scope="read",
+        description="read and export the audit log",
+    ),
 }
 
 for _action, _rule in POLICY.items():  # the table is data; keep it consistent with the vocabularies

@@ -10,7 +10,20 @@ from emclm import __version__
 def create_app(database_url: str | None = None) -> FastAPI:
     from fastapi import Depends
 
-    from emclm.api import auth, catalogue, credentials, deps, guidance, labour, search, skills, sources, taxonomy
+    from emclm.api import (
+        admin,
+        auth,
+        catalogue,
+        credentials,
+        deps,
+        guidance,
+        labour,
+        privacy,
+        search,
+        skills,
+        sources,
+        taxonomy,
+    )
     from emclm.web import csrf
 
     app = FastAPI(
@@ -27,7 +40,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from emclm.search import enable_auto_indexing
 
     enable_auto_indexing()  # ORM edits (curation, re-tagging) reach the search index in their transaction
-    for module in (taxonomy, catalogue, sources, skills, search, guidance, labour, auth, credentials):
+    for module in (taxonomy, catalogue, sources, skills, search, guidance, labour, auth, credentials, privacy, admin):
         app.include_router(module.router, prefix="/api")
     from emclm.web import routes as web_routes
 
@@ -38,6 +51,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from emclm.web import verify as web_verify
 
     app.include_router(web_verify.router)
+    from emclm.web import account_data
+
+    app.include_router(account_data.router)
     web_routes.mount_static(app)
     _html_errors_for_pages(app, web_routes)
     _api_docs(app)

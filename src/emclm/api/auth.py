@@ -119,7 +119,9 @@ def delete_session_cookie(response: Response) -> None:
 
 @router.post("/logout")
 def logout(request: Request, session: Session = Depends(get_session, scope="function")) -> Response:
-    ended = flows.sign_out(session, request.cookies.get(get_settings().session_cookie_name))
+    ended = flows.sign_out(
+        session, request.cookies.get(get_settings().session_cookie_name), actor=current_principal(request)
+    )
     response = JSONResponse({"ended": int(ended)})
     delete_session_cookie(response)
     return response
@@ -131,7 +133,7 @@ def logout_everywhere(
 ) -> Response:
     if principal is None or principal.account_id is None:
         raise HTTPException(403, detail="logout-everywhere: only for an account")
-    response = JSONResponse({"ended": flows.sign_out_everywhere(session, principal.account_id)})
+    response = JSONResponse({"ended": flows.sign_out_everywhere(session, principal.account_id, actor=principal)})
     delete_session_cookie(response)
     return response
 
@@ -206,7 +208,9 @@ def create_my_token(
     ``account:create_token``: a token cannot mint tokens, it could widen its own scopes)."""
     account_id = _own_account(principal, "tokens")  # session-only: see the policy
     try:
-        row, secret = flows.create_personal_token(session, account_id, body.scopes, body.name, body.expires_in_days)
+        row, secret = flows.create_personal_token(
+            session, account_id, body.scopes, body.name, body.expires_in_days, actor=principal
+        )
     except store.AccountError as exc:
         raise HTTPException(422, detail=str(exc)) from None
     return {**store.token_dict(row), "secret": secret}
@@ -220,7 +224,7 @@ def revoke_my_token(
 ) -> dict:
     """Revoke one of one's own tokens; another account's token id answers 404, as an unknown one does."""
     try:
-        row = flows.revoke_personal_token(session, _own_account(principal, "tokens"), token_id)
+        row = flows.revoke_personal_token(session, _own_account(principal, "tokens"), token_id, actor=principal)
     except flows.NotFound as exc:
         raise HTTPException(404, detail=str(exc)) from None
     return store.token_dict(row)

@@ -62,6 +62,15 @@ ROUTE_POLICY: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
+    # personal data (decision 0024)
+    ("GET", "/api/auth/consents"): "account:self",
+    ("POST", "/api/auth/consents"): "account:self",
+    ("DELETE", "/api/auth/consents/{purpose}"): "account:self",
+    ("GET", "/api/auth/me/export"): "account:self",
+    ("POST", "/api/auth/me/erase"): "account:erase",
+    # administration
+    ("GET", "/api/admin/audit"): "audit:read",
+    ("GET", "/api/admin/audit.csv"): "audit:read",
     # pages
     ("GET", "/"): PUBLIC,
     ("GET", "/favicon.ico"): PUBLIC,
@@ -93,6 +102,13 @@ ROUTE_POLICY: dict[tuple[str, str], str] = {
     ("POST", "/organisations/{organisation_id}/members/{membership_id}/remove"): "organisation:members",
     ("GET", "/verify"): PUBLIC,
     ("POST", "/verify"): PUBLIC,  # verifies a pasted or uploaded credential; stores nothing
+    # pages: privacy and one's own data (web/account_data.py)
+    ("GET", "/privacy"): PUBLIC,
+    ("GET", "/account/data"): "account:self",
+    ("GET", "/account/data/export"): "account:self",
+    ("POST", "/account/data/consents"): "account:self",
+    ("POST", "/account/data/erase"): "account:erase",
+    ("GET", "/admin/audit"): "audit:read",
 }
 
 # Mounted applications (static files) are not routes with methods; they are listed here instead.

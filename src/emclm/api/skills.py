@@ -117,7 +117,24 @@ def decide(
     concept = session.get(Concept, skill_id)
     if concept is None or concept.concept_type != "skill":
         raise HTTPException(404, detail=f"skill {skill_id} not found")
+    from sqlalchemy import select
+
+    from emclm.accounts import audit
+    from emclm.skills.models import CourseSkill
+
+    old = session.scalars(
+        select(CourseSkill).where(CourseSkill.course_id == course_id, CourseSkill.skill_id == skill_id)
+    ).first()
+    before = None if old is None else {"status": old.status, "curated_by": old.curated_by}
     row = record(session, course_id, skill_id, body.decision, principal.name)
+    audit.record(
+        session,
+        principal,
+        "course_tag.decide",
+        ("course_skill", f"{course_id}:{skill_id}"),
+        before=before,
+        after={"status": row.status, "curated_by": row.curated_by},
+    )
     return {
         "course_id": course_id,
         "skill_id": skill_id,

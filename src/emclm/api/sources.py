@@ -46,7 +46,19 @@ async def richie_course_run_sync(request: Request) -> dict:
         record = record_from_sync_payload(payload, SOURCE_NAME)
     except RecordError as exc:
         raise HTTPException(422, str(exc)) from exc
-    report = ingest([record], SOURCE_NAME, request.app.state.database_url, priority=-1)
+
+    def audit_push(session, records, deleted) -> None:
+        from emclm.accounts import audit
+
+        audit.record(
+            session,
+            "richie-hook",
+            "catalogue.push",
+            ("source", SOURCE_NAME),
+            after={"records": [r.source_record_id for r in records], "withdrawn": list(deleted)},
+        )
+
+    report = ingest([record], SOURCE_NAME, request.app.state.database_url, priority=-1, before_commit=audit_push)
     if report.failed:
         raise HTTPException(422, "; ".join(str(e) for e in report.errors) or "record refused")
     return {"success": True}

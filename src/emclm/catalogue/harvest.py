@@ -113,8 +113,11 @@ class _Run:
         report: HarvestReport,
         priority: int | None,
         state_values: dict[str, Any] | None = None,
+        before_commit: Callable[[Session, list[CourseRecord], list[str]], None] | None = None,
     ):
         self.session = session
+        # a push's audit row (emclm.accounts.audit): written in each batch's transaction, before its commit
+        self.before_commit = before_commit
         self.report = report
         self.source_name = source_name
         self.store = CatalogueStore(session, source_name, priority)
@@ -195,6 +198,8 @@ class _Run:
             values["validators"] = dict(validators)
         self._write_state(now, **values)
         self._save_run_row()
+        if self.before_commit is not None and (records or deleted):
+            self.before_commit(session, records, deleted)
         session.commit()
         self._refresh_statistics()
 
@@ -352,14 +357,16 @@ def ingest(
     *,
     batch_size: int = 200,
     priority: int | None = None,
+    before_commit: Callable[[Session, list[CourseRecord], list[str]], None] | None = None,
 ) -> HarvestReport:
     """Store pushed records (e.g. Richie's course-run sync hook): a partial pass, never withdraws
-    what was not pushed. ``SourceItem``s with ``deleted_id`` withdraw that record."""
+    what was not pushed. ``SourceItem``s with ``deleted_id`` withdraw that record. ``before_commit(session,
+    records, deleted_ids)`` runs inside each batch's transaction (the push's audit row)."""
     started = time.perf_counter()
     report = HarvestReport(source=source_name, status="partial")
     session = sessionmaker_for(database_url)()
     try:
-        run = _Run(session, source_name, report, priority)
+        run = _Run(session, source_name, report, priority, before_commit=before_commit)
         records_b: list[CourseRecord] = []
         errors_b: list[RecordError] = []
         deleted_b: list[str] = []

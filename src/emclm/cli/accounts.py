@@ -1,4 +1,6 @@
-"""`emclm users create|list`, `emclm organisations create|list`, `emclm tokens revoke`."""
+"""`emclm users create|list|purge-inactive`, `emclm organisations create|list`, `emclm tokens revoke`.
+
+Every change is written to the audit log in its own transaction, as ``cli:<operating-system user>``."""
 
 from __future__ import annotations
 
@@ -17,6 +19,17 @@ def _fail(message: str) -> None:
 
 def _emit(obj, as_json: bool, text: str) -> None:
     typer.echo(json.dumps(obj, ensure_ascii=False, indent=2) if as_json else text)
+
+
+def cli_actor() -> str:
+    """The audit log's actor for a command: the operating-system account that ran it."""
+    import os
+    import pwd
+
+    try:
+        return f"cli:{pwd.getpwuid(os.getuid()).pw_name}"
+    except KeyError:
+        return f"cli:uid-{os.getuid()}"
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
@@ -48,9 +61,10 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         """Create an account with a role (in an organisation), optionally with a password and a token.
 
         The token is printed once; only its hash is stored."""
-        from emclm.accounts import store
+        from emclm.accounts import audit, store
         from emclm.db.session import session_scope
 
+        actor = cli_actor()
         password = None
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
@@ -68,16 +82,43 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
                                 f"organisation {organisation}: --organisation-type is required for a new organisation"
                             )
                         org = store.create_organisation(s, organisation, organisation_type)
+                        audit.record(
+                            s,
+                            actor,
+                            "organisation.create",
+                            ("organisation", org.id),
+                            after=store.organisation_dict(org),
+                        )
                     elif organisation_type and organisation_type != org.type:
                         _fail(f"organisation {organisation}: type is {org.type}, not {organisation_type}")
                 elif organisation_type:
                     _fail(f"account {email}: --organisation-type needs --organisation")
                 account = store.create_account(s, email, password, verified=verified)
-                store.add_membership(s, account, role, org)
+                membership = store.add_membership(s, account, role, org)
                 out = store.account_dict(account)
+                audit.record(
+                    s,
+                    actor,
+                    "account.create",
+                    ("account", account.id),
+                    after={"email": account.email, "verified": verified, "password": password is not None},
+                )
+                audit.record(
+                    s,
+                    actor,
+                    "membership.grant",
+                    ("membership", membership.id),
+                    after={
+                        "account_id": account.id,
+                        "organisation_id": membership.organisation_id,
+                        "roles": list(membership.roles),
+                    },
+                    organisation_id=membership.organisation_id,
+                )
                 if scopes:
                     row, secret = store.create_token(s, scopes, account=account, name="created by emclm users create")
                     out["token"] = {**store.token_dict(row), "secret": secret}
+                    audit.record(s, actor, "token.create", ("token", row.id), after=store.token_dict(row))
         except store.AccountError as exc:
             _fail(str(exc))
         text = f"created {out['email']} ({', '.join(r for m in out['memberships'] for r in m['roles'])})"
@@ -114,7 +155,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         """Create an organisation; a course provider may be linked to its catalogue provider."""
         from sqlalchemy import select
 
-        from emclm.accounts import store
+        from emclm.accounts import audit, store
         from emclm.catalogue.models import Provider
         from emclm.db.session import session_scope
 
@@ -127,6 +168,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
                         _fail(f"organisation {name}: provider {provider!r} is not in the catalogue")
                 org = store.create_organisation(s, name, type, provider_id=provider_id)
                 out = store.organisation_dict(org)
+                audit.record(s, cli_actor(), "organisation.create", ("organisation", org.id), after=out)
         except store.AccountError as exc:
             _fail(str(exc))
         _emit(out, as_json, f"created organisation {out['name']} ({out['type']})")
@@ -148,12 +190,47 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         database_url: str | None = DbUrl,
     ) -> None:
         """Revoke a personal access token or organisation API key; it stops working at once."""
-        from emclm.accounts import store
+        from emclm.accounts import audit, store
+        from emclm.accounts.models import ApiToken
         from emclm.db.session import session_scope
 
         try:
             with session_scope(database_url) as s:
+                found = s.get(ApiToken, token_id)
+                before = store.token_dict(found) if found is not None else None
                 out = store.token_dict(store.revoke_token(s, token_id))
+                audit.record(s, cli_actor(), "token.revoke", ("token", token_id), before=before, after=out)
         except store.AccountError as exc:
             _fail(str(exc))
         _emit(out, as_json, f"revoked token {out['id']} ({out['prefix']}…)")
+
+    @users.command("purge-inactive")
+    def users_purge_inactive(
+        days: int | None = typer.Option(
+            None, "--days", min=1, help="inactive for this many days (default: EMCLM_ACCOUNT_RETENTION_DAYS)"
+        ),
+        dry_run: bool = typer.Option(False, "--dry-run", help="only list the accounts that would be erased"),
+        as_json: bool = typer.Option(False, "--json"),
+        database_url: str | None = DbUrl,
+    ) -> None:
+        """Erase every account unused (no sign-in, no token use) for the retention period.
+
+        Erasure deletes the account and its personal data; the audit log keeps a pseudonymised trace."""
+        import emclm.models  # noqa: F401 - every area's personal-data holder registers with its models
+        from emclm.accounts import erasure, store
+        from emclm.config import get_settings
+        from emclm.db.session import session_scope
+
+        period = days if days is not None else get_settings().account_retention_days
+        try:
+            with session_scope(database_url) as s:
+                if dry_run:
+                    ids = [a.id for a in erasure.inactive_accounts(s, period)]
+                    out = {"days": period, "dry_run": True, "accounts": ids}
+                else:
+                    out = {"days": period, "dry_run": False, "erased": erasure.purge_inactive(s, period)}
+        except store.AccountError as exc:
+            _fail(str(exc))
+        count = len(out["accounts"] if dry_run else out["erased"])
+        verb = "would erase" if dry_run else "erased"
+        _emit(out, as_json, f"{verb} {count} account(s) inactive for {period} days or more")

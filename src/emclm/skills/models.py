@@ -43,3 +43,37 @@ class CourseTagging(Base):
     text_hash: Mapped[str] = mapped_column(String(64))
     tagger_version: Mapped[str] = mapped_column(String(40))
     tagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def _export_curation(session, account) -> list[dict]:
+    from sqlalchemy import select
+
+    rows = session.scalars(select(CourseSkill).where(CourseSkill.curated_by == account.email).order_by(CourseSkill.id))
+    return [
+        {
+            "course_id": r.course_id,
+            "skill_id": r.skill_id,
+            "status": r.status,
+            "curated_at": r.curated_at.isoformat() if r.curated_at else None,
+        }
+        for r in rows
+    ]
+
+
+def _erase_curation(session, account, alias: str) -> int:
+    """A curator's address on their decisions becomes their pseudonym (the decisions stay)."""
+    from sqlalchemy import update
+
+    result = session.execute(
+        update(CourseSkill).where(CourseSkill.curated_by == account.email).values(curated_by=alias)
+    )
+    return result.rowcount or 0
+
+
+def _register_personal_data() -> None:
+    from emclm.accounts.erasure import PersonalDataHolder, register
+
+    register(PersonalDataHolder("course_tag_decisions", _export_curation, _erase_curation))
+
+
+_register_personal_data()

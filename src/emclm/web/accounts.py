@@ -149,7 +149,7 @@ def _signed_out(request: Request) -> Response:
 
 @router.post("/signout")
 def signout(request: Request, session: Session = Depends(get_session, scope="function")):
-    flows.sign_out(session, request.cookies.get(get_settings().session_cookie_name))
+    flows.sign_out(session, request.cookies.get(get_settings().session_cookie_name), actor=current_principal(request))
     return _signed_out(request)
 
 
@@ -159,7 +159,7 @@ def signout_everywhere(
     principal: Principal | None = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ):
-    flows.sign_out_everywhere(session, _signed_in(principal))
+    flows.sign_out_everywhere(session, _signed_in(principal), actor=principal)
     return _signed_out(request)
 
 
@@ -293,7 +293,7 @@ def create_token(
     except ValueError:
         days = 0  # refused by the flow, naming the field
     try:
-        row, secret = flows.create_personal_token(session, account_id, scopes, name, days)
+        row, secret = flows.create_personal_token(session, account_id, scopes, name, days, actor=principal)
     except AccountError as exc:
         return _account_page(request, lang, session, account_id, 422, error=_message(exc, lang), form_name=name)
     return _account_page(request, lang, session, account_id, 201, new_token=row, new_secret=secret)
@@ -306,7 +306,7 @@ def revoke_token(
     session: Session = Depends(get_session, scope="function"),
 ):
     try:
-        flows.revoke_personal_token(session, _signed_in(principal), token_id)
+        flows.revoke_personal_token(session, _signed_in(principal), token_id, actor=principal)
     except flows.NotFound:
         raise HTTPException(404, detail=f"token {token_id} not found") from None
     return RedirectResponse("/account", status_code=303)
@@ -363,7 +363,7 @@ def add_member(
 ):
     org, _account = _organisation_admin(session, principal, organisation_id)
     try:
-        membership = flows.add_member(session, org.id, email, roles)
+        membership = flows.add_member(session, org.id, email, roles, actor=principal)
     except AccountError as exc:
         return _members_page(request, lang, session, org, 422, error=_message(exc, lang), email=email)
     return _members_page(request, lang, session, org, added=membership.account.email)
