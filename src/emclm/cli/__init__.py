@@ -38,8 +38,10 @@ for _module in (core, taxonomy, catalogue, skills, search, guidance, labour, acc
 @app.callback()
 def _startup() -> None:
     """emclm: MOOC catalogue × ESCO × labour market"""
+    from emclm.credentials import enable_recognition
     from emclm.search import enable_auto_indexing
 
+    enable_recognition()  # recognition facts after each harvest batch, before the search index
     enable_auto_indexing()
 
 
