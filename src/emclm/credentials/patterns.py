@@ -98,6 +98,10 @@ BAC_PLUS_EQF = {2: 5, 3: 6, 4: 6, 5: 7, 8: 8}
 # second 7, third 8).
 LEVEL_TRIGGERS = (
     "master",
+    "máster",
+    "magistrale",
+    "dottorato",
+    "niveau m",
     "graduate",
     "grado",
     "laurea",
@@ -122,7 +126,7 @@ LEVEL_WORDS: list[tuple[int, re.Pattern]] = [
     (
         6,
         re.compile(
-            r"\b(?:nivel\s+de\s+grado|estudiantes\s+(?:de|del)\s+grado|asignatura\s+de\s+grado|grado\s+universitario)\b",
+            r"\b(?:nivel\s+de\s+grado|estudiantes\s+(?:de|del)\s+grado|asignatura\s+de\s+grado)\b",
             _F,
         ),
     ),
@@ -161,7 +165,7 @@ ASSESSMENT: dict[str, list[re.Pattern]] = {
         re.compile(r"\bexamens?\s+(?:en ligne\s+)?surveillés?|\bexamen\s+sur\s+table\b|\btélésurveillance\b", _F),
         re.compile(r"\bexamen\s+(?:presencial|supervisado|vigilado)\b", _F),
         re.compile(r"\besame\s+(?:in presenza|finale in presenza|sorvegliato)\b", _F),
-        re.compile(r"\b(?:beaufsichtigte|überwachte)\s+(?:Online-)?Prüfung|\bPräsenzprüfung\b", _F),
+        re.compile(r"\b(?:beaufsichtigte[nr]?|überwachte[nr]?)\s+(?:Online-)?Prüfung|\bPräsenzprüfung\b", _F),
         re.compile(r"\b(?:gesurveilleerd|bewaakt)\s+(?:online\s+)?examen|\btentamen\s+op locatie\b", _F),
         re.compile(r"\bin[- ]person\s+exam|\bexam\s+(?:centres?|centers?)\b", _F),
     ),
@@ -278,7 +282,7 @@ IDENTITY = Group(
         r"\b(?:identity|ID)[- ]verif(?:ication|ied)|\bverif(?:y|ies|ied)\s+(?:your|their|the learner's|learners')\s+identity\b|\bphoto\s+ID\b",
         _F,
     ),
-    re.compile(r"\bvérification\s+(?:de\s+(?:l'|votre\s+)?)?identité\b|\bidentité\s+vérifiée\b", _F),
+    re.compile(r"\bvérification\s+(?:d['’]|de\s+(?:l['’]|votre\s+)?)?identité\b|\bidentité\s+vérifiée\b", _F),
     re.compile(r"\bverificaci[óo]n\s+(?:de\s+(?:la\s+|tu\s+|su\s+)?)?identidad\b|\bidentidad\s+verificada\b", _F),
     re.compile(r"\bverifica\s+(?:dell'|della\s+)?identità\b|\bidentità\s+verificata\b", _F),
     re.compile(r"\b(?:Identitätsprüfung|Identitätsnachweis|Identitätsverifizierung|Ausweiskontrolle)\b", _F),
