@@ -10,7 +10,7 @@ from emclm import __version__
 def create_app(database_url: str | None = None) -> FastAPI:
     from fastapi import Depends
 
-    from emclm.api import auth, catalogue, deps, guidance, labour, search, skills, sources, taxonomy
+    from emclm.api import auth, catalogue, credentials, deps, guidance, labour, search, skills, sources, taxonomy
 
     app = FastAPI(
         dependencies=[Depends(deps.authorise)],  # every route: its policy entry (api/routes_policy.py)
@@ -27,7 +27,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     enable_recognition()  # recognition facts after each harvest batch, before the search index
     enable_auto_indexing()  # ORM edits (curation, re-tagging) reach the search index in their transaction
-    for module in (taxonomy, catalogue, sources, skills, search, guidance, labour, auth):
+    for module in (taxonomy, catalogue, credentials, sources, skills, search, guidance, labour, auth):
         app.include_router(module.router, prefix="/api")
     from emclm.web import routes as web_routes
 

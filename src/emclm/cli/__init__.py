@@ -24,6 +24,7 @@ from emclm.cli import (  # noqa: E402  (registration order is the help order)
     accounts,
     catalogue,
     core,
+    credentials,
     guidance,
     labour,
     search,
@@ -31,7 +32,7 @@ from emclm.cli import (  # noqa: E402  (registration order is the help order)
     taxonomy,
 )
 
-for _module in (core, taxonomy, catalogue, skills, search, guidance, labour, accounts):
+for _module in (core, taxonomy, catalogue, credentials, skills, search, guidance, labour, accounts):
     _module.register(app, GROUPS)
 
 
