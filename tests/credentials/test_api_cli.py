@@ -89,3 +89,23 @@ def test_cli_recognition(world_client, db_url):
     assert r.exit_code == 0 and "5 ECTS" in r.output and "CMF" in r.output
     r = runner.invoke(cli_app, ["courses", "recognition", "999999", "--database-url", db_url])
     assert r.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    "lang,heading,proctored,met",
+    [
+        ("en", "What we know, and from where", "Proctored exam", "met"),
+        ("fr", "Ce que nous savons, et d'où", "Examen surveillé", "rempli"),
+    ],
+)
+def test_course_page_shows_facts_with_evidence_and_the_cmf_check(world_client, lang, heading, proctored, met):
+    import html
+
+    world, client = world_client
+    page = html.unescape(client.get(f"/courses/{world.course_id}", params={"lang": lang}).text)
+    facts = page[page.index('data-testid="recognition-facts"') : page.index('data-testid="recognition-missing"')]
+    assert heading in page
+    assert '<q lang="en">5 ECTS</q>' in facts and '<q lang="en">EQF level 6</q>' in facts
+    assert proctored in facts
+    cmf = page[page.index('data-testid="cmf"') :]
+    assert f'class="cmf-met">{met}<' in cmf  # workload 5 ECTS and EQF 6 are met

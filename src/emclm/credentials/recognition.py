@@ -450,42 +450,77 @@ def cmf_check(facts: list[Fact]) -> dict:
     credits = ects if ects is not None else by.get("credits")
     results = []
 
-    def add(cid, status, reason):
+    def add(cid, status, reason, code, **args):
+        """``code`` and ``args`` let a page say the reason in its own language; ``reason`` is the English."""
         crit = next(c for c in CMF_CRITERIA if c[0] == cid)
-        results.append({"criterion": cid, "requirement": crit[1], "rule": crit[2], "status": status, "reason": reason})
+        results.append(
+            {
+                "criterion": cid,
+                "requirement": crit[1],
+                "rule": crit[2],
+                "status": status,
+                "reason": reason,
+                "code": code,
+                "args": args,
+            }
+        )
 
     if ects is not None:
-        add("workload", "met" if 4 <= ects <= 6 else "not_met", f"{ects:g} ECTS")
+        add("workload", "met" if 4 <= ects <= 6 else "not_met", f"{ects:g} ECTS", "ects", n=ects)
     elif hours is not None:
-        add("workload", "met" if 100 <= hours <= 150 else "not_met", f"{hours:g} hours, no ECTS")
+        add("workload", "met" if 100 <= hours <= 150 else "not_met", f"{hours:g} hours, no ECTS", "hours", n=hours)
     else:
-        add("workload", "unknown", "no ECTS or workload stated")
+        add("workload", "unknown", "no ECTS or workload stated", "no_workload")
     if level is None:
-        add("level", "unknown", "no EQF level stated")
+        add("level", "unknown", "no EQF level stated", "no_level")
     elif level in (6, 7) or (level in (4, 5) and ects is not None):
-        add("level", "met", f"EQF {level}")
+        add("level", "met", f"EQF {level}", "eqf", n=level)
     else:
-        add("level", "not_met", f"EQF {level}" + (" without ECTS" if level in (4, 5) else ""))
+        add(
+            "level",
+            "not_met",
+            f"EQF {level}" + (" without ECTS" if level in (4, 5) else ""),
+            "eqf_no_ects" if level in (4, 5) else "eqf",
+            n=level,
+        )
     graded = [a for a in assessment if a != "none"]
     if not assessment:
-        add("summative_assessment", "unknown", "no assessment stated")
+        add("summative_assessment", "unknown", "no assessment stated", "no_assessment")
     elif not graded:
-        add("summative_assessment", "not_met", "the course states no assessment")
+        add("summative_assessment", "not_met", "the course states no assessment", "assessment_none")
     elif credits is None:
-        add("summative_assessment", "not_met", f"assessed ({', '.join(graded)}) but no credit stated")
+        add(
+            "summative_assessment",
+            "not_met",
+            f"assessed ({', '.join(graded)}) but no credit stated",
+            "no_credit",
+            kinds=graded,
+        )
     else:
-        add("summative_assessment", "met", f"{', '.join(graded)}; {credits:g} credits")
+        add(
+            "summative_assessment",
+            "met",
+            f"{', '.join(graded)}; {credits:g} credits",
+            "assessed",
+            kinds=graded,
+            n=credits,
+        )
     idv = by.get("identity_verified")
     if idv is None:
-        add("identity_verification", "unknown", "no identity verification stated")
+        add("identity_verification", "unknown", "no identity verification stated", "no_identity")
     else:
-        add("identity_verification", "met" if idv else "not_met", "stated" if idv else "stated as not verified")
+        add(
+            "identity_verification",
+            "met" if idv else "not_met",
+            "stated" if idv else "stated as not verified",
+            "identity" if idv else "no_identity_check",
+        )
     missing = [
         name
         for name, ok in (
-            ("learning outcomes", by.get("learning_outcomes")),
+            ("learning_outcomes", by.get("learning_outcomes")),
             ("workload", ects is not None or hours is not None),
-            ("EQF level", level is not None),
+            ("eqf_level", level is not None),
             ("credits", credits is not None),
         )
         if not ok
@@ -493,7 +528,9 @@ def cmf_check(facts: list[Fact]) -> dict:
     add(
         "transcript",
         "met" if not missing else "unknown",
-        "all four known" if not missing else "missing: " + ", ".join(missing),
+        "all four known" if not missing else "missing: " + ", ".join(m.replace("_", " ") for m in missing),
+        "transcript_complete" if not missing else "transcript_missing",
+        missing=missing,
     )
     return {
         "compliant": all(r["status"] == "met" for r in results),
