@@ -73,6 +73,9 @@ def main() -> None:
     ap.add_argument("--sample-out", type=Path)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    from emclm.search import enable_auto_indexing
+
+    enable_auto_indexing()  # as every entry point: the columns recognition writes reach the search index
     upgrade(args.database_url)
     with session_scope(args.database_url) as s:
         t0 = time.perf_counter()
