@@ -1,7 +1,7 @@
 """Build the embedded database from the repository's own ``data/``: idempotent, quick when up to date.
 
 Steps: migrate the schema; import the shipped ESCO release and extra languages (files already imported
-are recognised by their SHA-256 and skipped); harvest the demo catalogue; tag it (shipped tags where
+are recognised by their SHA-256 and skipped); harvest the demo catalogue; extract its recognition facts; tag it (shipped tags where
 current); build the search index; store the course vectors (shipped ones where current); import the
 demo vacancies; bring the labour-market aggregates up to the data's generation.
 """
@@ -20,8 +20,10 @@ log = logging.getLogger(__name__)
 
 
 def build_embedded(database_url: str | None = None, say: Callable[[str], None] = print) -> dict:
+    from emclm.credentials import enable_recognition
     from emclm.search import enable_auto_indexing
 
+    enable_recognition()  # as under the CLI and the API: harvested courses get their recognition facts
     enable_auto_indexing()  # as under the CLI and the API: the harvest below keeps the search index in step
     settings = get_settings()
     url = database_url or settings.database_url
@@ -32,12 +34,37 @@ def build_embedded(database_url: str | None = None, say: Callable[[str], None] =
     say(f"ESCO: {len(changed)} file(s) imported, {sum(f.unchanged for f in report.files)} already up to date")
     result: dict = {"esco_files_imported": len(changed)}
     result["catalogue"] = harvest_demo_catalogue(url, say)
+    result["recognition"] = extract_recognition(url, say)
     result["tagging"] = tag_catalogue(url, say)
     result["search"] = build_search_index(url, esco_changed=bool(changed), say=say)
     result["vectors"] = build_course_vectors(url, say=say)
     result["vacancies"] = import_demo_vacancies(url, say)
     result["labour"] = refresh_labour_aggregates(url, say)
     return result
+
+
+def extract_recognition(url: str, say: Callable[[str], None] = print) -> dict:
+    """Recognition facts (decision 0028) for the courses that have none or an older extractor's; the
+    harvest keeps them in step afterwards."""
+    from sqlalchemy import or_, select
+
+    from emclm.catalogue.models import Course
+    from emclm.credentials.models import RecognitionState
+    from emclm.credentials.store import EXTRACTOR_VERSION, refresh
+
+    with session_scope(url) as session:
+        stale = (
+            select(Course.id)
+            .outerjoin(RecognitionState, RecognitionState.course_id == Course.id)
+            .where(
+                Course.withdrawn_at.is_(None),
+                or_(RecognitionState.course_id.is_(None), RecognitionState.extractor_version != EXTRACTOR_VERSION),
+            )
+        )
+        ids = list(session.scalars(stale))
+        out = refresh(session, ids) if ids else {"courses": 0, "facts": 0, "columns_written": 0}
+    say("recognition: " + ", ".join(f"{k} {v}" for k, v in out.items()))
+    return out
 
 
 def refresh_labour_aggregates(url: str, say: Callable[[str], None] = print) -> dict:

@@ -7,6 +7,7 @@ is the bottom layer that every domain's models build on, so it imports none of t
 
 from emclm.accounts import models as accounts_models  # noqa: F401
 from emclm.catalogue import models as catalogue_models  # noqa: F401
+from emclm.credentials import models as credentials_models  # noqa: F401
 from emclm.db.base import Base
 from emclm.labour import models as labour_models  # noqa: F401
 from emclm.skills import models as skills_models  # noqa: F401

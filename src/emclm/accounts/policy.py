@@ -35,6 +35,12 @@ POLICY: dict[str, Rule] = {
         provider_scoped=frozenset({"provider"}),
         description="confirm or reject a skill tag of a course",
     ),
+    "course_recognition:correct": Rule(
+        roles=frozenset({"curator", "admin"}),
+        scope="courses:curate",
+        provider_scoped=frozenset({"provider"}),
+        description="confirm or correct a recognition fact of a course (ECTS, EQF level, assessment …)",
+    ),
     "account:self": Rule(
         roles=frozenset(ROLES),
         scope=None,

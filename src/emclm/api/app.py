@@ -19,6 +19,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         guidance,
         labour,
         privacy,
+        recognition,
         search,
         skills,
         sources,
@@ -37,10 +38,25 @@ def create_app(database_url: str | None = None) -> FastAPI:
         redoc_url=None,
     )
     deps.configure(app, database_url)
+    from emclm.credentials import enable_recognition
     from emclm.search import enable_auto_indexing
 
+    enable_recognition()  # recognition facts after each harvest batch, before the search index
     enable_auto_indexing()  # ORM edits (curation, re-tagging) reach the search index in their transaction
-    for module in (taxonomy, catalogue, sources, skills, search, guidance, labour, auth, credentials, privacy, admin):
+    for module in (
+        taxonomy,
+        catalogue,
+        recognition,
+        sources,
+        skills,
+        search,
+        guidance,
+        labour,
+        auth,
+        credentials,
+        privacy,
+        admin,
+    ):
         app.include_router(module.router, prefix="/api")
     from emclm.web import routes as web_routes
 

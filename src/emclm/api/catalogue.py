@@ -133,9 +133,21 @@ def list_courses(
     page_size: int = Query(20, ge=1, le=100),
     provider: str | None = Query(None, description="Provider code (e.g. futurelearn) or name"),
     language: str | None = Query(None, min_length=2, max_length=8, description="ISO 639-1 teaching language"),
+    ects_min: float | None = Query(None, gt=0, le=1000, description="At least this many ECTS credits"),
+    eqf_level: int | None = Query(None, ge=1, le=8, description="EQF level (declared, extracted or corrected)"),
+    identity_verified: bool | None = Query(None, description="Identity verified at assessment (true / false)"),
     session: Session = Depends(get_session, scope="function"),
 ) -> CoursePage:
-    items, total = queries.list_courses(session, page=page, page_size=page_size, provider=provider, language=language)
+    items, total = queries.list_courses(
+        session,
+        page=page,
+        page_size=page_size,
+        provider=provider,
+        language=language,
+        ects_min=ects_min,
+        eqf_level=eqf_level,
+        identity_verified=identity_verified,
+    )
     return CoursePage(items=[_summary(c) for c in items], total=total, page=page, page_size=page_size)
 
 

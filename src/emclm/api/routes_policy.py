@@ -30,6 +30,7 @@ ROUTE_POLICY: dict[tuple[str, str], str] = {
     ("GET", "/api/courses"): PUBLIC,
     ("GET", "/api/courses/{course_id}"): PUBLIC,
     ("GET", "/api/courses/{course_id}/skills"): PUBLIC,
+    ("GET", "/api/courses/{course_id}/recognition"): PUBLIC,
     ("GET", "/api/search"): PUBLIC,
     ("GET", "/api/search/suggest"): PUBLIC,
     ("GET", "/api/labour/demand"): PUBLIC,
@@ -44,6 +45,7 @@ ROUTE_POLICY: dict[tuple[str, str], str] = {
     # API: state changes
     ("POST", "/api/sources/richie/course-runs-sync"): SIGNED,  # HMAC-SHA256 with EMCLM_RICHIE_HOOK_SECRET
     ("POST", "/api/courses/{course_id}/skills/{skill_id}/decision"): "course_tags:decide",
+    ("PUT", "/api/courses/{course_id}/recognition"): "course_recognition:correct",
     # accounts: anonymous by nature (creating or recovering an identity); throttled or single-use links
     ("POST", "/api/auth/signup"): PUBLIC,
     ("GET", "/api/auth/verify"): PUBLIC,

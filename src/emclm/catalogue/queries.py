@@ -59,8 +59,12 @@ def list_courses(
     page_size: int = 20,
     provider: str | None = None,
     language: str | None = None,
+    ects_min: float | None = None,
+    eqf_level: int | None = None,
+    identity_verified: bool | None = None,
 ) -> tuple[list[Course], int]:
-    """A page of non-withdrawn courses (by title) and the total matching the filters."""
+    """A page of non-withdrawn courses (by title) and the total matching the filters (recognition filters
+    read the columns the recognition facts fill, decision 0028)."""
     query = select(Course).where(Course.withdrawn_at.is_(None))
     if provider:
         query = query.join(Provider, Provider.id == Course.provider_id).where(
@@ -68,6 +72,16 @@ def list_courses(
         )
     if language:
         query = query.where(Course.language == language.lower())
+    if ects_min is not None:
+        query = query.where(Course.ects_credits >= ects_min)
+    if eqf_level is not None:
+        query = query.where(Course.eqf_level == eqf_level)
+    if identity_verified is not None:
+        query = query.where(
+            Course.identity_verification.is_(True)
+            if identity_verified
+            else or_(Course.identity_verification.is_(False), Course.identity_verification.is_(None))
+        )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.options(joinedload(Course.provider), joinedload(Course.organisation), selectinload(Course.runs))

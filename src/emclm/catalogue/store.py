@@ -669,10 +669,11 @@ CoursesChanged = Callable[[Session, Sequence[int]], None]
 _courses_changed_hooks: list[CoursesChanged] = []
 
 
-def on_courses_changed(hook: CoursesChanged) -> None:
-    """Call ``hook(session, course_ids)`` after every store batch that touched courses (idempotent)."""
+def on_courses_changed(hook: CoursesChanged, *, first: bool = False) -> None:
+    """Call ``hook(session, course_ids)`` after every store batch that touched courses (idempotent).
+    ``first``: ahead of the hooks already registered (a hook that fills course columns others copy)."""
     if hook not in _courses_changed_hooks:
-        _courses_changed_hooks.append(hook)
+        _courses_changed_hooks.insert(0, hook) if first else _courses_changed_hooks.append(hook)
 
 
 def reindex(session: Session, course_ids: Sequence[int]) -> None:

@@ -28,20 +28,23 @@ from emclm.cli import (  # noqa: E402  (registration order is the help order)
     credentials,
     guidance,
     labour,
+    recognition,
     search,
     skills,
     taxonomy,
 )
 
-for _module in (core, taxonomy, catalogue, skills, search, guidance, labour, accounts, credentials):
+for _module in (core, taxonomy, catalogue, recognition, skills, search, guidance, labour, accounts, credentials):
     _module.register(app, GROUPS)
 
 
 @app.callback()
 def _startup() -> None:
     """emclm: MOOC catalogue × ESCO × labour market"""
+    from emclm.credentials import enable_recognition
     from emclm.search import enable_auto_indexing
 
+    enable_recognition()  # recognition facts after each harvest batch, before the search index
     enable_auto_indexing()
 
 

@@ -109,6 +109,7 @@ class CoursePage:
     occupations: list[dict]
     next_start: date | None = None  # the first run starting today or later
     last_start: date | None = None  # the latest run that already started (when no future one)
+    recognition: dict | None = None  # ``credentials.store.recognition``: facts, profile, CMF check
 
 
 def course_page(session: Session, course_id: int, lang: str = "en") -> CoursePage | None:
@@ -143,7 +144,19 @@ def course_page(session: Session, course_id: int, lang: str = "en") -> CoursePag
         occupations=occupations,
         next_start=catalogue_queries.next_run_start(course),
         last_start=catalogue_queries.last_run_start(course),
+        recognition=_recognition(session, course.id),
     )
+
+
+def _recognition(session: Session, course_id: int) -> dict | None:
+    """The course's recognition (as the API serves it); ``None`` on a database without the facts tables."""
+    from sqlalchemy import inspect
+
+    from emclm.credentials.store import recognition
+
+    if not inspect(session.get_bind()).has_table("credentials_fact"):
+        return None
+    return recognition(session, course_id)
 
 
 def courses_for_skills(session: Session, skill_ids: list[int], limit: int = 10) -> list:
