@@ -59,7 +59,7 @@ def test_my_data_page_gives_and_withdraws_consent_by_form(sqlite_world):
     client = _browser(sqlite_world.url)
     page = client.get("/account/data")
     assert page.status_code == 200
-    assert page.text.count('name="csrf_token"') == 4  # three consent forms and the erasure form
+    assert page.text.count('name="csrf_token"') == 5  # three consent forms, the erasure form, the header's sign-out
     assert 'href="/account/data/export"' in page.text
     r = client.post(
         "/account/data/consents", data={"purpose": "alerts", "choice": "give", "csrf_token": ""}, headers=ORIGIN,
