@@ -64,7 +64,10 @@ def requests() -> list[tuple[str, SearchRequest]]:
         out.append((f"{i}:p1", SearchRequest(q=q, lang="en", per_page=10, today=TODAY)))
         out.append((f"{i}:p2f", SearchRequest(q=q, lang="fr", filters=f, page=2, per_page=10, today=TODAY)))
         out.append(
-            (f"{i}:sort", SearchRequest(q=q, sort=("start_date", "workload")[i % 2], filters=f, per_page=20, today=TODAY))
+            (
+                f"{i}:sort",
+                SearchRequest(q=q, sort=("start_date", "workload")[i % 2], filters=f, per_page=20, today=TODAY),
+            )
         )
         out.append((f"{i}:noemb", SearchRequest(q=q, embeddings=False, per_page=20, today=TODAY)))
         out.append((f"{i}:notypo", SearchRequest(q=q, typo=False, facets=False, per_page=30, today=TODAY)))

@@ -8,7 +8,6 @@ language on first use (slow: seconds per language), so search still works on a f
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select, text
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from emclm.search.analysis import content_tokens, stem_tokens, stopwords
 from emclm.search.schema import search_label_key
+from emclm.search.state import all_states, state_for
 from emclm.taxonomy.models import Concept, Label
 
 MAX_SPAN = 6
@@ -80,35 +80,27 @@ def build_label_keys(session: Session, langs: list[str] | None = None, chunk: in
         if batch:
             session.execute(insert(search_label_key), batch)
             written += len(batch)
-    with _lock:
-        _has_keys.clear()
+    for st in all_states():
+        st.label_keys_built = None
     return written
 
 
-_has_keys: dict[str, bool] = {}
-_memory: dict[tuple[str, str], dict[str, list[tuple[int, bool]]]] = {}
-_lock = threading.Lock()
-
-
 def _keys_built(session: Session) -> bool:
-    db = str(session.get_bind().url)
-    with _lock:
-        if db in _has_keys:
-            return _has_keys[db]
+    st = state_for(session)
+    if st.label_keys_built is not None:
+        return st.label_keys_built
     try:
         ok = session.execute(select(search_label_key.c.id).limit(1)).first() is not None
     except Exception:  # noqa: BLE001 - older schema
         session.rollback()
         ok = False
-    with _lock:
-        _has_keys[db] = ok
+    st.label_keys_built = ok
     return ok
 
 
 def _memory_keys(session: Session, lang: str) -> dict[str, list[tuple[int, bool]]]:
-    db = (str(session.get_bind().url), lang)
-    with _lock:
-        idx = _memory.get(db)
+    st = state_for(session)
+    idx = st.label_memory.get(lang)
     if idx is None:
         idx = {}
         rows = session.execute(
@@ -125,8 +117,7 @@ def _memory_keys(session: Session, lang: str) -> dict[str, list[tuple[int, bool]
             key = label_key((norm or "").split(), lang)
             if key:
                 idx.setdefault(key, []).append((cid, kind == "preferred"))
-        with _lock:
-            _memory[db] = idx
+        st.label_memory[lang] = idx
     return idx
 
 

@@ -10,8 +10,6 @@ its essential skills. Embeddings add to that.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -25,6 +23,7 @@ from emclm.search.compounds import split_compounds
 from emclm.search.concepts import ConceptMatch, match_concepts
 from emclm.search.language import detect_query_languages
 from emclm.search.schema import search_document
+from emclm.search.state import all_states, state_for
 from emclm.taxonomy.models import Concept, Label, OccupationSkill
 
 ESCO_URI = re.compile(r"^https?://data\.europa\.eu/esco/(occupation|skill)/[0-9a-fA-F-]{8,}$")
@@ -58,19 +57,9 @@ class ParsedQuery:
         return [c for c in self.concepts if c.concept_type == "skill"]
 
 
-_vocab: dict[str, tuple[str, set[str], list[str]]] = {}  # db → (index generation, words, words by frequency)
-_lock = threading.Lock()
-
-
-def _db_key(session: Session) -> str:
-    return str(session.get_bind().url)
-
-
 def invalidate_caches(session: Session) -> None:
-    """Called after index writes: the typo vocabulary is rebuilt on the next query."""
-    with _lock:
-        _vocab.pop(_db_key(session), None)
-        _parsed.clear()  # typo corrections depend on the index
+    """Called after index writes: the typo vocabulary and parsed queries are rebuilt on the next query."""
+    state_for(session).invalidate()
 
 
 def expansion_clauses(
@@ -121,18 +110,16 @@ def _vocabulary(session: Session) -> tuple[set[str], list[str]]:
     """Title words of the index, rebuilt when the index generation changes (in any process)."""
     from emclm.search.columns import generation
 
-    key = _db_key(session)
+    st = state_for(session)
     gen = generation(session)
-    with _lock:
-        entry = _vocab.get(key)
+    entry = st.vocabulary
     if entry is None or entry[0] != gen:
         counts: Counter = Counter()
         for (title,) in session.execute(select(search_document.c.title)):
             counts.update(t for t in tokens(title) if len(t) >= 4 and not t.isdigit())
         words = [w for w, _ in counts.most_common(200_000)]
         entry = (gen, set(words), words)
-        with _lock:
-            _vocab[key] = entry
+        st.vocabulary = entry
     return entry[1], entry[2]
 
 
@@ -155,11 +142,6 @@ def corrections(session: Session, toks: list[str], lang: str | None) -> dict[str
 # -- parsing ------------------------------------------------------------------------------------
 
 
-PARSE_CACHE_TTL_S = 60.0
-PARSE_CACHE_SIZE = 5000
-_parsed: dict[tuple, tuple[float, ParsedQuery]] = {}
-
-
 def parse(
     session: Session,
     q: str,
@@ -175,24 +157,14 @@ def parse(
     from emclm.search.columns import generation
 
     # typo corrections depend on the index: entries of an older index generation are not reused
-    key = (_db_key(session), generation(session), q, tuple(catalogue_langs), typo, candidates)
-    now = time.monotonic()
-    with _lock:
-        hit = _parsed.get(key)
-    if hit is None or now - hit[0] > PARSE_CACHE_TTL_S:
-        pq = _parse(session, q, catalogue_langs, typo, candidates)
-        with _lock:
-            if len(_parsed) >= PARSE_CACHE_SIZE:
-                _parsed.clear()
-            _parsed[key] = (now, pq)
-    else:
-        pq = hit[1]
-    return pq
+    gen = generation(session)
+    key = (gen, q, tuple(catalogue_langs), typo, candidates)
+    return state_for(session).parsed.get_or_put(key, lambda: _parse(session, q, catalogue_langs, typo, candidates))
 
 
 def clear_parse_cache() -> None:
-    with _lock:
-        _parsed.clear()
+    for st in all_states():
+        st.parsed.clear()
 
 
 def _parse(
