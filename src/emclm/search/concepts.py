@@ -153,8 +153,26 @@ def _compound(session: Session, lang: str, stem: str) -> int | None:
     return idx[best[0]][0][0] if best else None
 
 
+def _contains(longer: list[str], shorter: list[str]) -> bool:
+    """``shorter`` is a strict contiguous sub-sequence of ``longer``."""
+    n = len(shorter)
+    return n < len(longer) and any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
+
+
+def _without_sub_spans(found: dict[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
+    """Drop the concepts whose span is a strict sub-span of another match's span (in any language):
+    Dutch "logistiek planner" names its occupations as a whole, so the English match of "planner"
+    alone ("land planner") is not what the query means. Within a language the longest-span-first
+    covering already does this; across languages it happens here."""
+    spans = {span for span, _ in found.values()}
+    words = {span: span.split() for span in spans}
+    inner = {s for s in spans if any(_contains(words[t], words[s]) for t in spans)}
+    return {cid: v for cid, v in found.items() if v[0] not in inner} if inner else found
+
+
 def match_concepts(session: Session, q: str, langs: list[str], limit: int = 12) -> list[ConceptMatch]:
-    """Skills and occupations named in the query: longest spans first, per language."""
+    """Skills and occupations named in the query: longest spans first, per language; a concept
+    matched on a strict sub-span of another concept's span is dropped."""
     found: dict[int, tuple[str, str]] = {}
     for lang in langs:
         toks = content_tokens(q, lang)
@@ -179,6 +197,7 @@ def match_concepts(session: Session, q: str, langs: list[str], limit: int = 12) 
                 cid = _compound(session, lang, st)
                 if cid is not None:
                     found.setdefault(cid, (toks[i], lang))
+    found = _without_sub_spans(found)
     if not found:
         return []
     ids = list(found)[:limit]

@@ -144,14 +144,27 @@ def _pool() -> ThreadPoolExecutor:
     )
 
 
-def query_vector(st, q: str) -> np.ndarray:
-    """The query's vector, remembered for repeated queries (the model costs 20–40 ms a query)."""
-    return st.query_vectors.get_or_put(q, lambda: encode([q])[0])
+CONTEXT_WEIGHT = 0.5
 
 
-def _rank(st, ids: np.ndarray, mat: np.ndarray, q: str, k: int = TOP_K) -> list[int]:
+def _vector(q: str, context: str | None) -> np.ndarray:
+    if not context:
+        return encode([q])[0]
+    qv, cv = encode([q, context])
+    v = qv + CONTEXT_WEIGHT * cv
+    return v / (np.linalg.norm(v) or 1.0)
+
+
+def query_vector(st, q: str, context: str | None = None) -> np.ndarray:
+    """The query's vector, remembered per (query, context) (the model costs 20–40 ms a query). With
+    a ``context`` (``ParsedQuery.context``: the one ESCO concept the query names) the vector is the
+    query's plus ``CONTEXT_WEIGHT`` × the context's, normalised."""
+    return st.query_vectors.get_or_put((q, context), lambda: _vector(q, context))
+
+
+def _rank(st, ids: np.ndarray, mat: np.ndarray, q: str, k: int = TOP_K, context: str | None = None) -> list[int]:
     """Courses most similar to the query, best first: one pass over the matrix (10 ms at 100k)."""
-    qv = query_vector(st, q)
+    qv = query_vector(st, q, context)
     sims = mat @ qv
     k = min(k, len(ids))
     # the k best, ties (copies of a course have equal vectors) broken by course id, whatever
@@ -164,31 +177,34 @@ def _rank(st, ids: np.ndarray, mat: np.ndarray, q: str, k: int = TOP_K) -> list[
     return [int(ids[i]) for i in top if sims[i] >= floor]
 
 
-def prefetch(session: Session, q: str) -> None:
+def prefetch(session: Session, q: str, context: str | None = None) -> None:
     """Start the query's nearest courses in a background thread: the model and the matrix product
     run outside the GIL, so their 30–50 ms overlap with the full-text and concept look-ups that
     ``search`` runs meanwhile."""
     st = state_for(session)
     ids, mat = _matrix(session)
-    key = q
+    key = (q, context)
     if len(ids) == 0 or key in st.pending or key in st.nearest:
         return
-    st.pending.put(key, (mat, _pool().submit(_rank, st, ids, mat, q)))
+    st.pending.put(key, (mat, _pool().submit(_rank, st, ids, mat, q, context=context)))
 
 
-def nearest(session: Session, q: str) -> list[int]:
+def nearest(session: Session, q: str, context: str | None = None) -> list[int]:
     """Courses most similar to the query, best first (live courses only: the caller filters);
     remembered per query while the course vectors stay the same."""
     st = state_for(session)
     ids, mat = _matrix(session)
     if len(ids) == 0:
         return []
-    key = q
+    key = (q, context)
     memo = st.nearest.get(key)
     if memo is not None:
         return memo
     pending = st.pending.pop(key)
-    out = pending[1].result() if pending is not None and pending[0] is mat else _rank(st, ids, mat, q)
+    if pending is not None and pending[0] is mat:
+        out = pending[1].result()
+    else:
+        out = _rank(st, ids, mat, q, context=context)
     st.nearest.put(key, out)
     return out
 

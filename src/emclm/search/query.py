@@ -24,13 +24,14 @@ from emclm.search.concepts import ConceptMatch, match_concepts
 from emclm.search.language import detect_query_languages
 from emclm.search.schema import search_document
 from emclm.search.state import all_states, state_for
-from emclm.taxonomy.models import Concept, Label, OccupationSkill
+from emclm.taxonomy.models import Concept, ConceptText, Label, OccupationSkill
 
 ESCO_URI = re.compile(r"^https?://data\.europa\.eu/esco/(occupation|skill)/[0-9a-fA-F-]{8,}$")
 DEFAULT_QUERY_LANGS = ("en", "fr", "es", "de", "it")
 MAX_CONCEPTS = 6
 MAX_OCCUPATION_SKILLS = 12
 RRF_K = 60
+CONTEXT_CHARS = 300  # of the concept's description, as course texts are cut for their vectors
 
 
 @dataclass
@@ -47,6 +48,9 @@ class ParsedQuery:
     expansions: list[Clause] = field(default_factory=list)  # concept labels in other languages
     skill_expansions: list[Clause] = field(default_factory=list)  # an occupation's essential skills
     uri: str | None = None
+    # the query names exactly one ESCO concept as a whole ("logistics"): that concept's preferred
+    # label and description, which the embedding query vector adds at half weight
+    context: str | None = None
 
     @property
     def occupations(self) -> list[ConceptMatch]:
@@ -213,6 +217,7 @@ def _parse(
                 seen = {c.concept_id for c in pq.concepts}
                 fixed_q = " ".join(pq.corrections.get(t, t) for t in tokens(q))
                 pq.concepts += [c for c in match_concepts(session, fixed_q, query_langs) if c.concept_id not in seen]
+    pq.context = concept_context(session, q, pq)
     pq.expansions = expansion_clauses(session, [c.concept_id for c in pq.concepts[:MAX_CONCEPTS]], exp_langs)
     occ = [c.concept_id for c in pq.occupations][:3]
     if occ:
@@ -221,6 +226,39 @@ def _parse(
             c for c in expansion_clauses(session, skills, exp_langs, alternatives=0) if len(c.tokens) <= 4
         ]
     return pq
+
+
+def concept_context(session: Session, q: str, pq: ParsedQuery) -> str | None:
+    """When the whole query names exactly one ESCO concept (its matched span is every content word
+    of the query), "preferred label. description" of that concept, in the matched language or else
+    English; None otherwise. "logistics" alone is ambiguous to the embedding model ("Applied
+    Logistic Regression" is as close as a supply-chain course); the concept's text is not."""
+    if pq.uri or len(pq.concepts) != 1:
+        return None
+    c = pq.concepts[0]
+    if c.span.split() != content_tokens(q, c.lang):
+        return None
+    langs = list(dict.fromkeys([c.lang, "en"]))
+    rank = {lang: i for i, lang in enumerate(langs)}
+    labels = session.execute(
+        select(Label.lang, Label.text).where(
+            Label.concept_id == c.concept_id, Label.kind == "preferred", Label.lang.in_(langs)
+        )
+    ).all()
+    texts = session.execute(
+        select(ConceptText.lang, ConceptText.field, ConceptText.text).where(
+            ConceptText.concept_id == c.concept_id,
+            ConceptText.field.in_(("definition", "description")),
+            ConceptText.lang.in_(langs),
+        )
+    ).all()
+    if not labels:
+        return None
+    label = min(labels, key=lambda r: (rank[r[0]], r[1]))[1]
+    if not texts:
+        return label
+    desc = min(texts, key=lambda r: (rank[r[0]], r[1] != "definition"))[2]
+    return f"{label}. {' '.join(desc.split())[:CONTEXT_CHARS]}"
 
 
 def rrf(lists: list[tuple[list[int], float]], k: int = RRF_K) -> dict[int, float]:

@@ -329,7 +329,7 @@ def _plan(session: Session, req: SearchRequest, backend) -> SearchPlan:
 
         want_vectors = embeddings.available(session)
         if want_vectors:
-            embeddings.prefetch(session, req.q)  # the model works while the queries below run
+            embeddings.prefetch(session, req.q, pq.context)  # the model works while the queries below run
     return SearchPlan(
         session=session,
         req=req,
@@ -473,7 +473,7 @@ def retrieve(plan: SearchPlan) -> Retrieved:
     if plan.want_vectors:
         from emclm.search import embeddings
 
-        emb_rank = embeddings.nearest(session, req.q)
+        emb_rank = embeddings.nearest(session, req.q, pq.context)
     ranked = {
         "text": text_rank,
         "title": title_rank,
