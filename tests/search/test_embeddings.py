@@ -78,7 +78,7 @@ def test_equal_similarities_are_ranked_by_course_id_whatever_the_row_order():
     mat = np.repeat(base, 40, axis=0)  # 5 courses × 40 copies
     ids = np.arange(1000, 1200, dtype=np.int64)
     st = SearchState(db="memory://copies")  # a state of its own: the query vector is set by hand
-    st.query_vectors.put("copies", base[0] * 0.9 + base[1] * 0.1)
+    st.query_vectors.put(("copies", None), base[0] * 0.9 + base[1] * 0.1)
     want = embeddings._rank(st, ids, mat, "copies", k=20)
     assert want == list(range(1000, 1020))  # 20 of the 40 equal copies of course 0: the lowest ids
     for seed in range(3):
