@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from emclm.db.session import session_scope
 from emclm.search import SearchRequest, embeddings, index_courses, search
+from emclm.search.state import SearchState
 
 
 def _search(session, q: str, **kw):
@@ -42,7 +43,7 @@ def test_nearest_courses_are_computed_once_per_query_until_the_vectors_change(se
     rank = embeddings._rank
 
     def counted(*args, **kw):
-        calls.append(args[2])
+        calls.append(args[3])
         return rank(*args, **kw)
 
     monkeypatch.setattr(embeddings, "_rank", counted)
@@ -76,15 +77,13 @@ def test_equal_similarities_are_ranked_by_course_id_whatever_the_row_order():
     base /= np.linalg.norm(base, axis=1, keepdims=True)
     mat = np.repeat(base, 40, axis=0)  # 5 courses × 40 copies
     ids = np.arange(1000, 1200, dtype=np.int64)
-    embeddings._qvec["copies"] = base[0] * 0.9 + base[1] * 0.1
-    try:
-        want = embeddings._rank(ids, mat, "copies", k=20)
-        assert want == list(range(1000, 1020))  # 20 of the 40 equal copies of course 0: the lowest ids
-        for seed in range(3):
-            order = np.random.default_rng(seed).permutation(len(ids))
-            assert embeddings._rank(ids[order], mat[order], "copies", k=20) == want
-    finally:
-        embeddings._qvec.pop("copies", None)
+    st = SearchState(db="memory://copies")  # a state of its own: the query vector is set by hand
+    st.query_vectors.put(("copies", None), base[0] * 0.9 + base[1] * 0.1)
+    want = embeddings._rank(st, ids, mat, "copies", k=20)
+    assert want == list(range(1000, 1020))  # 20 of the 40 equal copies of course 0: the lowest ids
+    for seed in range(3):
+        order = np.random.default_rng(seed).permutation(len(ids))
+        assert embeddings._rank(st, ids[order], mat[order], "copies", k=20) == want
 
 
 def test_vectors_rebuilt_by_another_process_are_used_after_the_refresh_interval(search_db, monkeypatch):

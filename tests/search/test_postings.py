@@ -13,6 +13,7 @@ from emclm.search import SearchRequest, index_courses, postings, search
 from emclm.search import columns as facet_columns
 from emclm.search.backends import Clause, backend_for
 from emclm.search.query import parse
+from emclm.search.state import state_for
 
 QUERIES = [
     ("statistics", "en"),
@@ -132,8 +133,8 @@ def test_parse_tsquery():
 def _held(url) -> dict[str, tuple]:
     from emclm.db.session import get_engine
 
-    db = str(get_engine(url).url)
-    return {k[2]: v for k, v in postings._postings.items() if k[0] == db}
+    cache = state_for(get_engine(url)).postings
+    return {k[1]: cache.get(k, touch=False) for k in cache.keys()}
 
 
 def _key(url: str, word: str) -> str:
@@ -197,20 +198,18 @@ def test_warm_up_stops_when_the_index_changes_and_restarts_for_the_new_one(fresh
     def fetch_then_change(session, cols, lexemes):
         calls.append(lexemes)
         out = real_fetch(session, cols, lexemes)
-        with postings._lock:
-            postings._set_generation(str(session.get_bind().url), "another")
+        state_for(session).observe("another")
         return out
 
     monkeypatch.setattr(postings, "_fetch", fetch_then_change)
     with session_scope(url) as session:
         engine, cols = session.get_bind(), facet_columns.columns(session)
-    db = str(engine.url)
+    st = state_for(engine)
     postings.clear()  # forget the first warm-up's postings
-    with postings._lock:
-        postings._set_generation(db, cols.generation)
+    st.observe(cols.generation)
     w = postings.Warm(generation=cols.generation, done=postings.threading.Event())
-    postings._warm[db] = w
-    postings._run_warm(engine, db, cols, w)
+    st.warm = w
+    postings._run_warm(engine, st, cols, w)
     assert w.ended == "generation" and w.lexemes == 0 and len(calls) == 1 and not _held(url)
     monkeypatch.setattr(postings, "_fetch", real_fetch)
     # an index change: the next search starts a warm-up of the new generation

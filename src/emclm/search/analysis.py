@@ -14,11 +14,11 @@ Both engines run the same Snowball algorithms, so a word matches on both or on n
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 
 import Stemmer
 
+from emclm.search.state import PROCESS
 from emclm.taxonomy.text import fold
 
 # ISO 639-1 → Snowball algorithm name (PyStemmer and PostgreSQL use the same names).
@@ -122,9 +122,6 @@ STOPWORDS: dict[str, frozenset[str]] = {
 }
 ANY_STOP = frozenset().union(*STOPWORDS.values())
 
-_stemmers: dict[str, Stemmer.Stemmer] = {}
-_lock = threading.Lock()
-
 
 def base_lang(lang: str | None) -> str | None:
     if not lang:
@@ -140,11 +137,7 @@ def stemmer(lang: str | None) -> Stemmer.Stemmer | None:
     name = snowball_name(lang)
     if name is None or name not in Stemmer.algorithms():
         return None
-    st = _stemmers.get(name)
-    if st is None:
-        with _lock:
-            st = _stemmers.setdefault(name, Stemmer.Stemmer(name))
-    return st
+    return PROCESS.get(("stemmer", name), lambda: Stemmer.Stemmer(name))
 
 
 def pg_config(lang: str | None) -> tuple[str, bool]:

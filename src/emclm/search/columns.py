@@ -15,7 +15,6 @@ Memory: about 60 bytes per course (1 M courses ≈ 60 MB).
 
 from __future__ import annotations
 
-import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from emclm.search.facets import ECTS_BANDS, START_WEEKS, WORKLOAD_BANDS, Filters
 from emclm.search.schema import search_document, search_state
+from emclm.search.state import all_states, state_for
 from emclm.taxonomy.text import fold
 
 CATEGORICAL = ("language", "provider", "organisation", "subject", "eqf_level", "certificate_type", "pace")
@@ -47,9 +47,13 @@ def _has_state_table(session: Session) -> bool:
 
 
 def generation(session: Session) -> str:
+    """The index generation this session sees; this process's search state of the database is
+    reset when it changed (``SearchState.observe``)."""
     if not _has_state_table(session):
         raise RuntimeError("search: table search_state is missing; run `emclm db upgrade` (migration 0006)")
-    return session.execute(select(search_state.c.generation).where(search_state.c.id == 1)).scalar_one()
+    gen = session.execute(select(search_state.c.generation).where(search_state.c.id == 1)).scalar_one()
+    state_for(session).observe(gen)
+    return gen
 
 
 @dataclass
@@ -322,26 +326,23 @@ def offer_groups(titles: list, languages, organisations) -> np.ndarray:
     return group
 
 
-_cache: dict[str, Columns] = {}
-_lock = threading.Lock()
-
-
 def columns(session: Session) -> Columns:
     """The current columns for this database: rebuilt when the index generation changed."""
-    key = str(session.get_bind().url)
+    st = state_for(session)
     gen = generation(session)
-    entry = _cache.get(key)
+    entry = st.columns
     if entry is not None and entry.generation == gen:
         return entry
-    with _lock:  # one rebuild per process at a time
-        entry = _cache.get(key)
+    with st.columns_lock:  # one rebuild per process at a time
+        entry = st.columns
         if entry is not None and entry.generation == generation(session):
             return entry
         entry = build(session)
-        _cache[key] = entry
+        st.columns = entry
         return entry
 
 
 def clear() -> None:
-    with _lock:
-        _cache.clear()
+    for st in all_states():
+        with st.columns_lock:
+            st.columns = None

@@ -16,12 +16,12 @@ The dictionary is built once per process and database (ESCO's labels change only
 from __future__ import annotations
 
 import math
-import threading
 from collections import Counter
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from emclm.search.state import state_for
 from emclm.taxonomy.models import Label
 
 COMPOUND_LANGS = ("de", "nl")
@@ -30,15 +30,11 @@ MIN_WORD = 8  # letters of a query word worth splitting
 MIN_PART = 4  # letters of a head; modifiers have at least 3
 MAX_PARTS = 3
 
-_lexicons: dict[tuple[str, str], tuple[Counter, Counter]] = {}
-_lock = threading.Lock()
-
 
 def _lexicon(session: Session, lang: str) -> tuple[Counter, Counter]:
     """(word → occurrences in the language's ESCO labels, modifier → label words that show it)."""
-    key = (str(session.get_bind().url), lang)
-    with _lock:
-        hit = _lexicons.get(key)
+    st = state_for(session)
+    hit = st.lexicons.get(lang)
     if hit is not None:
         return hit
     words: Counter = Counter()
@@ -52,8 +48,7 @@ def _lexicon(session: Session, lang: str) -> tuple[Counter, Counter]:
             if words.get(w[i:], 0) > 0:
                 modifiers[w[:i]] += 1
     modifiers = Counter({m: n for m, n in modifiers.items() if n >= 2})
-    with _lock:
-        _lexicons[key] = (words, modifiers)
+    st.lexicons[lang] = (words, modifiers)
     return words, modifiers
 
 

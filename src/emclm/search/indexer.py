@@ -26,6 +26,7 @@ from emclm.catalogue.store import on_courses_changed
 from emclm.db.base import utcnow
 from emclm.search.analysis import base_lang, stem_text
 from emclm.search.backends import backend_for
+from emclm.search.state import PROCESS
 from emclm.skills.models import CourseSkill
 
 log = logging.getLogger(__name__)
@@ -159,7 +160,6 @@ def remove_courses(session: Session, course_ids: Iterable[int]) -> None:
 # -- automatic indexing through session events ---------------------------------------------------
 
 _DIRTY = "emclm_search_dirty"
-_enabled = False
 
 
 def _course_id_of(obj) -> int | None:
@@ -209,11 +209,9 @@ def _index_store_batch(session: Session, course_ids) -> None:
 def enable_auto_indexing() -> None:
     """Index every change to courses, runs and skill tags in the same transaction (idempotent): ORM writes
     through session hooks, the harvest store's bulk writes through the hook it offers."""
-    global _enabled
-    if _enabled:
+    if not PROCESS.once("search-auto-indexing"):
         return
     on_courses_changed(_index_store_batch)
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
-    _enabled = True

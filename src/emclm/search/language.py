@@ -17,32 +17,29 @@ languages (``SearchResult.query``), and the web pages use it only for labels.
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
+
+from emclm.search.state import PROCESS
 
 RATIO = 0.4
 KEEP = 0.1
 MAX_LANGS = 4
 
-_detectors: dict[tuple[str, ...], object] = {}
-_lock = threading.Lock()
-
 
 def _detector(langs: tuple[str, ...]):
+    return PROCESS.get(("language-detector", langs), lambda: _build_detector(langs))
+
+
+def _build_detector(langs: tuple[str, ...]):
     from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
-    with _lock:
-        det = _detectors.get(langs)
-        if det is None:
-            known = []
-            for code in langs:
-                try:
-                    known.append(Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())))
-                except (AttributeError, ValueError):
-                    continue  # a configured language lingua does not know: never detected
-            det = LanguageDetectorBuilder.from_languages(*known).build() if len(known) >= 2 else None
-            _detectors[langs] = det
-    return det
+    known = []
+    for code in langs:
+        try:
+            known.append(Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())))
+        except (AttributeError, ValueError):
+            continue  # a configured language lingua does not know: never detected
+    return LanguageDetectorBuilder.from_languages(*known).build() if len(known) >= 2 else None
 
 
 @lru_cache(maxsize=20_000)

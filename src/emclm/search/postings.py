@@ -25,10 +25,10 @@ SQLite FTS5 (keys: FTS5 phrases, ``"stem"`` or ``"stem stem"``; ``evaluate_sum``
   phrase. A phrase queried alone gives the same term, so the union of the phrases' postings is
   the match set and their sum, in the same order, is the engine's score bit for bit. No check.
 
-Consistency: postings are keyed by the index generation (``search_state``), like the facet
-columns: an index write in any process makes every process fetch anew. Memory: 8 bytes a posting
-on PostgreSQL (float4 ranks), 12 on SQLite (bm25 is a double), at most ``CACHE_BYTES``, least
-recently used dropped first.
+Consistency: postings are kept in the database's ``SearchState`` (``emclm.search.state``) and
+keyed by the index generation (``search_state``), like the facet columns: an index write in any
+process makes every process fetch anew. Memory: 8 bytes a posting on PostgreSQL (float4 ranks), 12
+on SQLite (bm25 is a double), at most ``CACHE_BYTES``, least recently used dropped first.
 
 Warm-up (setting ``search_warm_postings``): after a process's first search on a database, and after
 each index change, one background thread fetches the most frequent terms' postings (see below).
@@ -38,22 +38,16 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from emclm.search.backends import PostgresFtsBackend, SearchBackend, SqliteFtsBackend, _raw_rows, backend_for
+from emclm.search.state import POSTINGS_BYTES, all_states, state_for
 
-CACHE_BYTES = 96 * 1024 * 1024
+CACHE_BYTES = POSTINGS_BYTES
 _TOKEN = re.compile(r"'((?:[^'\\]|''|\\.)*)'(:[*A-D]+)?|(<->|<\d+>|\||&|!|\(|\))|(\s+)")
-
-_postings: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-_held = 0
-_generation: dict[str, str] = {}  # database → the index generation its postings belong to
-_pieces: dict[tuple, list | None] = {}
-_lock = threading.Lock()
 
 
 @dataclass
@@ -96,9 +90,9 @@ def query_pieces(session: Session, pieces_sql: list[tuple[str, dict, bool]]) -> 
     """The analysed lexemes of each clause (the engine's own parser and dictionaries), cached per
     process (analysis does not depend on the index). None: not a query postings can answer."""
     key = tuple((sql, tuple(sorted(p.items())), ph) for sql, p, ph in pieces_sql)
-    with _lock:
-        if key in _pieces:
-            return _pieces[key]
+    cache = state_for(session).pieces
+    if key in cache:
+        return cache.get(key)
     params: dict = {}
     for _, p, _ in pieces_sql:
         params.update(p)
@@ -111,10 +105,7 @@ def query_pieces(session: Session, pieces_sql: list[tuple[str, dict, bool]]) -> 
             break
         if piece.lexemes:
             out.append(piece)
-    with _lock:
-        if len(_pieces) > 20_000:
-            _pieces.clear()
-        _pieces[key] = out
+    cache.put(key, out)
     return out
 
 
@@ -122,56 +113,23 @@ def postings(session: Session, cols, lexemes: list[str]) -> dict[str, tuple[np.n
     """posting key → (course positions ascending, the engine's score for the key alone: ``ts_rank``
     as float32 on PostgreSQL, ``-bm25`` as float64 on SQLite), fetching the ones this process does
     not hold for the current index generation."""
-    db = str(session.get_bind().url)
+    st = state_for(session)
+    st.observe(cols.generation)  # the columns' generation: postings of older ones are dropped
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     missing: list[str] = []
-    with _lock:
-        _set_generation(db, cols.generation)
-        for lx in dict.fromkeys(lexemes):
-            hit = _postings.get((db, cols.generation, lx))
-            if hit is None:
-                missing.append(lx)
-            else:
-                _postings.move_to_end((db, cols.generation, lx))
-                out[lx] = hit
+    for lx in dict.fromkeys(lexemes):
+        hit = st.postings.get((cols.generation, lx))
+        if hit is None:
+            missing.append(lx)
+        else:
+            out[lx] = hit
     _start_warm(session, cols)
     if missing:
         entries = _fetch(session, cols, missing)
-        with _lock:
-            for lx, entry in zip(missing, entries):
-                out[lx] = entry
-                _store((db, cols.generation, lx), entry)
-            _evict()
+        for lx, entry in zip(missing, entries):
+            out[lx] = entry
+            st.postings.put((cols.generation, lx), entry)
     return out
-
-
-def _set_generation(db: str, generation: str) -> None:
-    """(under ``_lock``) Drop this database's postings of older index generations."""
-    global _held
-    if _generation.get(db) != generation:  # the index changed: older postings are never used again
-        for key in [k for k in _postings if k[0] == db]:
-            _held -= _nbytes(_postings.pop(key))
-        _generation[db] = generation
-
-
-def _store(key: tuple, entry: tuple[np.ndarray, np.ndarray]) -> None:
-    """(under ``_lock``) Keep a key's postings (replacing an equal entry fetched meanwhile)."""
-    global _held
-    old = _postings.pop(key, None)
-    if old is not None:
-        _held -= _nbytes(old)
-    _postings[key] = entry
-    _held += _nbytes(entry)
-
-
-def _nbytes(entry: tuple[np.ndarray, np.ndarray]) -> int:
-    return entry[0].nbytes + entry[1].nbytes
-
-
-def _evict() -> None:
-    global _held
-    while _held > CACHE_BYTES and len(_postings) > 1:
-        _held -= _nbytes(_postings.popitem(last=False)[1])
 
 
 def _fetch(session: Session, cols, keys: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -210,27 +168,24 @@ class Warm:
     ended: str = ""  # "budget", "all", "generation", "error: …"
 
 
-_warm: dict[str, Warm] = {}  # database → the warm-up of the generation it was started for
-
-
 def _start_warm(session: Session, cols) -> None:
-    db = str(session.get_bind().url)
-    w = _warm.get(db)
+    st = state_for(session)
+    w = st.warm
     if w is not None and w.generation == cols.generation:
         return
     from emclm.config import get_settings
 
     if not get_settings().search_warm_postings:
         return
-    with _lock:
-        w = _warm.get(db)
-        if w is not None and w.generation == cols.generation:
+    with st.lock:
+        w = st.warm
+        if (w is not None and w.generation == cols.generation) or st.generation != cols.generation:
             return
         w = Warm(generation=cols.generation, done=threading.Event())
         w.thread = threading.Thread(
-            target=_run_warm, args=(session.get_bind(), db, cols, w), daemon=True, name="emclm-postings-warm"
+            target=_run_warm, args=(session.get_bind(), st, cols, w), daemon=True, name="emclm-postings-warm"
         )
-        _warm[db] = w
+        st.warm = w
     w.thread.start()
 
 
@@ -238,7 +193,7 @@ def warm_state(url: str) -> Warm | None:
     """The warm-up of this database's current (last seen) index generation, if one started."""
     from emclm.db.session import get_engine
 
-    return _warm.get(str(get_engine(url).url))
+    return state_for(get_engine(url)).warm
 
 
 def frequent_terms(session: Session) -> list[tuple[str, int]]:
@@ -257,7 +212,7 @@ def _lowest_priority() -> None:
         pass
 
 
-def _run_warm(engine, db: str, cols, w: Warm) -> None:
+def _run_warm(engine, st, cols, w: Warm) -> None:
     import logging
     import time
 
@@ -271,17 +226,17 @@ def _run_warm(engine, db: str, cols, w: Warm) -> None:
             session.rollback()  # no long-lived snapshot while fetching
             i = 0
             while i < len(todo):
-                with _lock:
-                    if _generation.get(db) != w.generation or _warm.get(db) is not w:
+                with st.lock:
+                    if st.generation != w.generation or st.warm is not w:
                         w.ended = "generation"
                         return
-                    chunk, planned = [], _held
+                    chunk, planned = [], st.postings.held
                     while i < len(todo) and len(chunk) < WARM_CHUNK:
                         lx, ndoc = todo[i]
                         if planned + ndoc * backend.posting_bytes > budget:
                             break
                         i += 1
-                        if (db, w.generation, lx) not in _postings:
+                        if (w.generation, lx) not in st.postings:
                             chunk.append(lx)
                             planned += ndoc * backend.posting_bytes
                     if not chunk and (i >= len(todo) or planned + todo[i][1] * backend.posting_bytes > budget):
@@ -291,17 +246,16 @@ def _run_warm(engine, db: str, cols, w: Warm) -> None:
                     continue
                 entries = _fetch(session, cols, chunk)
                 session.rollback()
-                with _lock:
-                    if _generation.get(db) != w.generation or _warm.get(db) is not w:
+                with st.lock:
+                    if st.generation != w.generation or st.warm is not w:
                         w.ended = "generation"
                         return
                     for lx, entry in zip(chunk, entries):
-                        key = (db, w.generation, lx)
-                        if key not in _postings:  # a search may have fetched it meanwhile
-                            _store(key, entry)
+                        key = (w.generation, lx)
+                        if key not in st.postings:  # a search may have fetched it meanwhile
+                            st.postings.put(key, entry)
                             w.lexemes += 1
                             w.postings += len(entry[0])
-                    _evict()
             w.ended = "all"
     except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation: searches fetch what they need
         w.ended = f"error: {exc.__class__.__name__}"
@@ -312,14 +266,13 @@ def _run_warm(engine, db: str, cols, w: Warm) -> None:
 
 
 def clear() -> None:
-    """Forget everything (a running warm-up stops at its next chunk)."""
-    global _held
-    with _lock:
-        _warm.clear()
-        _postings.clear()
-        _pieces.clear()
-        _generation.clear()
-        _held = 0
+    """Forget every database's postings (a running warm-up stops at its next chunk)."""
+    for st in all_states():
+        with st.lock:
+            st.warm = None
+            st.postings.clear()
+            st.pieces.clear()
+            st.generation = None
 
 
 @dataclass

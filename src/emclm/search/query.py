@@ -10,8 +10,6 @@ its essential skills. Embeddings add to that.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -25,13 +23,15 @@ from emclm.search.compounds import split_compounds
 from emclm.search.concepts import ConceptMatch, match_concepts
 from emclm.search.language import detect_query_languages
 from emclm.search.schema import search_document
-from emclm.taxonomy.models import Concept, Label, OccupationSkill
+from emclm.search.state import all_states, state_for
+from emclm.taxonomy.models import Concept, ConceptText, Label, OccupationSkill
 
 ESCO_URI = re.compile(r"^https?://data\.europa\.eu/esco/(occupation|skill)/[0-9a-fA-F-]{8,}$")
 DEFAULT_QUERY_LANGS = ("en", "fr", "es", "de", "it")
 MAX_CONCEPTS = 6
 MAX_OCCUPATION_SKILLS = 12
 RRF_K = 60
+CONTEXT_CHARS = 300  # of the concept's description, as course texts are cut for their vectors
 
 
 @dataclass
@@ -48,6 +48,9 @@ class ParsedQuery:
     expansions: list[Clause] = field(default_factory=list)  # concept labels in other languages
     skill_expansions: list[Clause] = field(default_factory=list)  # an occupation's essential skills
     uri: str | None = None
+    # the query names exactly one ESCO concept as a whole ("logistics"): that concept's preferred
+    # label and description, which the embedding query vector adds at half weight
+    context: str | None = None
 
     @property
     def occupations(self) -> list[ConceptMatch]:
@@ -58,19 +61,9 @@ class ParsedQuery:
         return [c for c in self.concepts if c.concept_type == "skill"]
 
 
-_vocab: dict[str, tuple[str, set[str], list[str]]] = {}  # db → (index generation, words, words by frequency)
-_lock = threading.Lock()
-
-
-def _db_key(session: Session) -> str:
-    return str(session.get_bind().url)
-
-
 def invalidate_caches(session: Session) -> None:
-    """Called after index writes: the typo vocabulary is rebuilt on the next query."""
-    with _lock:
-        _vocab.pop(_db_key(session), None)
-        _parsed.clear()  # typo corrections depend on the index
+    """Called after index writes: the typo vocabulary and parsed queries are rebuilt on the next query."""
+    state_for(session).invalidate()
 
 
 def expansion_clauses(
@@ -121,18 +114,16 @@ def _vocabulary(session: Session) -> tuple[set[str], list[str]]:
     """Title words of the index, rebuilt when the index generation changes (in any process)."""
     from emclm.search.columns import generation
 
-    key = _db_key(session)
+    st = state_for(session)
     gen = generation(session)
-    with _lock:
-        entry = _vocab.get(key)
+    entry = st.vocabulary
     if entry is None or entry[0] != gen:
         counts: Counter = Counter()
         for (title,) in session.execute(select(search_document.c.title)):
             counts.update(t for t in tokens(title) if len(t) >= 4 and not t.isdigit())
         words = [w for w, _ in counts.most_common(200_000)]
         entry = (gen, set(words), words)
-        with _lock:
-            _vocab[key] = entry
+        st.vocabulary = entry
     return entry[1], entry[2]
 
 
@@ -155,11 +146,6 @@ def corrections(session: Session, toks: list[str], lang: str | None) -> dict[str
 # -- parsing ------------------------------------------------------------------------------------
 
 
-PARSE_CACHE_TTL_S = 60.0
-PARSE_CACHE_SIZE = 5000
-_parsed: dict[tuple, tuple[float, ParsedQuery]] = {}
-
-
 def parse(
     session: Session,
     q: str,
@@ -175,24 +161,14 @@ def parse(
     from emclm.search.columns import generation
 
     # typo corrections depend on the index: entries of an older index generation are not reused
-    key = (_db_key(session), generation(session), q, tuple(catalogue_langs), typo, candidates)
-    now = time.monotonic()
-    with _lock:
-        hit = _parsed.get(key)
-    if hit is None or now - hit[0] > PARSE_CACHE_TTL_S:
-        pq = _parse(session, q, catalogue_langs, typo, candidates)
-        with _lock:
-            if len(_parsed) >= PARSE_CACHE_SIZE:
-                _parsed.clear()
-            _parsed[key] = (now, pq)
-    else:
-        pq = hit[1]
-    return pq
+    gen = generation(session)
+    key = (gen, q, tuple(catalogue_langs), typo, candidates)
+    return state_for(session).parsed.get_or_put(key, lambda: _parse(session, q, catalogue_langs, typo, candidates))
 
 
 def clear_parse_cache() -> None:
-    with _lock:
-        _parsed.clear()
+    for st in all_states():
+        st.parsed.clear()
 
 
 def _parse(
@@ -241,6 +217,7 @@ def _parse(
                 seen = {c.concept_id for c in pq.concepts}
                 fixed_q = " ".join(pq.corrections.get(t, t) for t in tokens(q))
                 pq.concepts += [c for c in match_concepts(session, fixed_q, query_langs) if c.concept_id not in seen]
+    pq.context = concept_context(session, q, pq)
     pq.expansions = expansion_clauses(session, [c.concept_id for c in pq.concepts[:MAX_CONCEPTS]], exp_langs)
     occ = [c.concept_id for c in pq.occupations][:3]
     if occ:
@@ -249,6 +226,39 @@ def _parse(
             c for c in expansion_clauses(session, skills, exp_langs, alternatives=0) if len(c.tokens) <= 4
         ]
     return pq
+
+
+def concept_context(session: Session, q: str, pq: ParsedQuery) -> str | None:
+    """When the whole query names exactly one ESCO concept (its matched span is every content word
+    of the query), "preferred label. description" of that concept, in the matched language or else
+    English; None otherwise. "logistics" alone is ambiguous to the embedding model ("Applied
+    Logistic Regression" is as close as a supply-chain course); the concept's text is not."""
+    if pq.uri or len(pq.concepts) != 1:
+        return None
+    c = pq.concepts[0]
+    if c.span.split() != content_tokens(q, c.lang):
+        return None
+    langs = list(dict.fromkeys([c.lang, "en"]))
+    rank = {lang: i for i, lang in enumerate(langs)}
+    labels = session.execute(
+        select(Label.lang, Label.text).where(
+            Label.concept_id == c.concept_id, Label.kind == "preferred", Label.lang.in_(langs)
+        )
+    ).all()
+    texts = session.execute(
+        select(ConceptText.lang, ConceptText.field, ConceptText.text).where(
+            ConceptText.concept_id == c.concept_id,
+            ConceptText.field.in_(("definition", "description")),
+            ConceptText.lang.in_(langs),
+        )
+    ).all()
+    if not labels:
+        return None
+    label = min(labels, key=lambda r: (rank[r[0]], r[1]))[1]
+    if not texts:
+        return label
+    desc = min(texts, key=lambda r: (rank[r[0]], r[1] != "definition"))[2]
+    return f"{label}. {' '.join(desc.split())[:CONTEXT_CHARS]}"
 
 
 def rrf(lists: list[tuple[list[int], float]], k: int = RRF_K) -> dict[int, float]:

@@ -18,6 +18,7 @@ from emclm.search.columns import NO_START, columns
 from emclm.search.facets import FACETS, SORTS, Filters, merge_facets
 from emclm.search.postings import posting_match
 from emclm.search.query import ParsedQuery, parse, rrf
+from emclm.search.state import CONCEPT_COURSES, CONCEPT_TTL_S, EXPANSION_POSITIONS, state_for
 from emclm.skills.models import CourseSkill
 from emclm.taxonomy.models import OccupationSkill
 
@@ -30,10 +31,8 @@ ROW_COLS = (
 TEXT_RANK_LIMIT = 1000
 CONCEPT_LIMIT = 500
 EXPANSION_ROWS = 500
-EXPANSION_CACHE_POSITIONS = 5_000_000  # int32 positions of ranked expansion matches: ≤ 20 MB
+EXPANSION_CACHE_POSITIONS = EXPANSION_POSITIONS  # int32 positions of ranked expansion matches: ≤ 20 MB
 EXPANSION_CHECK = 2000  # postings: phrase candidates in the first batch the engine checks
-_expansion_cache: dict[tuple, object] = {}
-_expansion_lock = threading.Lock()
 TITLE_CHECK = 200  # full-text matches whose titles are checked for the query's own words
 WEIGHTS = {
     "title": 1.0,
@@ -109,33 +108,27 @@ def _next_start(run_starts: str | None, today_iso: str) -> date | None:
     return None
 
 
-CONCEPT_CACHE_TTL_S = 60.0  # as the parsed queries: ESCO's occupation-skill relations may change elsewhere
-CONCEPT_CACHE_COURSES = 2_000_000  # coverage entries held (≈ 12 bytes each)
-_concept_cache: dict[tuple, tuple[float, list[int], list[int], np.ndarray, np.ndarray]] = {}
+CONCEPT_CACHE_TTL_S = CONCEPT_TTL_S  # as the parsed queries: ESCO's occupation-skill relations may change elsewhere
+CONCEPT_CACHE_COURSES = CONCEPT_COURSES  # coverage entries held (≈ 12 bytes each)
 
 
 def cached_concept_ranking(session: Session, pq: ParsedQuery, generation: str):
     """``concept_ranking`` remembered per index generation (skill tags change only through index
     writes, which change it) and for 60 s (ESCO relations): 20-150 ms a query at 100k courses."""
-    import time
-
     key = (
-        str(session.get_bind().url),
         generation,
         tuple(c.concept_id for c in pq.skills),
         tuple(c.concept_id for c in pq.occupations[:3]),
     )
-    now = time.monotonic()
-    with _expansion_lock:
-        hit = _concept_cache.get(key)
-    if hit is None or now - hit[0] > CONCEPT_CACHE_TTL_S:
+
+    def make():
         skill_rank, occ_rank, coverage = concept_ranking(session, pq)
         cov_ids = np.fromiter(coverage.keys(), dtype=np.int64, count=len(coverage))
         cov_val = np.fromiter(coverage.values(), dtype=np.float64, count=len(coverage))
         order = np.argsort(cov_ids)
-        hit = (now, skill_rank, occ_rank, cov_ids[order], cov_val[order])
-        _put_bounded(_concept_cache, key, hit, lambda v: len(v[1]) + len(v[2]) + len(v[3]), CONCEPT_CACHE_COURSES)
-    _, skill_rank, occ_rank, cov_ids, cov_val = hit
+        return skill_rank, occ_rank, cov_ids[order], cov_val[order]
+
+    skill_rank, occ_rank, cov_ids, cov_val = state_for(session).concepts.get_or_put(key, make)
     return skill_rank, occ_rank, _Coverage(cov_ids, cov_val)
 
 
@@ -237,19 +230,6 @@ class _Checked:
                 self.parts.append(chunk[keep])
 
 
-def _put_bounded(cache: dict, key: tuple, value, size, cap: int) -> None:
-    """Store ``value``, then drop the oldest entries while the sizes add up to more than ``cap``."""
-    with _expansion_lock:
-        cache[key] = value
-        held = sum(size(v) for v in cache.values())
-        while held > cap and len(cache) > 1:
-            held -= size(cache.pop(next(iter(cache))))
-
-
-def _remember(key: tuple, value) -> None:
-    _put_bounded(_expansion_cache, key, value, len, EXPANSION_CACHE_POSITIONS)
-
-
 def _offer(row: dict) -> dict:
     return {
         "id": row["course_id"],
@@ -277,6 +257,10 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
     paths found; ranking considers the best ``TEXT_RANK_LIMIT`` full-text matches. Filters, sort
     keys and facet counts come from the per-process facet columns (``emclm.search.columns``); the
     engine is asked only for the matches and their scores, and for the page's details.
+
+    Three steps: ``retrieve`` (each channel's ranked candidates), ``fuse`` (weighted reciprocal-rank
+    fusion, sort, one result per offer group) and ``page`` (total, facet counts, the page's slice
+    and its details).
     """
     if req.sort not in SORTS:
         raise SearchError(f"sort must be one of {', '.join(SORTS)}, not {req.sort!r}")
@@ -284,12 +268,55 @@ def search(session: Session, req: SearchRequest) -> SearchResult:
         raise SearchError("page must be ≥ 1 and per_page between 1 and 100")
     backend = backend_for(session)
     with backend.planning(session):
-        return _search(session, req, backend)
+        plan = _plan(session, req, backend)
+        found = retrieve(plan)
+        return page(plan, found, fuse(plan, found))
 
 
-def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
-    today = req.today or date.today()
+@dataclass
+class SearchPlan:
+    """A request with its parsed query, over this database's current facet columns."""
+
+    session: Session
+    req: SearchRequest
+    backend: object  # SearchBackend
+    today: date
+    cols: object  # emclm.search.columns.Columns
+    pq: ParsedQuery
+    browse: bool  # no words: every course (that passes the filters) in the sort's order
+    mask: np.ndarray | None  # the filters as a mask over column positions; None: no filter
+    match: object | None  # the engine's match of the user's words (``backend.match_sql``)
+    want_vectors: bool
+
+    @property
+    def rank_end(self) -> int:
+        # a list cut at the page's end must still give that many courses once second offers fold
+        return self.req.page * self.req.per_page + self.cols.duplicates
+
+
+@dataclass
+class Retrieved:
+    """Every channel's ranked candidates (course ids, best first) and what totals and facets need."""
+
+    ranked: dict[str, list[int]]  # channel (``matched_by`` name) → course ids, best first
+    text_pos: np.ndarray  # positions of the full-text matches passing the filters (all courses to browse)
+    text_scores: np.ndarray  # the engine's score per ``text_pos``
+    all_pos: np.ndarray | None  # every full-text match before filters (None: no full-text match)
+    text_hit: np.ndarray  # bool per position: matched by the user's words, before filters
+    extra_pos: np.ndarray  # positions the other channels found, passing the filters
+    coverage: object  # occupation coverage per course id (``.get``), or {}
+
+
+@dataclass
+class Fused:
+    ids: list[int]  # result course ids in order, one per offer group
+    scores: dict[int, float]  # fused score per course id
+    offers: dict[int, list[int]]  # a result's course id → every offer of it in the results, best first
+
+
+def _plan(session: Session, req: SearchRequest, backend) -> SearchPlan:
     settings = get_settings()
+    today = req.today or date.today()
     cols = columns(session)
     browse = not req.q.strip()
     # concept labels are searched in the configured languages that courses are actually in
@@ -302,33 +329,92 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
 
         want_vectors = embeddings.available(session)
         if want_vectors:
-            embeddings.prefetch(session, req.q)  # the model works while the queries below run
-    mask = cols.filter_mask(req.filters, today)  # None: no filter
-    match = backend.match_sql(pq.clauses) if pq.clauses else None
+            embeddings.prefetch(session, req.q, pq.context)  # the model works while the queries below run
+    return SearchPlan(
+        session=session,
+        req=req,
+        backend=backend,
+        today=today,
+        cols=cols,
+        pq=pq,
+        browse=browse,
+        mask=cols.filter_mask(req.filters, today),
+        match=backend.match_sql(pq.clauses) if pq.clauses else None,
+        want_vectors=want_vectors,
+    )
 
-    def matches(m) -> tuple[np.ndarray, np.ndarray]:
-        """Every indexed course the match finds, as (positions, scores); filters not applied."""
-        src, id_col = m.index_only or (m.from_sql, "d.course_id")
-        rows = _raw_rows(session, f"SELECT {id_col}, {m.score_sql} FROM {src} WHERE {m.where_sql}", m.params)
-        if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        ids, sc = zip(*rows)
-        pos = cols.locate(np.fromiter(ids, dtype=np.int64, count=len(ids)))
-        found = pos >= 0
-        return pos[found], np.fromiter(sc, dtype=np.float64, count=len(sc))[found]
 
-    def settled(m, pm) -> tuple[np.ndarray, np.ndarray]:
-        """Every match of a posting match (the engine checks the candidates postings cannot decide)."""
-        pos, sc = pm.candidates, pm.scores
-        unknown = ~pm.known
-        if not unknown.any():
-            return pos, sc
-        checked = dict(backend.check(session, m, cols.ids[pos[unknown]].tolist()))
-        true = np.array([c in checked for c in cols.ids[pos].tolist()]) | pm.known
-        sc = sc.copy()
-        if not pm.exact_scores:
-            sc[unknown] = [checked.get(c, 0.0) for c in cols.ids[pos[unknown]].tolist()]
-        return pos[true], sc[true]
+def _matches(plan: SearchPlan, m) -> tuple[np.ndarray, np.ndarray]:
+    """Every indexed course the match finds, as (positions, scores); filters not applied."""
+    src, id_col = m.index_only or (m.from_sql, "d.course_id")
+    rows = _raw_rows(plan.session, f"SELECT {id_col}, {m.score_sql} FROM {src} WHERE {m.where_sql}", m.params)
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    ids, sc = zip(*rows)
+    pos = plan.cols.locate(np.fromiter(ids, dtype=np.int64, count=len(ids)))
+    found = pos >= 0
+    return pos[found], np.fromiter(sc, dtype=np.float64, count=len(sc))[found]
+
+
+def _settled(plan: SearchPlan, m, pm) -> tuple[np.ndarray, np.ndarray]:
+    """Every match of a posting match (the engine checks the candidates postings cannot decide)."""
+    cols = plan.cols
+    pos, sc = pm.candidates, pm.scores
+    unknown = ~pm.known
+    if not unknown.any():
+        return pos, sc
+    checked = dict(plan.backend.check(plan.session, m, cols.ids[pos[unknown]].tolist()))
+    true = np.array([c in checked for c in cols.ids[pos].tolist()]) | pm.known
+    sc = sc.copy()
+    if not pm.exact_scores:
+        sc[unknown] = [checked.get(c, 0.0) for c in cols.ids[pos[unknown]].tolist()]
+    return pos[true], sc[true]
+
+
+def _phrase_ids(plan: SearchPlan, clauses, limit: int, mask: np.ndarray | None) -> list[int]:
+    """The best matches of concept phrases that pass the filters. Every match's position, in rank
+    order, is remembered per index generation and expression (the same few concepts recur): another
+    page, filter or sort is then a mask over it."""
+    session, backend, cols = plan.session, plan.backend, plan.cols
+    m = backend.match_sql(clauses) if clauses else None
+    if m is None:
+        return []
+    cache = state_for(session).expansions
+    key = (cols.generation, m.where_sql, tuple(sorted(m.params.items())))
+    entry = cache.get(key)
+    if entry is None:
+        pm = posting_match(session, backend, cols, clauses)
+        if pm is not None:
+            entry = pm.candidates if pm.known.all() else _Checked(pm)
+            cache.put(key, entry)
+    if isinstance(entry, _Checked):
+        return cols.ids[entry.take(mask, limit, lambda ids: backend.check(session, m, ids), cols)].tolist()
+    ranked = entry
+    if ranked is None:
+        pos, sc = _matches(plan, m)
+        ranked = pos[np.lexsort((cols.ids[pos], -sc))].astype(np.int32) if len(pos) else np.zeros(0, np.int32)
+        cache.put(key, ranked)
+    if mask is not None:
+        ranked = ranked[mask[ranked]]
+    return cols.ids[ranked[:limit]].tolist()
+
+
+def _extra_positions(plan: SearchPlan, ranked: dict[str, list[int]], mask: np.ndarray | None, **override):
+    """Positions of the courses the channels other than full text found, passing ``mask``
+    (``override``: the two phrase channels under another mask, for disjunctive facet counts)."""
+    lists = {**ranked, **override}
+    cids = lists["concept_text"] + lists["occupation_text"] + lists["skill"] + lists["occupation"]
+    pos = plan.cols.locate(list(dict.fromkeys(cids + lists["embedding"])))
+    pos = pos[pos >= 0]
+    return pos if mask is None else pos[mask[pos]]
+
+
+def retrieve(plan: SearchPlan) -> Retrieved:
+    """Each channel's ranked candidates: the user's words (full text, and their title matches),
+    concept phrases in other languages, an occupation's essential skills as phrases, skill tags,
+    occupation coverage and embeddings. Filters apply to every channel."""
+    req, cols, pq, mask, browse = plan.req, plan.cols, plan.pq, plan.mask, plan.browse
+    session = plan.session
 
     def filtered(pos: np.ndarray, *rest: np.ndarray):
         if mask is None:
@@ -336,15 +422,14 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         keep = mask[pos]
         return (pos[keep], *(r[keep] for r in rest))
 
-    # 1. the full-text matches: total, ranking and (below) facet counts
-    page_end = req.page * req.per_page
-    # a list cut at page_end must still give page_end courses once second offers fold into their group
-    rank_end = page_end + cols.duplicates
+    # 1. the full-text matches: total, ranking and (in ``page``) facet counts
+    rank_end = plan.rank_end
     text_hit = np.zeros(len(cols), dtype=bool)  # matched by the user's words, before filters
     ordered = False  # text_pos already in (score desc, id) order
-    if match is not None:
-        pm = posting_match(session, backend, cols, pq.clauses)
-        all_pos, scores = settled(match, pm) if pm is not None else matches(match)
+    all_pos = None
+    if plan.match is not None:
+        pm = posting_match(session, plan.backend, cols, pq.clauses)
+        all_pos, scores = _settled(plan, plan.match, pm) if pm is not None else _matches(plan, plan.match)
         ordered = pm is not None and (pm.exact_scores or bool(pm.known.all()))
         text_hit[all_pos] = True
         text_pos, scores = filtered(all_pos, scores)
@@ -359,7 +444,7 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
     elif req.sort == "relevance":
         text_rank = _ranked(text_ids, [] if browse else [-scores], rank_end if browse else TEXT_RANK_LIMIT)
     elif req.sort == "start_date":
-        ns = cols.next_start(today)[text_pos]
+        ns = cols.next_start(plan.today)[text_pos]
         text_rank = _ranked(text_ids, [ns == NO_START, ns, -scores], rank_end)
     else:
         wl = cols.workload[text_pos]
@@ -378,80 +463,17 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
             if p >= 0 and any(w <= cols.title_words(p) for w in wanted):
                 title_rank.append(cid)
 
-    # 2. the other retrieval paths
-    def ids_only(clauses, limit: int, mask=mask) -> list[int]:
-        """The best matches of concept phrases that pass the filters. Every match's position, in
-        rank order, is remembered per index generation and expression (the same few concepts
-        recur): another page, filter or sort is then a mask over it."""
-        m = backend.match_sql(clauses) if clauses else None
-        if m is None:
-            return []
-        key = (str(session.get_bind().url), cols.generation, m.where_sql, tuple(sorted(m.params.items())))
-        entry = _expansion_cache.get(key)
-        if entry is None:
-            pm = posting_match(session, backend, cols, clauses)
-            if pm is not None:
-                entry = pm.candidates if pm.known.all() else _Checked(pm)
-                _remember(key, entry)
-        if isinstance(entry, _Checked):
-            return cols.ids[entry.take(mask, limit, lambda ids: backend.check(session, m, ids), cols)].tolist()
-        ranked = entry
-        if ranked is None:
-            pos, sc = matches(m)
-            ranked = pos[np.lexsort((cols.ids[pos], -sc))].astype(np.int32) if len(pos) else np.zeros(0, np.int32)
-            _remember(key, ranked)
-        if mask is not None:
-            ranked = ranked[mask[ranked]]
-        return cols.ids[ranked[:limit]].tolist()
-
-    exp_rank = ids_only(pq.expansions, EXPANSION_ROWS)
-    occ_text_rank = ids_only(pq.skill_expansions, EXPANSION_ROWS)
+    # 2. the other channels
+    exp_rank = _phrase_ids(plan, pq.expansions, EXPANSION_ROWS, mask)
+    occ_text_rank = _phrase_ids(plan, pq.skill_expansions, EXPANSION_ROWS, mask)
     skill_rank, occ_rank, coverage = (
         cached_concept_ranking(session, pq, cols.generation) if pq.concepts else ([], [], {})
     )
     emb_rank: list[int] = []
-    if want_vectors:
-        emb_rank = embeddings.nearest(session, req.q)
+    if plan.want_vectors:
+        from emclm.search import embeddings
 
-    # 3. candidates found by those paths only: indexed, passing the filters; are they full-text matches too?
-    in_text = set(text_rank)
-
-    def extra_positions(exp: list[int], occ_text: list[int], m) -> np.ndarray:
-        pos = cols.locate(list(dict.fromkeys(exp + occ_text + skill_rank + occ_rank + emb_rank)))
-        pos = pos[pos >= 0]
-        return pos if m is None else pos[m[pos]]
-
-    extra_pos = extra_positions(exp_rank, occ_text_rank, mask)
-    extra_keep = set(cols.ids[extra_pos].tolist())
-    only_extra_pos = extra_pos[~text_hit[extra_pos]]
-    # totals and facets count courses, a course with several offers once (``columns.offer_groups``)
-    result_pos = cols.distinct(np.concatenate([text_pos, only_extra_pos]))
-    total = len(result_pos)
-    facets = {}
-    if req.facets:
-        rows = cols.facet_rows(result_pos, today)
-        # disjunctive counts: a facet with a selection is counted without its own filter
-        for name in FACETS:
-            own = req.filters.without(name)
-            if own == req.filters:
-                continue
-            m = cols.filter_mask(own, today)
-            if match is not None:
-                tpos = all_pos if m is None else all_pos[m[all_pos]]
-            elif browse:
-                tpos = np.flatnonzero(m) if m is not None else np.arange(len(cols))
-            else:
-                tpos = np.zeros(0, dtype=np.int64)
-            epos = extra_positions(
-                ids_only(pq.expansions, EXPANSION_ROWS, m), ids_only(pq.skill_expansions, EXPANSION_ROWS, m), m
-            )
-            epos = epos[~text_hit[epos]]
-            rows = [r for r in rows if r[0] != name] + cols.facet_rows(
-                cols.distinct(np.concatenate([tpos, epos])), today, [name]
-            )[1:]
-        _, facets = merge_facets(rows, {})
-
-    # 4. fusion and order (one result per course: second listings fold into their offer group)
+        emb_rank = embeddings.nearest(session, req.q, pq.context)
     ranked = {
         "text": text_rank,
         "title": title_rank,
@@ -461,25 +483,81 @@ def _search(session: Session, req: SearchRequest, backend) -> SearchResult:
         "occupation": occ_rank,
         "embedding": emb_rank,
     }
-    ids, fused, offers = _fuse(ranked, in_text | extra_keep, browse, req.sort, cols, today)
-    page_ids = ids[(req.page - 1) * req.per_page : page_end]
+    return Retrieved(
+        ranked=ranked,
+        text_pos=text_pos,
+        text_scores=scores,
+        all_pos=all_pos,
+        text_hit=text_hit,
+        extra_pos=_extra_positions(plan, ranked, mask),
+        coverage=coverage,
+    )
 
-    # 5. the page
-    hits = _page(session, page_ids, offers, fused, ranked, coverage if pq.occupations else None, today)
+
+def fuse(plan: SearchPlan, found: Retrieved) -> Fused:
+    """Weighted reciprocal-rank fusion of the channels (those other than full text only for the
+    courses that pass the filters), ordered by the sort key, one result per offer group."""
+    keep = set(found.ranked["text"]) | set(plan.cols.ids[found.extra_pos].tolist())
+    ids, scores, offers = _fuse(found.ranked, keep, plan.browse, plan.req.sort, plan.cols, plan.today)
+    return Fused(ids=ids, scores=scores, offers=offers)
+
+
+def page(plan: SearchPlan, found: Retrieved, fused: Fused) -> SearchResult:
+    """The total and facet counts (every course of the results, one per offer group), the
+    requested slice of the fused order and its courses' details."""
+    req, cols, pq, today = plan.req, plan.cols, plan.pq, plan.today
+    only_extra_pos = found.extra_pos[~found.text_hit[found.extra_pos]]
+    # totals and facets count courses, a course with several offers once (``columns.offer_groups``)
+    result_pos = cols.distinct(np.concatenate([found.text_pos, only_extra_pos]))
+    facets = _facet_counts(plan, found, result_pos) if req.facets else {}
+    page_ids = fused.ids[(req.page - 1) * req.per_page : req.page * req.per_page]
+    coverage = found.coverage if pq.occupations else None
+    hits = _hydrate(plan.session, page_ids, fused.offers, fused.scores, found.ranked, coverage, today)
     query_info = {
         "q": req.q,
         "lang": pq.lang,
         "detected_langs": pq.detected,
         "ui_lang": req.lang,
-        "backend": backend.name,
+        "backend": plan.backend.name,
         "concepts": [{"uri": c.uri, "type": c.concept_type, "matched": c.span, "lang": c.lang} for c in pq.concepts],
         "corrections": pq.corrections,
         "compounds": pq.compounds,
-        "embeddings": bool(emb_rank),
+        "embeddings": bool(found.ranked["embedding"]),
     }
     return SearchResult(
-        total=total, page=req.page, per_page=req.per_page, results=hits, facets=facets, query=query_info
+        total=len(result_pos), page=req.page, per_page=req.per_page, results=hits, facets=facets, query=query_info
     )
+
+
+def _facet_counts(plan: SearchPlan, found: Retrieved, result_pos: np.ndarray) -> dict[str, list[dict]]:
+    """Facet counts over the results; disjunctive: a facet with a selection is counted without its
+    own filter."""
+    req, cols, pq, today = plan.req, plan.cols, plan.pq, plan.today
+    rows = cols.facet_rows(result_pos, today)
+    for name in FACETS:
+        own = req.filters.without(name)
+        if own == req.filters:
+            continue
+        m = cols.filter_mask(own, today)
+        if found.all_pos is not None:
+            tpos = found.all_pos if m is None else found.all_pos[m[found.all_pos]]
+        elif plan.browse:
+            tpos = np.flatnonzero(m) if m is not None else np.arange(len(cols))
+        else:
+            tpos = np.zeros(0, dtype=np.int64)
+        epos = _extra_positions(
+            plan,
+            found.ranked,
+            m,
+            concept_text=_phrase_ids(plan, pq.expansions, EXPANSION_ROWS, m),
+            occupation_text=_phrase_ids(plan, pq.skill_expansions, EXPANSION_ROWS, m),
+        )
+        epos = epos[~found.text_hit[epos]]
+        rows = [r for r in rows if r[0] != name] + cols.facet_rows(
+            cols.distinct(np.concatenate([tpos, epos])), today, [name]
+        )[1:]
+    _, facets = merge_facets(rows, {})
+    return facets
 
 
 # the retrieval lists (as ``matched_by`` names them) and their fusion weights
@@ -527,7 +605,7 @@ def _fuse(ranked: dict[str, list[int]], keep: set[int], browse: bool, sort: str,
     return ids, fused, offers
 
 
-def _page(session: Session, page_ids: list[int], offers, fused, ranked, coverage, today: date) -> list[Hit]:
+def _hydrate(session: Session, page_ids: list[int], offers, fused, ranked, coverage, today: date) -> list[Hit]:
     """The page's hits: details of its courses and of their other offers, in one statement."""
     paths: dict[int, list[str]] = {cid: [] for cid in page_ids}
     for name, lst in ranked.items():
