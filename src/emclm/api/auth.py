@@ -15,30 +15,32 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from emclm.accounts import store
 from emclm.accounts.mail import send_mail
 from emclm.accounts.store import Principal
 from emclm.api.deps import current_principal, get_session
+from emclm.api.errors import responses, unprocessable
+from emclm.api.types import ApiModel, DbId, utc_iso
 from emclm.config import get_settings
 
 router = APIRouter(prefix="/auth", tags=["accounts"])
 
 
-class Credentials(BaseModel):
+class Credentials(ApiModel):
     model_config = ConfigDict(extra="forbid")
     email: str = Field(..., max_length=320)
     password: str = Field(..., max_length=1024)
 
 
-class EmailOnly(BaseModel):
+class EmailOnly(ApiModel):
     model_config = ConfigDict(extra="forbid")
     email: str = Field(..., max_length=320)
 
 
-class ResetConfirm(BaseModel):
+class ResetConfirm(ApiModel):
     model_config = ConfigDict(extra="forbid")
     token: str = Field(..., max_length=200)
     password: str = Field(..., max_length=1024)
@@ -57,13 +59,16 @@ def _secure(request: Request) -> bool:
     return mode == "always" or (mode == "auto" and request.url.scheme == "https")
 
 
-@router.post("/signup", status_code=202)
+@router.post("/signup", status_code=202, responses=responses(422))
 def signup(body: Credentials, request: Request, session: Session = Depends(get_session, scope="function")) -> dict:
     try:
         email = store.normalise_email(body.email)
+    except store.AccountError as exc:
+        raise unprocessable(str(exc), ("body", "email")) from None
+    try:
         store.check_password_strength(body.password, f"account {email}")
     except store.AccountError as exc:
-        raise HTTPException(422, detail=str(exc)) from None
+        raise unprocessable(str(exc), ("body", "password")) from None
     if store.get_account(session, email) is None:
         account = store.create_account(session, email, body.password)
         store.add_membership(session, account, ["learner"])
@@ -80,16 +85,16 @@ def signup(body: Credentials, request: Request, session: Session = Depends(get_s
     return {"status": "check your mailbox for the verification link"}
 
 
-@router.get("/verify")
+@router.get("/verify", responses=responses(400, 422))
 def verify(token: str, session: Session = Depends(get_session, scope="function")) -> dict:
     try:
         account = store.verify_email(session, token[:200])
     except store.AccountError as exc:
         raise HTTPException(400, detail=str(exc)) from None
-    return {"email": account.email, "verified_at": account.verified_at.isoformat()}
+    return {"email": account.email, "verified_at": utc_iso(account.verified_at)}
 
 
-@router.post("/login")
+@router.post("/login", responses=responses(401, 403, 422, 429))
 def login(body: Credentials, request: Request, session: Session = Depends(get_session, scope="function")) -> Response:
     settings = get_settings()
     address = _client_address(request)
@@ -124,7 +129,7 @@ def login(body: Credentials, request: Request, session: Session = Depends(get_se
     return response
 
 
-@router.post("/logout")
+@router.post("/logout", responses=responses(401, 403))
 def logout(request: Request, session: Session = Depends(get_session, scope="function")) -> Response:
     settings = get_settings()
     cookie = request.cookies.get(settings.session_cookie_name)
@@ -134,7 +139,7 @@ def logout(request: Request, session: Session = Depends(get_session, scope="func
     return response
 
 
-@router.post("/logout-everywhere")
+@router.post("/logout-everywhere", responses=responses(401, 403))
 def logout_everywhere(
     principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> Response:
@@ -145,14 +150,14 @@ def logout_everywhere(
     return response
 
 
-@router.post("/password-reset", status_code=202)
+@router.post("/password-reset", status_code=202, responses=responses(422))
 def password_reset(
     body: EmailOnly, request: Request, session: Session = Depends(get_session, scope="function")
 ) -> dict:
     try:
         account = store.get_account(session, body.email)
     except store.AccountError as exc:
-        raise HTTPException(422, detail=str(exc)) from None
+        raise unprocessable(str(exc), ("body", "email")) from None
     if account is not None and not account.disabled:
         secret = store.issue_link(session, account, "reset_password")
         session.commit()
@@ -166,17 +171,18 @@ def password_reset(
     return {"status": "if the address has an account, a reset link is on its way"}
 
 
-@router.post("/password-reset/confirm")
+@router.post("/password-reset/confirm", responses=responses(400, 422))
 def password_reset_confirm(body: ResetConfirm, session: Session = Depends(get_session, scope="function")) -> dict:
     try:
         account = store.reset_password(session, body.token, body.password)
     except store.AccountError as exc:
-        status = 422 if "password" in str(exc) else 400
-        raise HTTPException(status, detail=str(exc)) from None
+        if "password" in str(exc):
+            raise unprocessable(str(exc), ("body", "password")) from None
+        raise HTTPException(400, detail=str(exc)) from None
     return {"email": account.email, "status": "password changed; every session was ended"}
 
 
-@router.get("/me")
+@router.get("/me", responses=responses(401, 403))
 def me(
     principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> dict:
@@ -188,7 +194,7 @@ def me(
     return {**store.account_dict(account), "via": principal.via}
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
     scopes: list[str] = Field(..., min_length=1, max_length=10)
     name: str = Field("", max_length=120)
@@ -201,7 +207,7 @@ def _own_account(principal: Principal | None, what: str):
     return principal.account_id
 
 
-@router.get("/tokens")
+@router.get("/tokens", responses=responses(401, 403))
 def my_tokens(
     principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ):
@@ -211,7 +217,7 @@ def my_tokens(
     return [store.token_dict(t) for t in store.list_tokens(session, account)]
 
 
-@router.post("/tokens", status_code=201)
+@router.post("/tokens", status_code=201, responses=responses(401, 403, 422))
 def create_my_token(
     body: TokenRequest,
     principal: Principal | None = Depends(current_principal),
@@ -233,13 +239,13 @@ def create_my_token(
             expires_in=timedelta(days=body.expires_in_days) if body.expires_in_days else None,
         )
     except store.AccountError as exc:
-        raise HTTPException(422, detail=str(exc)) from None
+        raise unprocessable(str(exc), ("body", "scopes")) from None
     return {**store.token_dict(row), "secret": secret}
 
 
-@router.delete("/tokens/{token_id}")
+@router.delete("/tokens/{token_id}", responses=responses(401, 403, 404, 422))
 def revoke_my_token(
-    token_id: int,
+    token_id: DbId,
     principal: Principal | None = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> dict:
