@@ -189,7 +189,8 @@ def test_error_statuses_are_documented(client):
     course = spec["paths"]["/api/courses/{course_id}"]["get"]["responses"]
     assert {"200", "404", "422"} <= set(course)
     gap = spec["paths"]["/api/guidance/gap"]["post"]["responses"]
-    assert {"404", "409", "413", "422"} - set(gap) == {"413"}  # 413 comes from the middleware: see below
+    assert {"400", "404", "409", "413", "422"} <= set(gap)  # 400/413: the body parser and the body limit
+    assert "429" in spec["paths"]["/api/search"]["get"]["responses"] and "429" not in course
     hook = spec["paths"]["/api/sources/richie/course-runs-sync"]["post"]["responses"]
     assert {"400", "401", "413", "422", "503"} <= set(hook)
     schema = course["422"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
@@ -260,7 +261,7 @@ def limited_client(sqlite_url, monkeypatch):
     upgrade(sqlite_url)
     monkeypatch.setenv("EMCLM_RATE_LIMIT_ENABLED", "true")
     monkeypatch.setenv("EMCLM_RATE_LIMIT_BURST", "3")
-    monkeypatch.setenv("EMCLM_RATE_LIMIT_PER_MINUTE", "6")
+    monkeypatch.setenv("EMCLM_RATE_LIMIT_PER_MINUTE", "1")  # a token a minute: none comes back during the test
     get_settings.cache_clear()
     try:
         with TestClient(create_app(sqlite_url)) as c:
@@ -274,7 +275,7 @@ def test_rate_limit_answers_429_with_retry_after(limited_client):
     codes = [limited_client.get("/api/search/suggest", params={"q": "dat"}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     r = limited_client.get("/api/search", params={"q": "data"})
-    assert r.status_code == 429 and int(r.headers["retry-after"]) == 10  # 6 a minute: one every 10 s
+    assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 60  # one a minute
     assert "rate limit" in r.json()["detail"]
     assert limited_client.get("/api/courses").status_code == 200  # not a limited route
     # a bearer token has its own bucket (an unknown token is then refused by the route, not the limit)

@@ -70,6 +70,16 @@ def _hardening(app: FastAPI) -> None:
             buckets=buckets,
             limited=lambda method, path: ("GET" if method == "HEAD" else method, path) in RATE_LIMITED,
         )
+    from emclm.api.errors import declare_middleware_answers
+
+    openapi = app.openapi
+
+    def openapi_with_middleware_answers() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_middleware_answers(openapi(), RATE_LIMITED)
+        return app.openapi_schema
+
+    app.openapi = openapi_with_middleware_answers
     build = app.build_middleware_stack
     app.build_middleware_stack = lambda: middleware.SecurityHeaders(
         build(), trust_forwarded_proto=settings.trust_forwarded_proto

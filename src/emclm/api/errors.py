@@ -54,6 +54,29 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+def declare_middleware_answers(schema: dict, rate_limited: frozenset[tuple[str, str]]) -> dict:
+    """What the app's middlewares and body parser may answer, declared in the OpenAPI document: on every
+    operation with a body 400 (a body that is not UTF-8) and 413 (over the body limit); 429 on the
+    rate-limited operations. Mutates and returns ``schema``."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("Message", Message.model_json_schema(ref_template="#/components/schemas/{model}"))
+    ref = {"$ref": "#/components/schemas/Message"}
+    for path, item in schema.get("paths", {}).items():
+        for method, op in item.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            codes = []
+            if "requestBody" in op or method.upper() in ("POST", "PUT", "PATCH"):
+                codes += [400, 413]
+            if (method.upper(), path) in rate_limited:
+                codes.append(429)
+            for code in codes:
+                op["responses"].setdefault(
+                    str(code), {"description": MESSAGES[code], "content": {"application/json": {"schema": ref}}}
+                )
+    return schema
+
+
 def unprocessable(msg: str, loc: tuple[str | int, ...], kind: str = "value_error") -> HTTPException:
     """A 422 in the validation shape; ``loc`` names the field, e.g. ``("query", "eqf_level")``."""
     return HTTPException(422, detail=[{"loc": list(loc), "msg": msg, "type": kind}])
