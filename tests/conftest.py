@@ -22,6 +22,10 @@ from sqlalchemy import create_engine, text
 from emclm.config import get_settings
 from emclm.db.migrate import upgrade
 
+# The normal suite runs without the request rate limit (one client makes thousands of requests);
+# tests/api/test_hardening.py switches it on where it is the subject.
+os.environ.setdefault("EMCLM_RATE_LIMIT_ENABLED", "false")
+
 PG_URL = os.environ.get("EMCLM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

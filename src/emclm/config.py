@@ -96,6 +96,17 @@ class Settings(BaseSettings):
         description="HMAC key of the pseudonyms erasure writes into the audit log; empty: a random key kept "
         "in var/audit-pseudonym.key (created on first use)",
     )
+    # Request hardening (emclm.api.middleware, decision 0021)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body of a POST (413 above)")
+    max_text_body_bytes: int = Field(
+        default=8 * 1_048_576, ge=1024, description="Largest body of POST /api/skills/extract (a text of up to 1 MB)"
+    )
+    rate_limit_enabled: bool = Field(default=True, description="Token buckets on search, skill extraction, log-in")
+    rate_limit_per_minute: int = Field(default=300, ge=1, description="Sustained requests per minute per caller")
+    rate_limit_burst: int = Field(default=60, ge=1, description="Requests a caller may make at once")
+    trust_forwarded_proto: bool = Field(
+        default=False, description="Believe X-Forwarded-Proto (behind a TLS proxy) when deciding to send HSTS"
+    )
     default_languages: list[str] = Field(default_factory=lambda: ["en", "fr", "es", "de", "it", "nl", "pl", "pt"])
 
     @property

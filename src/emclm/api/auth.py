@@ -15,29 +15,31 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from emclm.accounts import flows, store
 from emclm.accounts.store import Principal
 from emclm.api.deps import current_principal, get_session
+from emclm.api.errors import responses, unprocessable
+from emclm.api.types import ApiModel, DbId, utc_iso
 from emclm.config import get_settings
 
 router = APIRouter(prefix="/auth", tags=["accounts"])
 
 
-class Credentials(BaseModel):
+class Credentials(ApiModel):
     model_config = ConfigDict(extra="forbid")
     email: str = Field(..., max_length=320)
     password: str = Field(..., max_length=1024)
 
 
-class EmailOnly(BaseModel):
+class EmailOnly(ApiModel):
     model_config = ConfigDict(extra="forbid")
     email: str = Field(..., max_length=320)
 
 
-class ResetConfirm(BaseModel):
+class ResetConfirm(ApiModel):
     model_config = ConfigDict(extra="forbid")
     token: str = Field(..., max_length=200)
     password: str = Field(..., max_length=1024)
@@ -56,28 +58,29 @@ def _secure(request: Request) -> bool:
     return mode == "always" or (mode == "auto" and request.url.scheme == "https")
 
 
-@router.post("/signup", status_code=202)
+@router.post("/signup", status_code=202, responses=responses(422))
 def signup(body: Credentials, request: Request, session: Session = Depends(get_session, scope="function")) -> dict:
     try:
         flows.sign_up(
             session, body.email, body.password, lambda secret: f"{_base_url(request)}/api/auth/verify?token={secret}"
         )
     except store.AccountError as exc:
-        raise HTTPException(422, detail=str(exc)) from None
+        field = "password" if "password" in str(exc).lower() else "email"
+        raise unprocessable(str(exc), ("body", field)) from None
     # the same answer whether or not the address had an account: sign-up does not reveal who is registered
     return {"status": "check your mailbox for the verification link"}
 
 
-@router.get("/verify")
+@router.get("/verify", responses=responses(400, 422))
 def verify(token: str, session: Session = Depends(get_session, scope="function")) -> dict:
     try:
         account = flows.verify(session, token)
     except store.AccountError as exc:
         raise HTTPException(400, detail=str(exc)) from None
-    return {"email": account.email, "verified_at": account.verified_at.isoformat()}
+    return {"email": account.email, "verified_at": utc_iso(account.verified_at)}
 
 
-@router.post("/login")
+@router.post("/login", responses=responses(401, 403, 422, 429))
 def login(body: Credentials, request: Request, session: Session = Depends(get_session, scope="function")) -> Response:
     settings = get_settings()
     try:
@@ -117,7 +120,7 @@ def delete_session_cookie(response: Response) -> None:
     response.delete_cookie(get_settings().session_cookie_name, path="/", httponly=True, samesite="lax")
 
 
-@router.post("/logout")
+@router.post("/logout", responses=responses(401, 403))
 def logout(request: Request, session: Session = Depends(get_session, scope="function")) -> Response:
     ended = flows.sign_out(
         session, request.cookies.get(get_settings().session_cookie_name), actor=current_principal(request)
@@ -127,7 +130,7 @@ def logout(request: Request, session: Session = Depends(get_session, scope="func
     return response
 
 
-@router.post("/logout-everywhere")
+@router.post("/logout-everywhere", responses=responses(401, 403))
 def logout_everywhere(
     principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> Response:
@@ -138,7 +141,7 @@ def logout_everywhere(
     return response
 
 
-@router.post("/password-reset", status_code=202)
+@router.post("/password-reset", status_code=202, responses=responses(422))
 def password_reset(
     body: EmailOnly, request: Request, session: Session = Depends(get_session, scope="function")
 ) -> dict:
@@ -152,21 +155,22 @@ def password_reset(
             ),
         )
     except store.AccountError as exc:
-        raise HTTPException(422, detail=str(exc)) from None
+        raise unprocessable(str(exc), ("body", "email")) from None
     return {"status": "if the address has an account, a reset link is on its way"}
 
 
-@router.post("/password-reset/confirm")
+@router.post("/password-reset/confirm", responses=responses(400, 422))
 def password_reset_confirm(body: ResetConfirm, session: Session = Depends(get_session, scope="function")) -> dict:
     try:
         account = flows.confirm_reset(session, body.token, body.password)
     except store.AccountError as exc:
-        status = 422 if "password" in str(exc) else 400
-        raise HTTPException(status, detail=str(exc)) from None
+        if "password" in str(exc):
+            raise unprocessable(str(exc), ("body", "password")) from None
+        raise HTTPException(400, detail=str(exc)) from None
     return {"email": account.email, "status": "password changed; every session was ended"}
 
 
-@router.get("/me")
+@router.get("/me", responses=responses(401, 403))
 def me(
     principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> dict:
@@ -178,7 +182,7 @@ def me(
     return {**store.account_dict(account), "via": principal.via}
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
     scopes: list[str] = Field(..., min_length=1, max_length=10)
     name: str = Field("", max_length=120)
@@ -191,14 +195,14 @@ def _own_account(principal: Principal | None, what: str):
     return principal.account_id
 
 
-@router.get("/tokens")
+@router.get("/tokens", responses=responses(401, 403))
 def my_tokens(
     principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ):
     return [store.token_dict(t) for t in flows.list_personal_tokens(session, _own_account(principal, "tokens"))]
 
 
-@router.post("/tokens", status_code=201)
+@router.post("/tokens", status_code=201, responses=responses(401, 403, 422))
 def create_my_token(
     body: TokenRequest,
     principal: Principal | None = Depends(current_principal),
@@ -212,13 +216,13 @@ def create_my_token(
             session, account_id, body.scopes, body.name, body.expires_in_days, actor=principal
         )
     except store.AccountError as exc:
-        raise HTTPException(422, detail=str(exc)) from None
+        raise unprocessable(str(exc), ("body", "scopes")) from None
     return {**store.token_dict(row), "secret": secret}
 
 
-@router.delete("/tokens/{token_id}")
+@router.delete("/tokens/{token_id}", responses=responses(401, 403, 404, 422))
 def revoke_my_token(
-    token_id: int,
+    token_id: DbId,
     principal: Principal | None = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> dict:

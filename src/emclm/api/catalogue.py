@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from emclm.api.deps import get_session
+from emclm.api.errors import responses
+from emclm.api.types import DbId, PageNo, UtcDateTime
 from emclm.catalogue import queries
 from emclm.catalogue.models import Course
 from emclm.skills.queries import course_skills
@@ -43,7 +45,7 @@ class CourseRunOut(BaseModel):
     price: float | None = None
     currency: str | None = None
     url: str | None = None
-    withdrawn_at: datetime | None = None
+    withdrawn_at: UtcDateTime | None = None
 
 
 class ProvenanceOut(BaseModel):
@@ -51,9 +53,9 @@ class ProvenanceOut(BaseModel):
     source: str
     record_id: str
     record_url: str | None = None
-    first_seen_at: datetime
-    last_seen_at: datetime
-    withdrawn_at: datetime | None = None
+    first_seen_at: UtcDateTime
+    last_seen_at: UtcDateTime
+    withdrawn_at: UtcDateTime | None = None
 
 
 class SkillOut(BaseModel):
@@ -109,9 +111,9 @@ class CourseDetail(CourseSummary):
     assessment_type: str | None = None
     identity_verification: bool | None = None
     quality_label: str | None = None
-    first_seen_at: datetime
-    last_changed_at: datetime
-    withdrawn_at: datetime | None = None
+    first_seen_at: UtcDateTime
+    last_changed_at: UtcDateTime
+    withdrawn_at: UtcDateTime | None = None
     runs: list[CourseRunOut] = []
     provenances: list[ProvenanceOut] = []
     skills: list[SkillOut] = []
@@ -127,9 +129,9 @@ def _summary(course: Course) -> CourseSummary:
     return out
 
 
-@router.get("/courses", response_model=CoursePage, summary="Courses, a page at a time")
+@router.get("/courses", response_model=CoursePage, summary="Courses, a page at a time", responses=responses(422))
 def list_courses(
-    page: int = Query(1, ge=1),
+    page: PageNo = 1,
     page_size: int = Query(20, ge=1, le=100),
     provider: str | None = Query(None, description="Provider code (e.g. futurelearn) or name"),
     language: str | None = Query(None, min_length=2, max_length=8, description="ISO 639-1 teaching language"),
@@ -155,9 +157,9 @@ def list_courses(
     "/courses/{course_id}",
     response_model=CourseDetail,
     summary="One course with its runs, provider, organisation, provenances and ESCO skills",
-    responses={404: {"description": "No course with this id"}},
+    responses=responses(404, 422),
 )
-def get_course(course_id: int, session: Session = Depends(get_session, scope="function")) -> CourseDetail:
+def get_course(course_id: DbId, session: Session = Depends(get_session, scope="function")) -> CourseDetail:
     course = queries.get_course(session, course_id)
     if course is None:
         raise HTTPException(status_code=404, detail=f"No course with id {course_id}")

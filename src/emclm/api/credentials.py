@@ -14,6 +14,8 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from emclm.api.errors import ValidationMessage, unprocessable
+
 router = APIRouter(tags=["credentials"])
 
 
@@ -87,20 +89,20 @@ async def credential_bytes(request: Request) -> tuple[bytes, str]:
         try:
             form = await request.form(max_files=1, max_fields=16)
         except Exception as exc:  # noqa: BLE001 - starlette's multipart errors have no common base
-            raise HTTPException(422, detail=f"body: not a readable multipart form ({exc})") from None
+            raise unprocessable(f"body: not a readable multipart form ({exc})", ("body",)) from None
         extra = sorted(set(form.keys()) - {"file"})
         if extra:
-            raise HTTPException(422, detail=f"{extra[0]}: unknown form field (only 'file' is accepted)")
+            raise unprocessable(f"{extra[0]}: unknown form field (only 'file' is accepted)", ("body", "form"))
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
-            raise HTTPException(422, detail="file: the form has no uploaded file field named 'file'")
+            raise unprocessable("file: the form has no uploaded file field named 'file'", ("body", "file"))
         data = await upload.read(max_bytes() + 1)
         if len(data) > max_bytes():
             raise HTTPException(413, detail=f"file: larger than {max_bytes() // (1024 * 1024)} MB")
         return data, upload.filename or "upload"
     body = await _read_limited(request)
     if not body:
-        raise HTTPException(422, detail="body: missing; send the credential as JSON, text or an uploaded file")
+        raise unprocessable("body: missing; send the credential as JSON, text or an uploaded file", ("body",))
     if media == "application/json" or media.endswith("+json"):
         try:
             value = json.loads(body)
@@ -109,7 +111,9 @@ async def credential_bytes(request: Request) -> tuple[bytes, str]:
         if isinstance(value, str) and value:
             return value.encode("utf-8"), "body"
         if not isinstance(value, dict):
-            raise HTTPException(422, detail="body: must be a credential (a JSON object) or a VC-JWT (a JSON string)")
+            raise unprocessable(
+                "body: must be a credential (a JSON object) or a VC-JWT (a JSON string)", ("body", "body")
+            )
         return body, "body"
     if media in ("text/plain", "application/jwt", "application/vc+jwt", ""):
         return body, "body"
@@ -124,7 +128,7 @@ async def credential_bytes(request: Request) -> tuple[bytes, str]:
         400: {"model": ErrorOut, "description": "A body declared as JSON that is not JSON"},
         413: {"model": ErrorOut, "description": "The input is too large"},
         415: {"model": ErrorOut, "description": "Unsupported content type"},
-        422: {"model": ErrorOut, "description": "No body, or a multipart form without its file"},
+        422: {"model": ValidationMessage, "description": "No body, or a multipart form without its file"},
     },
     summary="Verify a credential (JSON-LD with Data Integrity proofs, VC-JWT, baked PNG/SVG)",
 )

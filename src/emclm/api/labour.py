@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from emclm.api.deps import get_session
+from emclm.api.errors import responses, unprocessable_from
 from emclm.labour.demand import SKILL_METHODS, DemandQueryError, Filters, demand, gaps
 
 router = APIRouter(prefix="/labour", tags=["labour"])
@@ -23,7 +24,11 @@ def _methods(methods: str | None) -> tuple[str, ...]:
     return tuple(m.strip() for m in methods.split(",") if m.strip())
 
 
-@router.get("/demand", summary="Vacancy counts, shares and growth by skill, occupation, ISCO group, region or month")
+@router.get(
+    "/demand",
+    summary="Vacancy counts, shares and growth by skill, occupation, ISCO group, region or month",
+    responses=responses(422),
+)
 def get_demand(
     by: str = Query("skill", pattern="^(skill|occupation|isco|region|month)$"),
     region: str | None = Region,
@@ -48,10 +53,12 @@ def get_demand(
             weighted=weighted,
         )
     except DemandQueryError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+        raise unprocessable_from(exc, "query", "by") from exc
 
 
-@router.get("/gaps", summary="Skills in demand that the catalogue covers poorly or not at all")
+@router.get(
+    "/gaps", summary="Skills in demand that the catalogue covers poorly or not at all", responses=responses(422)
+)
 def get_gaps(
     region: str | None = Region,
     lang: str | None = Query(None, pattern=r"^[a-z]{2,3}$", description="Course language; default any"),
@@ -76,10 +83,10 @@ def get_gaps(
             poor_below=poor_below,
         )
     except DemandQueryError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+        raise unprocessable_from(exc, "query", "by") from exc
 
 
-@router.get("/regions", summary="NUTS 2021 regions (code, level, name) for demand filters")
+@router.get("/regions", summary="NUTS 2021 regions (code, level, name) for demand filters", responses=responses(422))
 def get_regions(
     country: str | None = Country,
     level: int | None = Query(None, ge=0, le=3),

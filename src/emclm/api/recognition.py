@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from emclm.accounts.store import Principal
 from emclm.api.deps import current_principal, get_session, require
+from emclm.api.errors import unprocessable
 from emclm.credentials.recognition import FACT_KINDS
 
 router = APIRouter(tags=["recognition"])
@@ -69,5 +70,5 @@ def put_recognition(
     try:
         correct(session, course_id, body.element, body.value, principal.name, note=body.note)
     except CorrectionError as exc:
-        raise HTTPException(422, detail=str(exc)) from None
+        raise unprocessable(str(exc), ("body", "value")) from None
     return recognition(session, course_id)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from emclm.api.deps import get_session
+from emclm.api.errors import responses, unprocessable
 from emclm.search import FACET_TABLE, FACETS, FilterError, Filters, Hit, SearchError, SearchRequest, search, suggest
 
 router = APIRouter(tags=["search"])
@@ -77,6 +78,7 @@ def _facet_parameters() -> list[dict]:
     response_model=SearchOut,
     summary="Search courses in any language, with facet counts",
     openapi_extra={"parameters": _facet_parameters()},
+    responses=responses(422, 429),
 )
 def get_search(
     request: Request,
@@ -90,12 +92,12 @@ def get_search(
     try:
         filters = Filters.from_params(request.query_params.getlist)
     except FilterError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+        raise unprocessable(str(exc), ("query", exc.param or "q")) from exc
     req = SearchRequest(q=q, lang=lang, sort=sort, page=page, per_page=per_page, filters=filters)
     try:
         res = search(session, req)
     except SearchError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+        raise unprocessable(str(exc), ("query", "sort" if str(exc).startswith("sort") else "page")) from exc
     out = asdict(res)
     out["facets"] = {k: v for k, v in out["facets"].items() if k in FACETS}
     return SearchOut(**out)
@@ -105,6 +107,7 @@ def get_search(
     "/search/suggest",
     response_model=list[SuggestionOut],
     summary="Autocomplete ESCO skills and occupations in the user's language",
+    responses=responses(422, 429),
 )
 def get_suggest(
     q: str = Query(..., min_length=1, max_length=200),

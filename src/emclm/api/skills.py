@@ -10,28 +10,30 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from emclm.accounts.store import Principal
 from emclm.api.deps import current_principal, get_session, require
+from emclm.api.errors import responses, unprocessable
+from emclm.api.types import ApiModel, DbId, utc_iso
 
 router = APIRouter(tags=["skills"])
 
 MAX_BODY_CHARS = 1_000_000
 
 
-class ExtractRequest(BaseModel):
+class ExtractRequest(ApiModel):
     text: str = Field(..., description="Text in any EU language (≤ 1 MB)")
-    lang: str | None = Field(None, description="ISO 639-1 code; guessed when absent")
+    lang: str | None = Field(None, max_length=8, description="ISO 639-1 code; guessed when absent")
     k: int = Field(20, ge=1, le=200)
     evidence: bool = True
 
 
-class DecisionRequest(BaseModel):
+class DecisionRequest(ApiModel):
     """The curator is the signed-in caller (session or bearer token), never a field of the body."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     decision: Literal["confirm", "reject"]
 
@@ -42,7 +44,7 @@ def _extractor(request: Request):
     return get_extractor(request.app.state.database_url)
 
 
-@router.post("/skills/extract")
+@router.post("/skills/extract", responses=responses(413, 422, 429))
 def extract(body: ExtractRequest, request: Request) -> dict:
     from emclm.skills.text import MAX_TEXT_BYTES, SkillInputError, check_text, guess_language
 
@@ -51,8 +53,9 @@ def extract(body: ExtractRequest, request: Request) -> dict:
     try:
         text = check_text(body.text, field="text")
     except SkillInputError as exc:
-        status = 413 if "exceeds" in str(exc) else 422
-        raise HTTPException(status, detail=str(exc)) from None
+        if "exceeds" in str(exc):
+            raise HTTPException(413, detail=str(exc)) from None
+        raise unprocessable(str(exc), ("body", "text")) from None
     ex = _extractor(request)
     lang = body.lang or guess_language(text)
     matches = ex.rank(text, lang=lang, k=body.k)
@@ -72,9 +75,9 @@ def _course_or_404(session: Session, course_id: int):
     return course
 
 
-@router.get("/courses/{course_id}/skills")
+@router.get("/courses/{course_id}/skills", responses=responses(404, 422))
 def course_skills(
-    course_id: int,
+    course_id: DbId,
     include_rejected: bool = False,
     lang: str | None = Query(
         None,
@@ -99,10 +102,10 @@ def course_skills(
     }
 
 
-@router.post("/courses/{course_id}/skills/{skill_id}/decision")
+@router.post("/courses/{course_id}/skills/{skill_id}/decision", responses=responses(401, 403, 404, 422))
 def decide(
-    course_id: int,
-    skill_id: int,
+    course_id: DbId,
+    skill_id: DbId,
     body: DecisionRequest,
     session: Session = Depends(get_session, scope="function"),
     principal: Principal | None = Depends(current_principal),
@@ -141,5 +144,5 @@ def decide(
         "uri": concept.uri,
         "status": row.status,
         "curated_by": row.curated_by,
-        "curated_at": row.curated_at.isoformat() if row.curated_at else None,
+        "curated_at": utc_iso(row.curated_at),
     }

@@ -13,6 +13,7 @@ import json
 
 from fastapi import APIRouter, HTTPException, Request
 
+from emclm.api.errors import responses, unprocessable
 from emclm.catalogue.harvest import ingest
 from emclm.catalogue.sources.richie import record_from_sync_payload, verify_sync_signature
 from emclm.config import get_settings
@@ -23,7 +24,11 @@ MAX_BODY = 256 * 1024
 SOURCE_NAME = "fun-mooc-sync"
 
 
-@router.post("/sources/richie/course-runs-sync", summary="Richie course-run sync hook (HMAC-SHA256 signed)")
+@router.post(
+    "/sources/richie/course-runs-sync",
+    summary="Richie course-run sync hook (HMAC-SHA256 signed)",
+    responses=responses(400, 401, 413, 422, 503),
+)
 async def richie_course_run_sync(request: Request) -> dict:
     secret = get_settings().richie_hook_secret
     if not secret:
@@ -45,7 +50,7 @@ async def richie_course_run_sync(request: Request) -> dict:
     try:
         record = record_from_sync_payload(payload, SOURCE_NAME)
     except RecordError as exc:
-        raise HTTPException(422, str(exc)) from exc
+        raise unprocessable(str(exc), ("body",)) from exc
 
     def audit_push(session, records, deleted) -> None:
         from emclm.accounts import audit
@@ -60,5 +65,5 @@ async def richie_course_run_sync(request: Request) -> dict:
 
     report = ingest([record], SOURCE_NAME, request.app.state.database_url, priority=-1, before_commit=audit_push)
     if report.failed:
-        raise HTTPException(422, "; ".join(str(e) for e in report.errors) or "record refused")
+        raise unprocessable("; ".join(str(e) for e in report.errors) or "record refused", ("body",))
     return {"success": True}

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from emclm.api.deps import get_session
+from emclm.api.errors import responses
 from emclm.taxonomy import queries
 
 router = APIRouter(prefix="/taxonomy", tags=["taxonomy"])
@@ -76,7 +77,10 @@ def _concept(session: Session, concept_type: str, ident: str):
 
 
 @router.get(
-    "/skills/{skill_id:path}", response_model=SkillOut, summary="An ESCO skill and the occupations that need it"
+    "/skills/{skill_id:path}",
+    response_model=SkillOut,
+    summary="An ESCO skill and the occupations that need it",
+    responses=responses(404, 422),
 )
 def get_skill(skill_id: str, lang: str = Lang, session: Session = Depends(get_session, scope="function")) -> SkillOut:
     concept = _concept(session, "skill", skill_id)
@@ -88,6 +92,7 @@ def get_skill(skill_id: str, lang: str = Lang, session: Session = Depends(get_se
     "/occupations/{occupation_id:path}",
     response_model=OccupationOut,
     summary="An ESCO occupation with its essential and optional skills",
+    responses=responses(404, 422),
 )
 def get_occupation(
     occupation_id: str, lang: str = Lang, session: Session = Depends(get_session, scope="function")
@@ -100,7 +105,12 @@ def get_occupation(
     )
 
 
-@router.get("/labels", response_model=LabelSearchOut, summary="Autocomplete ESCO labels (prefix and typo tolerant)")
+@router.get(
+    "/labels",
+    response_model=LabelSearchOut,
+    summary="Autocomplete ESCO labels (prefix and typo tolerant)",
+    responses=responses(422),
+)
 def search_labels(
     q: str = Query(..., min_length=1, max_length=200),
     lang: str = Lang,

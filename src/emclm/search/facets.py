@@ -56,7 +56,7 @@ class Facet:
                     allowed = (
                         " | ".join(self.choices) if self.kind == "choice" else f"an integer from {self.lo} to {self.hi}"
                     )
-                    raise FilterError(f"filter {self.name!r}: {v!r} is not {allowed}")
+                    raise FilterError(f"filter {self.name!r}: {v!r} is not {allowed}", self.name)
                 continue
             if value not in out:
                 out.append(value)
@@ -82,7 +82,11 @@ FACET_BY_NAME = {f.name: f for f in FACET_TABLE}
 
 
 class FilterError(ValueError):
-    """A facet parameter with a value the facet does not have."""
+    """A facet parameter with a value the facet does not have; ``param`` names the parameter."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
 
 
 SORTS = ("relevance", "start_date", "workload")

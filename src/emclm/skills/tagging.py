@@ -15,7 +15,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy import text as sql
@@ -368,4 +368,6 @@ def tagging_state(session: Session, course_id: int) -> dict | None:
     if state is None:
         return None
     tagged_at: datetime = state.tagged_at
+    if tagged_at is not None and tagged_at.tzinfo is None:
+        tagged_at = tagged_at.replace(tzinfo=UTC)  # stored in UTC; SQLite hands it back naive
     return {"tagger_version": state.tagger_version, "tagged_at": tagged_at.isoformat() if tagged_at else None}
