@@ -30,6 +30,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from emclm.catalogue.models import HarvestRun, HarvestState
+from emclm.catalogue.normalise import sanitise_record
 from emclm.catalogue.records import CourseRecord
 from emclm.catalogue.store import CatalogueStore, withdraw_missing
 from emclm.db.base import utcnow
@@ -48,6 +49,8 @@ class HarvestError:
     record_id: str | None
     field: str | None
     message: str
+    # "error": the record was not stored; "warning": it was stored without the named field
+    level: str = "error"
 
     @classmethod
     def from_record_error(cls, exc: RecordError) -> HarvestError:
@@ -66,6 +69,8 @@ class HarvestReport:
     withdrawn: int = 0
     failed: int = 0
     errors: list[HarvestError] = field(default_factory=list)
+    # records stored without a field that was unsafe (a javascript: link …), decision 0022
+    warnings: list[HarvestError] = field(default_factory=list)
     duration_s: float = 0.0
     # complete: the pass saw the whole source (withdrawals applied); partial: an incremental slice
     # or push; not_modified: the feed had not changed (nothing written); empty: the source yielded
@@ -147,6 +152,7 @@ class _Run:
         session = self.session
         now = utcnow()
         report = self.report
+        self._sanitise(records)
         try:
             outcomes = self.store.upsert_many(records, now)
         except Exception:  # noqa: BLE001 - a bad record never aborts a batch
@@ -198,6 +204,18 @@ class _Run:
         session.commit()
         self._refresh_statistics()
 
+    def _sanitise(self, records: list[CourseRecord]) -> None:
+        """Every record, from any source or push, loses its non-http(s) links and control characters
+        before it is stored; each dropped link is a warning naming the record and the field."""
+        for record in records:
+            for field_name, message in sanitise_record(record):
+                warning = HarvestError(
+                    self.source_name, getattr(record, "source_record_id", None), field_name, message, "warning"
+                )
+                log.warning("%s", warning)
+                if len(self.report.warnings) < MAX_STORED_ERRORS:
+                    self.report.warnings.append(warning)
+
     def _refresh_statistics(self) -> None:
         """On PostgreSQL, ANALYZE the catalogue tables as a first harvest grows them (after 500,
         1,000, 2,000 … new courses). With the statistics of a near-empty table the planner reads
@@ -217,7 +235,7 @@ class _Run:
         row = self.run_row
         row.created, row.updated, row.unchanged = r.created, r.updated, r.unchanged
         row.withdrawn, row.failed = r.withdrawn, r.failed
-        row.errors = [asdict(e) for e in r.errors[:MAX_STORED_ERRORS]]
+        row.errors = [asdict(e) for e in (r.errors + r.warnings)[:MAX_STORED_ERRORS]]
         if status:
             row.status = status
         if finished:
