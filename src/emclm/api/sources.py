@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
-from emclm.catalogue.harvest import ingest
+from emclm.catalogue.harvest import SourceBusy, ingest
 from emclm.catalogue.sources.richie import record_from_sync_payload, verify_sync_signature
 from emclm.config import get_settings
 from emclm.ingest import RecordError
@@ -21,6 +22,7 @@ from emclm.ingest import RecordError
 router = APIRouter(tags=["sources"])
 MAX_BODY = 256 * 1024
 SOURCE_NAME = "fun-mooc-sync"
+PUSH_LOCK_WAIT_S = 20.0
 
 
 @router.post("/sources/richie/course-runs-sync", summary="Richie course-run sync hook (HMAC-SHA256 signed)")
@@ -46,7 +48,13 @@ async def richie_course_run_sync(request: Request) -> dict:
         record = record_from_sync_payload(payload, SOURCE_NAME)
     except RecordError as exc:
         raise HTTPException(422, str(exc)) from exc
-    report = ingest([record], SOURCE_NAME, request.app.state.database_url, priority=-1)
+    try:
+        # in a worker thread: the push waits (up to PUSH_LOCK_WAIT_S) for the source's lock
+        report = await run_in_threadpool(
+            ingest, [record], SOURCE_NAME, request.app.state.database_url, priority=-1, lock_wait=PUSH_LOCK_WAIT_S
+        )
+    except SourceBusy as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "30"}) from exc
     if report.failed:
         raise HTTPException(422, "; ".join(str(e) for e in report.errors) or "record refused")
     return {"success": True}
