@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+import tempfile
 import uuid
 from contextlib import closing
 from pathlib import Path
@@ -25,6 +27,11 @@ from emclm.db.migrate import upgrade
 # The normal suite runs without the request rate limit (one client makes thousands of requests);
 # tests/api/test_hardening.py switches it on where it is the subject.
 os.environ.setdefault("EMCLM_RATE_LIMIT_ENABLED", "false")
+# File sources read only inside configured folders (decision 0022): the tests' fixtures and their
+# temporary directories are such folders (subprocesses started by tests inherit this too).
+os.environ.setdefault(
+    "EMCLM_FILE_SOURCE_ROOTS", json.dumps([str(Path(__file__).resolve().parent / "fixtures"), tempfile.gettempdir()])
+)
 
 PG_URL = os.environ.get("EMCLM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

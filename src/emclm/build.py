@@ -252,7 +252,8 @@ def harvest_demo_catalogue(url: str, say: Callable[[str], None] = print) -> dict
     for config in load_sources():
         if not config.enabled or not config.path:
             continue
-        report = harvest(build_source(config), url, priority=config.priority)
+        # waits for a harvest of the same source another process runs (the lock, decision 0022)
+        report = harvest(build_source(config), url, priority=config.priority, lock_wait=None)
         counts = report.to_dict()
         out[config.name] = {k: counts.get(k) for k in ("created", "updated", "unchanged", "withdrawn", "failed")}
         say(f"catalogue {config.name}: " + ", ".join(f"{k} {v}" for k, v in out[config.name].items()))

@@ -31,6 +31,18 @@ class Settings(BaseSettings):
     sources_file: Path | None = Field(
         default=None, description="Harvest sources settings (TOML); default data/sources.toml"
     )
+    file_source_roots: list[Path] = Field(
+        default_factory=lambda: [REPO_ROOT / "data", REPO_ROOT / "var"],
+        description="Folders a file source (catalogue or vacancy) may read from; anything else is refused "
+        "(a source configured as /etc/passwd, a symlink out of these folders). data_dir and var_dir are "
+        "always allowed. JSON list in EMCLM_FILE_SOURCE_ROOTS (decision 0022).",
+    )
+    file_source_max_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1,
+        description="Largest file a file source reads (compressed size for .gz; a catalogue source's "
+        "options.max_bytes can only lower it)",
+    )
     http_timeout_s: float = 30.0
     http_max_bytes: int = 50 * 1024 * 1024
     http_user_agent: str = "emclm-harvester/0.1 (+https://github.com/emclm)"
@@ -112,6 +124,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def allowed_file_roots(self) -> list[Path]:
+        """Where file sources may read: ``file_source_roots`` plus ``data_dir`` and ``var_dir``, resolved."""
+        roots = [*self.file_source_roots, self.data_dir, self.var_dir]
+        return list(dict.fromkeys(Path(r).expanduser().resolve() for r in roots))
 
     @property
     def esco_dir(self) -> Path:

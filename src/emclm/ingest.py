@@ -16,12 +16,30 @@ labour share it without depending on each other (decision 0012).
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from pathlib import Path
+from typing import IO, Any, ClassVar, Protocol
 
-__all__ = ["Fetch", "RecordError", "Source", "SourceConfig", "SourceItem"]
+from emclm.config import get_settings
+
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "DepthLimitedReader",
+    "Fetch",
+    "FileSourceRefused",
+    "JsonTooDeep",
+    "RecordError",
+    "Source",
+    "SourceConfig",
+    "SourceItem",
+    "allowed_source_file",
+    "json_loads",
+]
 
 
 class RecordError(ValueError):
@@ -79,3 +97,97 @@ class Source(ABC):
     @abstractmethod
     def items(self, checkpoint: Any = None) -> Iterator[SourceItem]:
         """Page through the interface from ``checkpoint`` (None: the start)."""
+
+
+# --------------------------------------------------------------------------------------------
+# file sources: where they may read, how big, how deep (decision 0022)
+# --------------------------------------------------------------------------------------------
+
+
+class FileSourceRefused(ValueError):
+    """A file source's path is outside the configured data folders, or its file is too large."""
+
+
+def allowed_source_file(path: str | Path, source: str, *, max_bytes: int | None = None) -> Path:
+    """``path`` resolved (symlinks followed) when it lies inside ``Settings.allowed_file_roots``
+    and, for a file, is at most ``max_bytes`` (default ``Settings.file_source_max_bytes``) long;
+    :class:`FileSourceRefused` naming the source and the path otherwise. A path that does not exist
+    is returned as it is (the caller reports "not found")."""
+    settings = get_settings()
+    raw = Path(path).expanduser()
+    resolved = raw.resolve()
+    roots = settings.allowed_file_roots
+    if not any(resolved == root or resolved.is_relative_to(root) for root in roots):
+        raise FileSourceRefused(
+            f"source {source}: {raw} is outside the folders file sources may read "
+            f"({', '.join(map(str, roots))}; setting file_source_roots)"
+        )
+    limit = settings.file_source_max_bytes if max_bytes is None else min(max_bytes, settings.file_source_max_bytes)
+    if resolved.is_file() and os.path.getsize(resolved) > limit:
+        raise FileSourceRefused(
+            f"source {source}: {raw} is {os.path.getsize(resolved)} bytes, over the limit of {limit} "
+            "(setting file_source_max_bytes)"
+        )
+    return resolved if resolved.exists() else raw
+
+
+# Real catalogue and vacancy documents nest a dozen levels at most; the limit only stops hostile
+# or broken files (a 200,000-deep array: RecursionError in ``json``, gigabytes in ijson's yajl2_c).
+MAX_JSON_DEPTH = 100
+
+
+class JsonTooDeep(ValueError):
+    """A JSON document nested deeper than :data:`MAX_JSON_DEPTH` (or than the parser can)."""
+
+
+def json_loads(data: str | bytes) -> Any:
+    """``json.loads`` that raises :class:`JsonTooDeep` instead of ``RecursionError``."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise JsonTooDeep("JSON nested too deeply to parse") from None
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+class DepthLimitedReader:
+    """A binary file wrapper for streaming parsers (ijson): every chunk read is scanned for bracket
+    depth (outside strings) and :class:`JsonTooDeep` raised past ``max_depth``, before the parser
+    sees it."""
+
+    def __init__(self, raw: IO[bytes], max_depth: int = MAX_JSON_DEPTH):
+        self.raw = raw
+        self.max_depth = max_depth
+        self.depth = 0
+        self._carry = b""  # an unterminated string (or escape) at the end of the last chunk
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self._scan(data)
+        return data
+
+    def _scan(self, data: bytes) -> None:
+        import numpy as np
+
+        text = self._carry + data
+        self._carry = b""
+        stripped = _JSON_STRING.sub(b"", text)
+        quote = stripped.find(b'"')
+        if quote >= 0 and data:
+            # a string that goes on in the next chunk: scan it again with the next chunk
+            # (its content does not matter, only whether its last character escapes the next one)
+            tail = stripped[quote:]
+            backslashes = len(tail) - len(tail.rstrip(b"\\"))
+            self._carry = b'"' + b"\\" * (backslashes % 2 if len(tail) > 1 else 0)
+            stripped = stripped[:quote]
+        brackets = stripped.translate(None, _NOT_BRACKET)
+        if not brackets:
+            return
+        steps = np.frombuffer(brackets, dtype=np.uint8)
+        moves = np.where((steps == ord("[")) | (steps == ord("{")), 1, -1)
+        levels = np.cumsum(moves) + self.depth
+        if int(levels.max()) > self.max_depth:
+            raise JsonTooDeep(f"JSON nested deeper than {self.max_depth} levels")
+        self.depth = int(levels[-1])

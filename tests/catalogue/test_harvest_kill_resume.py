@@ -123,6 +123,7 @@ def test_kill_between_flush_and_commit_then_resume(db_url, tmp_path):
     source = ListSource("slow", second_pass())
     report = harvest(source, db_url, batch_size=BATCH)
     assert report.resumed and source.started_from == committed
+    assert report.abandoned_runs == 1  # the killed run is no longer shown as running (decision 0022)
     assert (report.created, report.updated, report.unchanged, report.withdrawn) == (10, 0, 20, 10)
 
     # the state an uninterrupted harvest reaches

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from emclm.api.errors import responses, unprocessable
-from emclm.catalogue.harvest import ingest
+from emclm.catalogue.harvest import SourceBusy, ingest
 from emclm.catalogue.sources.richie import record_from_sync_payload, verify_sync_signature
 from emclm.config import get_settings
 from emclm.ingest import RecordError
@@ -22,6 +23,7 @@ from emclm.ingest import RecordError
 router = APIRouter(tags=["sources"])
 MAX_BODY = 256 * 1024
 SOURCE_NAME = "fun-mooc-sync"
+PUSH_LOCK_WAIT_S = 20.0
 
 
 @router.post(
@@ -63,7 +65,19 @@ async def richie_course_run_sync(request: Request) -> dict:
             after={"records": [r.source_record_id for r in records], "withdrawn": list(deleted)},
         )
 
-    report = ingest([record], SOURCE_NAME, request.app.state.database_url, priority=-1, before_commit=audit_push)
+    try:
+        # in a worker thread: the push waits (up to PUSH_LOCK_WAIT_S) for the source's lock
+        report = await run_in_threadpool(
+            ingest,
+            [record],
+            SOURCE_NAME,
+            request.app.state.database_url,
+            priority=-1,
+            lock_wait=PUSH_LOCK_WAIT_S,
+            before_commit=audit_push,
+        )
+    except SourceBusy as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "30"}) from exc
     if report.failed:
         raise unprocessable("; ".join(str(e) for e in report.errors) or "record refused", ("body",))
     return {"success": True}

@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select, text, update
 from sqlalchemy.orm import Session
 
+from emclm.catalogue.locks import SourceBusy, process_alive, source_lock, this_host
 from emclm.catalogue.models import HarvestRun, HarvestState
+from emclm.catalogue.normalise import sanitise_record
 from emclm.catalogue.records import CourseRecord
 from emclm.catalogue.store import CatalogueStore, withdraw_missing
 from emclm.db.base import utcnow
@@ -48,6 +51,8 @@ class HarvestError:
     record_id: str | None
     field: str | None
     message: str
+    # "error": the record was not stored; "warning": it was stored without the named field
+    level: str = "error"
 
     @classmethod
     def from_record_error(cls, exc: RecordError) -> HarvestError:
@@ -66,6 +71,8 @@ class HarvestReport:
     withdrawn: int = 0
     failed: int = 0
     errors: list[HarvestError] = field(default_factory=list)
+    # records stored without a field that was unsafe (a javascript: link …), decision 0022
+    warnings: list[HarvestError] = field(default_factory=list)
     duration_s: float = 0.0
     # complete: the pass saw the whole source (withdrawals applied); partial: an incremental slice
     # or push; not_modified: the feed had not changed (nothing written); empty: the source yielded
@@ -73,6 +80,8 @@ class HarvestReport:
     # was committed stays; the next run resumes)
     status: str = "running"
     resumed: bool = False
+    # earlier runs of the source found still "running" (their process died), now "abandoned"
+    abandoned_runs: int = 0
 
     @property
     def seen(self) -> int:
@@ -150,6 +159,7 @@ class _Run:
         session = self.session
         now = utcnow()
         report = self.report
+        self._sanitise(records)
         try:
             outcomes = self.store.upsert_many(records, now)
         except Exception:  # noqa: BLE001 - a bad record never aborts a batch
@@ -203,6 +213,18 @@ class _Run:
         session.commit()
         self._refresh_statistics()
 
+    def _sanitise(self, records: list[CourseRecord]) -> None:
+        """Every record, from any source or push, loses its non-http(s) links and control characters
+        before it is stored; each dropped link is a warning naming the record and the field."""
+        for record in records:
+            for field_name, message in sanitise_record(record):
+                warning = HarvestError(
+                    self.source_name, getattr(record, "source_record_id", None), field_name, message, "warning"
+                )
+                log.warning("%s", warning)
+                if len(self.report.warnings) < MAX_STORED_ERRORS:
+                    self.report.warnings.append(warning)
+
     def _refresh_statistics(self) -> None:
         """On PostgreSQL, ANALYZE the catalogue tables as a first harvest grows them (after 500,
         1,000, 2,000 … new courses). With the statistics of a near-empty table the planner reads
@@ -217,16 +239,41 @@ class _Run:
     def _save_run_row(self, status: str | None = None, finished: datetime | None = None) -> None:
         r = self.report
         if self.run_row is None:
-            self.run_row = HarvestRun(source=self.source_name, resumed=r.resumed, status="running", errors=[])
+            self.run_row = HarvestRun(
+                source=self.source_name,
+                resumed=r.resumed,
+                status="running",
+                errors=[],
+                pid=os.getpid(),
+                host=this_host(),
+            )
             self.session.add(self.run_row)
         row = self.run_row
         row.created, row.updated, row.unchanged = r.created, r.updated, r.unchanged
         row.withdrawn, row.failed = r.withdrawn, r.failed
-        row.errors = [asdict(e) for e in r.errors[:MAX_STORED_ERRORS]]
+        row.errors = [asdict(e) for e in (r.errors + r.warnings)[:MAX_STORED_ERRORS]]
         if status:
             row.status = status
         if finished:
             row.finished_at = finished
+
+
+def _abandon_dead_runs(session: Session, source_name: str, report: HarvestReport) -> None:
+    """Mark the source's runs still ``running`` as ``abandoned``: called with the source's lock held,
+    which proves that no process runs them any more (killed, crashed, the machine restarted)."""
+    now = utcnow()
+    result = session.execute(
+        update(HarvestRun)
+        .where(HarvestRun.source == source_name, HarvestRun.status == "running")
+        .values(status="abandoned", finished_at=now)
+    )
+    if not result.rowcount:
+        session.rollback()  # nothing to mark: no commit (a not-modified feed writes nothing)
+        return
+    session.commit()
+    if result.rowcount:
+        report.abandoned_runs = result.rowcount
+        log.warning("source %s: %d earlier run(s) found dead, marked abandoned", source_name, result.rowcount)
 
 
 def harvest(
@@ -236,14 +283,31 @@ def harvest(
     progress: ProgressCallback | None = None,
     *,
     priority: int | None = None,
+    lock_wait: float | None = 0.0,
 ) -> HarvestReport:
     """Harvest ``source`` into the catalogue; see the module docstring. Never raises for a bad
-    record; a source failing mid-way is reported as ``interrupted`` with its error."""
+    record; a source failing mid-way is reported as ``interrupted`` with its error.
+
+    Takes the source's lock first (``emclm.catalogue.locks``), waiting up to ``lock_wait`` seconds
+    (``None``: as long as it takes); raises :class:`~emclm.catalogue.locks.SourceBusy` when another
+    process still holds it."""
+    with source_lock(database_url, source.name, lock_wait):
+        return _harvest(source, database_url, batch_size, progress, priority)
+
+
+def _harvest(
+    source: Source,
+    database_url: str | None,
+    batch_size: int,
+    progress: ProgressCallback | None,
+    priority: int | None,
+) -> HarvestReport:
     started = time.perf_counter()
     name = source.name
     report = HarvestReport(source=name)
     session = sessionmaker_for(database_url)()
     try:
+        _abandon_dead_runs(session, name, report)
         state = session.get(HarvestState, name)
         checkpoint = None
         if state is not None and state.status == "running" and state.pass_started_at is not None:
@@ -358,14 +422,29 @@ def ingest(
     batch_size: int = 200,
     priority: int | None = None,
     before_commit: Callable[[Session, list[CourseRecord], list[str]], None] | None = None,
+    lock_wait: float | None = 30.0,
 ) -> HarvestReport:
     """Store pushed records (e.g. Richie's course-run sync hook): a partial pass, never withdraws
     what was not pushed. ``SourceItem``s with ``deleted_id`` withdraw that record. ``before_commit(session,
-    records, deleted_ids)`` runs inside each batch's transaction (the push's audit row)."""
+    records, deleted_ids)`` runs inside each batch's transaction (the push's audit row). Holds the
+    source's lock like a harvest (waits up to ``lock_wait`` seconds, then ``SourceBusy``)."""
+    with source_lock(database_url, source_name, lock_wait):
+        return _ingest(records, source_name, database_url, batch_size, priority, before_commit)
+
+
+def _ingest(
+    records: Iterable[CourseRecord | SourceItem],
+    source_name: str,
+    database_url: str | None,
+    batch_size: int,
+    priority: int | None,
+    before_commit: Callable[[Session, list[CourseRecord], list[str]], None] | None = None,
+) -> HarvestReport:
     started = time.perf_counter()
     report = HarvestReport(source=source_name, status="partial")
     session = sessionmaker_for(database_url)()
     try:
+        _abandon_dead_runs(session, source_name, report)
         run = _Run(session, source_name, report, priority, before_commit=before_commit)
         records_b: list[CourseRecord] = []
         errors_b: list[RecordError] = []
@@ -402,3 +481,45 @@ def harvest_state(database_url: str | None = None) -> dict[str, HarvestState]:
         return {s.source: s for s in session.scalars(select(HarvestState))}
     finally:
         session.close()
+
+
+def harvest_history(
+    database_url: str | None = None, sources: list[str] | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """The latest runs (newest first), of the named sources or all. A run still ``running`` whose
+    process is gone from this host is marked ``abandoned`` here too (the next harvest of its source
+    would do it); one whose process runs elsewhere or still runs is shown as it is."""
+    session = sessionmaker_for(database_url)()
+    try:
+        query = select(HarvestRun).order_by(HarvestRun.started_at.desc(), HarvestRun.id.desc()).limit(limit)
+        if sources:
+            query = query.where(HarvestRun.source.in_(sources))
+        rows = list(session.scalars(query))
+        dead = [r for r in rows if r.status == "running" and process_alive(r.pid, r.host) is False]
+        for row in dead:
+            row.status, row.finished_at = "abandoned", row.finished_at or utcnow()
+        if dead:
+            session.commit()
+        return [
+            {
+                "id": r.id,
+                "source": r.source,
+                "status": r.status,
+                "started_at": r.started_at.isoformat() if r.started_at else None,
+                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                "resumed": r.resumed,
+                "created": r.created,
+                "updated": r.updated,
+                "unchanged": r.unchanged,
+                "withdrawn": r.withdrawn,
+                "failed": r.failed,
+                "pid": r.pid,
+                "host": r.host,
+            }
+            for r in rows
+        ]
+    finally:
+        session.close()
+
+
+__all__ = ["HarvestError", "HarvestReport", "SourceBusy", "harvest", "harvest_history", "harvest_state", "ingest"]

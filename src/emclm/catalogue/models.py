@@ -207,8 +207,12 @@ class HarvestRun(Base):
     source: Mapped[str] = mapped_column(String(80), index=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # running | complete | partial | not_modified | interrupted
+    # running | complete | partial | not_modified | interrupted | abandoned (found still running by
+    # the next harvest of its source: its process died; decision 0022)
     status: Mapped[str] = mapped_column(String(16), default="running")
+    # the process that ran it
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
     resumed: Mapped[bool] = mapped_column(Boolean, default=False)
     created: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)

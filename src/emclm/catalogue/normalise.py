@@ -25,7 +25,11 @@ from functools import cache, lru_cache
 __all__ = [
     "Effort",
     "Price",
+    "UnsafeUrl",
     "clean_text",
+    "http_url",
+    "sanitise_record",
+    "strip_control",
     "detect_language",
     "iso_duration_weeks",
     "language_code",
@@ -142,14 +146,101 @@ def clean_text(value: str | None) -> str | None:
         return None
     if not isinstance(value, str):
         value = str(value)
-    value = _unescape_fully(_fix_mojibake(value))
+    value = _unescape_fully(_fix_mojibake(value)).replace("\r\n", "\n").replace("\r", "\n")
+    # NUL bytes and control characters go before the HTML parser sees them (lxml refuses them)
+    value = strip_control(value)
     if _LOOKS_HTML.search(value):
-        value = _unescape_fully(_html_to_text(value))
-    value = _ZERO_WIDTH.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
+        value = strip_control(_unescape_fully(_html_to_text(value)))
+    value = _ZERO_WIDTH.sub("", value)
     lines = [_WS.sub(" ", line).strip() for line in value.split("\n")]
     text = "\n".join(lines)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     return text or None
+
+
+# Terminal escape sequences (CSI ``ESC [ … final``, OSC ``ESC ] … BEL/ST``, two-character ``ESC x``)
+# and every other control character except tab and newline: C0, DEL, C1 (U+0080–U+009F).
+_ANSI_ESCAPE = re.compile(
+    r"(?:\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_])"
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_control(value: str) -> str:
+    """``value`` without NUL bytes, terminal escape codes and control characters (tab and newline
+    stay; a carriage return goes: ``clean_text`` has already made line ends ``\\n``)."""
+    if not _CONTROL.search(value):
+        return value
+    return _CONTROL.sub("", _ANSI_ESCAPE.sub("", value))
+
+
+class UnsafeUrl(ValueError):
+    """A link that is not an absolute http(s) URL (``javascript:``, ``data:``, a relative path …)."""
+
+
+def http_url(value: str | None) -> str | None:
+    """``value`` as an absolute http(s) URL, or ``None`` when empty; :class:`UnsafeUrl` otherwise.
+
+    Browsers ignore tabs, newlines and leading control characters in a scheme (``java\\tscript:``),
+    so those are stripped before the scheme is read; a protocol-relative ``//host/path`` becomes
+    ``https://host/path``. Only ``http`` and ``https`` pass, with a host."""
+    if value is None:
+        return None
+    text = re.sub(r"[\x00-\x20\x7f-\x9f]", "", value) if _CONTROL.search(value) else value.strip()
+    if not text:
+        return None
+    if " " in text:
+        text = text.replace(" ", "%20")
+    if text.startswith("//"):
+        text = "https:" + text
+    scheme, sep, rest = text.partition(":")
+    if not sep or scheme.lower() not in ("http", "https"):
+        raise UnsafeUrl(f"not an http(s) URL: {value[:80]!r}")
+    if not rest.startswith("//") or not rest[2:].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]:
+        raise UnsafeUrl(f"an http(s) URL needs a host: {value[:80]!r}")
+    return scheme.lower() + ":" + rest
+
+
+_RECORD_URL_FIELDS = ("url", "image_url", "provider_url", "organisation_url")
+_RECORD_TEXT_FIELDS = (
+    "title", "description", "provider_name", "organisation_name", "subject_label", "quality_label", "assessment_type",
+)  # fmt: skip
+
+
+def sanitise_record(record) -> list[tuple[str, str]]:
+    """Make a ``CourseRecord`` safe to store and show, in place; returns ``(field, message)`` for each
+    link it dropped (decision 0022).
+
+    Every link (``url``, ``image_url``, ``provider_url``, ``organisation_url``, ``runs[i].url``) must
+    be an absolute http(s) URL: any other (``javascript:``, ``data:``, ``vbscript:``, relative) is
+    removed and reported; the record is kept without it. Titles, descriptions, names and their
+    translations lose NUL bytes, terminal escape codes and control characters."""
+    dropped: list[tuple[str, str]] = []
+    for name in _RECORD_URL_FIELDS:
+        try:
+            setattr(record, name, http_url(getattr(record, name)))
+        except UnsafeUrl as exc:
+            setattr(record, name, None)
+            dropped.append((name, f"{exc}; link removed, record kept without it"))
+    for index, run in enumerate(record.runs):
+        try:
+            run.url = http_url(run.url)
+        except UnsafeUrl as exc:
+            run.url = None
+            dropped.append((f"runs[{index}].url", f"{exc}; link removed, record kept without it"))
+    for name in _RECORD_TEXT_FIELDS:
+        value = getattr(record, name)
+        if value:
+            setattr(record, name, strip_control(value))
+    for name in ("title_i18n", "description_i18n"):
+        mapping = getattr(record, name)
+        if mapping and any(_CONTROL.search(v) for v in mapping.values() if isinstance(v, str)):
+            setattr(record, name, {k: strip_control(v) if isinstance(v, str) else v for k, v in mapping.items()})
+    for name in ("learning_outcomes", "keywords"):
+        values = getattr(record, name)
+        if values and any(_CONTROL.search(v) for v in values if isinstance(v, str)):
+            setattr(record, name, [strip_control(v) if isinstance(v, str) else v for v in values])
+    return dropped
 
 
 def _fold(value: str) -> str:

@@ -82,15 +82,29 @@ def harvest_cmd(
     all_: bool = typer.Option(False, "--all", help="Every enabled source"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable report"),
     batch_size: int = typer.Option(200, "--batch-size", min=1, max=10000),
+    lock_wait: float = typer.Option(
+        0.0,
+        "--lock-wait",
+        min=0,
+        metavar="SECONDS",
+        help="When another process harvests the same source: wait this long for it, then refuse (default: refuse)",
+    ),
+    history: bool = typer.Option(
+        False, "--history", help="Show the latest harvest runs (of the named sources, or all) instead of harvesting"
+    ),
     sources_file: Path | None = SourcesFile,
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Harvest sources into the catalogue: incremental (unchanged records cost almost nothing),
-    resumable (a killed run continues where its last batch committed), reported."""
-    from emclm.catalogue.harvest import harvest
+    resumable (a killed run continues where its last batch committed), reported. One harvest per
+    source at a time; a run whose process died shows as ``abandoned`` in ``--history``."""
+    from emclm.catalogue.harvest import SourceBusy, harvest
     from emclm.catalogue.registry import build_source, find_sources
 
     err = Console(stderr=True)
+    if history:
+        _history(list(names or []), as_json, database_url)
+        return
     configs = _configs(sources_file)
     if all_:
         chosen = [c for c in configs if c.enabled]
@@ -130,9 +144,20 @@ def harvest_cmd(
                     counts=f"+{report.created} ~{report.updated} ={report.unchanged} -{report.withdrawn} !{report.failed}",
                 )
 
-            report = harvest(
-                source, database_url, batch_size=batch_size, progress=on_progress, priority=config.priority
-            )
+            try:
+                report = harvest(
+                    source,
+                    database_url,
+                    batch_size=batch_size,
+                    progress=on_progress,
+                    priority=config.priority,
+                    lock_wait=lock_wait,
+                )
+            except SourceBusy as exc:
+                err.print(f"[red]{exc}[/red]")
+                progress.update(task, total=1, completed=0, description=f"{config.name} (busy)")
+                reports.append({"source": config.name, "status": "busy", "error": str(exc)})
+                continue
             progress.update(task, total=1, completed=1, description=f"{config.name} ({report.status})")
             reports.append(report.to_dict())
             fetch = getattr(source, "fetch", None)
@@ -155,6 +180,10 @@ def harvest_cmd(
         console = Console()
         console.print(table)
         for r in reports:
+            for w in (r.get("warnings") or [])[:20]:
+                console.print(
+                    f"[yellow]{w['source']}: record {w['record_id'] or '?'}: field {w['field'] or '?'}: {w['message']}[/yellow]"
+                )
             errors = r.get("errors") or []
             for e in errors[:20]:
                 console.print(
@@ -162,8 +191,31 @@ def harvest_cmd(
                 )
             if len(errors) > 20 or r.get("failed", 0) > len(errors):
                 console.print(f"[yellow]… {r['failed']} failed records in {r['source']} in all[/yellow]")
-    if any(r["status"] in ("interrupted", "unavailable") for r in reports):
+    if any(r["status"] in ("interrupted", "unavailable", "busy") for r in reports):
         raise typer.Exit(1)
+
+
+def _history(names: list[str], as_json: bool, database_url: str | None) -> None:
+    from emclm.catalogue.harvest import harvest_history
+
+    runs = harvest_history(database_url, names or None)
+    if as_json:
+        typer.echo(json.dumps(runs, indent=2, ensure_ascii=False))
+        return
+    table = Table(title="Harvest history")
+    for col in ("id", "source", "status", "started", "finished", "+", "~", "=", "-", "!", "process"):
+        table.add_column(col)
+    for r in runs:
+        table.add_row(
+            str(r["id"]),
+            r["source"],
+            r["status"],
+            (r["started_at"] or "")[:19],
+            (r["finished_at"] or "")[:19],
+            *(str(r[k]) for k in ("created", "updated", "unchanged", "withdrawn", "failed")),
+            f"{r['pid']}@{r['host']}" if r["pid"] else "",
+        )
+    Console().print(table)
 
 
 def courses_stats(

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from emclm import __version__
 from emclm.api.deps import get_session
+from emclm.catalogue.normalise import UnsafeUrl, http_url
 from emclm.taxonomy.queries import (
     ConceptNotFound,
     concept_view,
@@ -124,6 +125,21 @@ def identity(request: Request) -> dict | None:
             session.close()
     request.state.identity = found
     return found
+
+
+def safe_url(value: str | None) -> str:
+    """A stored link as an ``href``: the link when it is an absolute http(s) URL, else ``''``.
+
+    Harvesting already drops every other link (decision 0022); this is the second line of defence
+    for rows stored before that (or written around it): ``javascript:``, ``data:``, ``vbscript:`` or
+    a relative path never reach an ``href``. Jinja's autoescape still escapes what is returned."""
+    try:
+        return http_url(value) or ""
+    except UnsafeUrl:
+        return ""
+
+
+env.filters["safe_url"] = safe_url
 
 
 def render(request: Request, lang: str, name: str, context: dict, status_code: int = 200) -> HTMLResponse:
@@ -288,12 +304,12 @@ def course_jsonld(page: services.CoursePage, request: Request) -> str:
         "@id": str(request.url_for("course", course_id=c.id)),
         "name": c.title,
         "description": c.description or c.title,
-        "url": c.url,
+        "url": safe_url(c.url) or None,
         "inLanguage": c.language,
         "provider": {
             "@type": "Organization",
             "name": c.provider.name,
-            **({"url": c.provider.url} if c.provider.url else {}),
+            **({"url": safe_url(c.provider.url)} if safe_url(c.provider.url) else {}),
         },
     }
     if c.organisation:
@@ -326,8 +342,8 @@ def course_jsonld(page: services.CoursePage, request: Request) -> str:
             inst["inLanguage"] = r.language or c.language
         if c.workload_hours:
             inst["courseWorkload"] = f"PT{round(c.workload_hours)}H"
-        if r.url:
-            inst["url"] = r.url
+        if safe_url(r.url):
+            inst["url"] = safe_url(r.url)
         instances.append(inst)
     if not instances:
         # no dated run (self-paced, or the platform gives none): still one instance, as schema.org

@@ -48,7 +48,7 @@ from emclm.catalogue.normalise import (
 )
 from emclm.catalogue.records import CourseRecord, CourseRunRecord
 from emclm.catalogue.sources.partner_json import FieldProblem, FileProblem, FileSource
-from emclm.ingest import SourceItem
+from emclm.ingest import JsonTooDeep, SourceItem, json_loads
 
 # Class Central provider name → (code, display name, home page, country)
 PLATFORMS: dict[str, tuple[str, str, str | None, str | None]] = {
@@ -242,7 +242,9 @@ class ClassCentralSource(FileSource):
 
     def _load(self, path: Path) -> list[tuple[str | None, Any]]:
         try:
-            data = json.loads(self.read_text(path))
+            data = json_loads(self.read_text(path))
+        except JsonTooDeep as exc:
+            raise FileProblem(f"{path}: {exc}") from exc
         except json.JSONDecodeError as exc:
             raise FileProblem(f"{path}: not valid JSON: {exc}") from exc
         if isinstance(data, dict):

@@ -34,9 +34,8 @@ from typing import Any, ClassVar
 from emclm.catalogue.models import CERTIFICATE_TYPES, PACES
 from emclm.catalogue.normalise import clean_text, language_code, parse_date
 from emclm.catalogue.records import CourseRecord, CourseRunRecord
-from emclm.ingest import Source, SourceItem
-
-DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+from emclm.config import get_settings
+from emclm.ingest import FileSourceRefused, JsonTooDeep, Source, SourceItem, allowed_source_file, json_loads
 
 
 class FileProblem(Exception):
@@ -64,8 +63,17 @@ class FileSource(Source):
         return Path(self.config.path)
 
     def read_bytes(self, path: Path | None = None) -> bytes:
+        """The file's bytes, when it lies inside the folders file sources may read and is no larger
+        than ``Settings.file_source_max_bytes`` (``options.max_bytes`` may lower that; for a .gz both
+        the compressed and the decompressed size count)."""
         path = path or self.path
-        limit = int(self.config.options.get("max_bytes", DEFAULT_MAX_BYTES))
+        limit = get_settings().file_source_max_bytes
+        if "max_bytes" in self.config.options:
+            limit = min(limit, int(self.config.options["max_bytes"]))
+        try:
+            path = allowed_source_file(path, self.name, max_bytes=limit)
+        except FileSourceRefused as exc:
+            raise FileProblem(str(exc)) from exc
         try:
             if path.suffix == ".gz":
                 with gzip.open(path, "rb") as handle:
@@ -326,7 +334,9 @@ class PartnerJsonSource(FileSource):
             return []
         if text.startswith("["):
             try:
-                data = json.loads(text)
+                data = json_loads(text)
+            except JsonTooDeep as exc:
+                raise FileProblem(f"{self.path}: {exc}") from exc
             except json.JSONDecodeError as exc:
                 raise FileProblem(f"{self.path}: not valid JSON: {exc}") from exc
             return data
@@ -339,7 +349,9 @@ class PartnerJsonSource(FileSource):
             if not line.strip():
                 continue
             try:
-                records.append(json.loads(line))
+                records.append(json_loads(line))
+            except JsonTooDeep as exc:
+                records.append(FieldProblem("(line)", f"line {number}: {exc}"))
             except json.JSONDecodeError as exc:
                 if number == 1 and not line.lstrip().startswith("{"):
                     raise FileProblem(f"{self.path}: neither a JSON array nor JSON lines: {exc}") from exc

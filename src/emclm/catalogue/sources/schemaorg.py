@@ -52,7 +52,7 @@ from emclm.catalogue.sources._protocol_helpers import (
     warn,
 )
 from emclm.catalogue.xmlsafe import XMLError, parse_html, parse_xml
-from emclm.ingest import Source, SourceConfig, SourceItem
+from emclm.ingest import JsonTooDeep, Source, SourceConfig, SourceItem, json_loads
 
 ESCO_URI = re.compile(r"https?://data\.europa\.eu/esco/[a-z-]+/[0-9a-f-]+")
 EQF = re.compile(r"\bEQF\D{0,12}([1-8])\b|\bEQF([1-8])\b", re.I)
@@ -199,7 +199,10 @@ class SchemaOrgSource(Source):
             if not text:
                 continue
             try:
-                data = json.loads(text)
+                data = json_loads(text)
+            except JsonTooDeep as exc:
+                warn(self, url, f"ld+json[{n}]", f"malformed JSON-LD: {exc}")
+                continue
             except json.JSONDecodeError as exc:
                 warn(
                     self, url, f"ld+json[{n}]", f"malformed JSON-LD at line {exc.lineno} column {exc.colno}: {exc.msg}"

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from emclm.ingest import RecordError, Source, SourceConfig, SourceItem
+from emclm.ingest import FileSourceRefused, RecordError, Source, SourceConfig, SourceItem, allowed_source_file
 
 __all__ = ["VacancySource", "SourceConfig", "SourceItem", "RecordError", "parse_date", "strip_html", "open_text"]
 
@@ -107,7 +107,7 @@ class VacancySource(Source):
         if not raw:
             raise ValueError(f"vacancy source {self.name}: no path configured")
         for part in raw if isinstance(raw, list) else [raw]:
-            p = Path(part)
+            p = allowed_source_file(part, self.name)  # FileSourceRefused outside the data folders
             if p.is_dir():
                 paths.extend(
                     sorted(
@@ -125,8 +125,23 @@ class VacancySource(Source):
     def items(self, checkpoint: Any = None) -> Iterator[SourceItem]:
         start_file = int((checkpoint or {}).get("file", 0))
         start_item = int((checkpoint or {}).get("item", 0))
-        for fi, path in enumerate(self.files()):
+        try:
+            files = self.files()
+        except FileSourceRefused as exc:
+            self.complete = False
+            yield SourceItem(error=RecordError(self.name, "(file)", None, str(exc)))
+            return
+        for fi, path in enumerate(files):
             if fi < start_file:
+                continue
+            try:
+                # each file again: a symlink inside a data folder may point out of it; and its size
+                allowed_source_file(path, self.name)
+            except FileSourceRefused as exc:
+                self.complete = False
+                yield SourceItem(
+                    error=RecordError(self.name, path.name, None, str(exc)), checkpoint={"file": fi + 1, "item": 0}
+                )
                 continue
             skip = start_item if fi == start_file else 0
             n = 0

@@ -5,7 +5,7 @@ or one object; HTML pages with ``<script type="application/ld+json">`` blocks to
 
 from __future__ import annotations
 
-import json
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +13,7 @@ from typing import Any
 
 import ijson
 
+from emclm.ingest import DepthLimitedReader, JsonTooDeep, json_loads
 from emclm.labour.sources.base import open_binary
 
 _LDJSON = re.compile(rb"<script[^>]*application/ld\+json[^>]*>(.*?)</script>", re.S | re.I)
@@ -36,20 +37,20 @@ def iter_objects(path: Path) -> Iterator[Any]:
         yield from _iter_objects(path)
     except ijson.JSONError as exc:
         raise ValueError(f"JSON breaks off: {str(exc).splitlines()[0]}") from exc
+    except JsonTooDeep as exc:
+        raise ValueError(f"{exc} (a file error, not a vacancy)") from None
 
 
 def _iter_objects(path: Path) -> Iterator[Any]:
     name = path.name.removesuffix(".gz")
     with open_binary(path) as raw:
-        import io
-
         fh = io.BufferedReader(raw) if not hasattr(raw, "peek") else raw
         head = _peek(fh).lstrip(b"\xef\xbb\xbf \t\r\n")
         if name.endswith((".html", ".htm")) or head[:1] == b"<":
             data = fh.read(MAX_HTML)
             for block in _LDJSON.findall(data):
                 try:
-                    obj = json.loads(block)
+                    obj = json_loads(DepthLimitedReader(io.BytesIO(block)).read())
                 except ValueError as exc:
                     yield JsonItemError(f"ld+json block does not parse: {exc}")
                     continue
@@ -61,12 +62,17 @@ def _iter_objects(path: Path) -> Iterator[Any]:
                 if not line:
                     continue
                 try:
-                    yield json.loads(line)
+                    obj = json_loads(line)
                 except ValueError as exc:
                     yield JsonItemError(f"line {lineno}: not JSON: {exc}")
+                    continue
+                yield obj
             return
+        # the streaming parser reads through a depth guard: ijson's C backend needs memory
+        # quadratic in the nesting depth (a 200,000-deep array exhausts the machine)
+        guarded = DepthLimitedReader(fh)
         if head[:1] == b"[":
-            yield from ijson.items(fh, "item", use_float=True)
+            yield from ijson.items(guarded, "item", use_float=True)
             return
         # an object: find an envelope key within the first bytes, else the object itself
         prefix = None
@@ -79,9 +85,9 @@ def _iter_objects(path: Path) -> Iterator[Any]:
                     prefix = f"{key}.item"
                     break
         if prefix:
-            yield from ijson.items(fh, prefix, use_float=True)
+            yield from ijson.items(guarded, prefix, use_float=True)
             return
-        yield from _unwrap(json.load(fh))
+        yield from _unwrap(json_loads(guarded.read()))
 
 
 def _unwrap(obj: Any) -> Iterator[Any]:
