@@ -17,6 +17,7 @@ import socket
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -97,15 +98,23 @@ class Site:
         return browser.get(f"{self.portal}/api/auth/me")
 
 
-@pytest.fixture
-def site(db_url, monkeypatch):
+@dataclass(frozen=True)
+class RunningProvider:
+    issuer: str
+    portal_port: int  # the one redirect URI registered for the client is on this port
+
+
+@pytest.fixture(scope="module")
+def running_provider():
+    """One provider for the module (starting node costs seconds); each test gets a fresh portal and database
+    on the port of the client's registered redirect URI, and fresh browsers (the provider's sessions live in
+    the browsers' cookies)."""
     node = _node()
     portal_port, provider_port = _free_port(), _free_port()
-    portal, issuer = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{provider_port}"
     client = {
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
-        "redirect_uris": [f"{portal}/signin/oidc/test/callback"],
+        "redirect_uris": [f"http://127.0.0.1:{portal_port}/signin/oidc/test/callback"],
     }
     process = subprocess.Popen(
         [node, str(SCRIPT)],
@@ -119,33 +128,37 @@ def site(db_url, monkeypatch):
         line = process.stdout.readline()
         if not line.startswith("ready "):
             pytest.fail(f"the OpenID provider did not start (exit {process.poll()}): {line!r}")
-        providers = {
-            "test": {"issuer": issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "label": "Test IdP"}
-        }
-        monkeypatch.setenv("EMCLM_OIDC_PROVIDERS", json.dumps(providers))
-        get_settings.cache_clear()
-        import uvicorn
-
-        from emclm.api.app import create_app
-
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(db_url), host="127.0.0.1", port=portal_port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                pytest.fail("the portal did not start")
-            time.sleep(0.05)
-        try:
-            yield Site(portal, issuer, db_url)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        yield RunningProvider(line.split()[1], portal_port)
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def site(db_url, running_provider, monkeypatch):
+    import uvicorn
+
+    from emclm.api.app import create_app
+
+    issuer, port = running_provider.issuer, running_provider.portal_port
+    providers = {
+        "test": {"issuer": issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "label": "Test IdP"}
+    }
+    monkeypatch.setenv("EMCLM_OIDC_PROVIDERS", json.dumps(providers))
+    get_settings.cache_clear()
+    server = uvicorn.Server(uvicorn.Config(create_app(db_url), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the portal did not start")
+        time.sleep(0.05)
+    try:
+        yield Site(f"http://127.0.0.1:{port}", issuer, db_url)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
         get_settings.cache_clear()
 
 
