@@ -10,10 +10,20 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class OidcProviderSettings(BaseModel):
+    """One OpenID Connect provider of ``EMCLM_OIDC_PROVIDERS`` (decision 0029)."""
+
+    issuer: str = Field(description="The issuer URL; discovery is read from <issuer>/.well-known/openid-configuration")
+    client_id: str
+    client_secret: SecretStr = Field(default=SecretStr(""), description="Empty: a public client (PKCE only)")
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email"])
+    label: str = Field(default="", description="The button's name; default the provider's key")
 
 
 class Settings(BaseSettings):
@@ -81,10 +91,13 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins per account / address per window")
     login_window_seconds: int = Field(default=900, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
-    oidc_providers: dict[str, str] = Field(
+    oidc_providers: dict[str, OidcProviderSettings | str] = Field(
         default_factory=dict,
-        description="Single sign-on providers listed on the sign-in page: name → the address that starts the sign-in",
+        description="Single sign-on providers (decision 0029), JSON: name → {issuer, client_id, client_secret, "
+        "scopes, label}; a plain string value (the format of decision 0025) is only a link shown on the sign-in page",
     )
+    oidc_http_timeout_s: float = Field(default=10.0, gt=0, description="Timeout of each call to an OpenID provider")
+    oidc_request_minutes: int = Field(default=10, ge=1, description="How long a started single sign-on may take")
     smtp_host: str = "localhost"
     smtp_port: int = 25
     smtp_starttls: bool = False

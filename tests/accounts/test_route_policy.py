@@ -40,6 +40,7 @@ def test_every_state_changing_route_is_guarded():
     # creating or recovering an identity cannot require one (throttled / single-use links, tests/accounts)
     identity = {"/api/auth/signup", "/api/auth/login", "/api/auth/password-reset", "/api/auth/password-reset/confirm"}
     identity |= {"/signin", "/signup", "/reset", "/reset/confirm"}  # the same flows as pages (emclm.web.accounts)
+    identity |= {"/signin/oidc/{name}"}  # starting single sign-on (decision 0029; tests/accounts/test_oidc.py)
     for (method, path), action in ROUTE_POLICY.items():
         if method != "GET" and action == PUBLIC:
             assert path in compute_only | identity, f"{method} {path} changes state but is public"

@@ -70,6 +70,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from emclm.web import account_data
 
     app.include_router(account_data.router)
+    from emclm.web import oidc as web_oidc
+
+    app.include_router(web_oidc.router)
     web_routes.mount_static(app)
     _html_errors_for_pages(app, web_routes)
     _api_docs(app)

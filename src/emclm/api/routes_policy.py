@@ -94,6 +94,10 @@ ROUTE_POLICY: dict[tuple[str, str], str] = {
     ("GET", "/reset"): PUBLIC,
     ("POST", "/reset"): PUBLIC,
     ("POST", "/reset/confirm"): PUBLIC,
+    # single sign-on (decision 0029): starting needs the page's CSRF token; the callback is bound to the browser
+    # by the state cookie and is single use
+    ("POST", "/signin/oidc/{name}"): PUBLIC,
+    ("GET", "/signin/oidc/{name}/callback"): PUBLIC,
     ("POST", "/signout"): "account:self",
     ("POST", "/signout-everywhere"): "account:self",
     ("GET", "/account"): "account:self",

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from emclm.accounts import flows
+from emclm.accounts import flows, oidc
 from emclm.accounts.models import ROLES, SCOPES
 from emclm.accounts.store import AccountError, Principal
 from emclm.api.auth import delete_session_cookie, set_session_cookie
@@ -94,9 +94,12 @@ def _signed_in(principal: Principal | None) -> int:
 
 
 def _signin_page(request: Request, lang: str, status: int = 200, **context) -> HTMLResponse:
-    providers = [{"name": name, "url": url} for name, url in get_settings().oidc_providers.items()]
+    providers = [{"name": p.name, "label": p.label} for p in oidc.providers().values()]
+    links = [{"name": name, "url": url} for name, url in oidc.links().items()]
     context.setdefault("next", _safe_next(request.query_params.get("next")))
-    return render(request, lang, "signin.html", {"active": "signin", "providers": providers, **context}, status)
+    return render(
+        request, lang, "signin.html", {"active": "signin", "providers": providers, "links": links, **context}, status
+    )
 
 
 @router.get("/signin", response_class=HTMLResponse)
