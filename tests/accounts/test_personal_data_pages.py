@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from emclm.accounts import consent, store
 from emclm.api.app import create_app
 from emclm.db.session import session_scope
-from emclm.web import i18n
+from emclm.web import csrf, i18n
 
 from .conftest import make_account
 from .test_personal_data import rows_holding
@@ -52,6 +52,8 @@ def _browser(url, email="page.user@example.org"):
         make_account(s, email, "learner", password=PASSWORD)
     client = TestClient(create_app(url))
     assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
+    client.get("/privacy")  # the page sets the CSRF cookie; the browser's forms send its token back (web/csrf.py)
+    client.headers[csrf.HEADER] = client.cookies.get(csrf.COOKIE)
     return client
 
 

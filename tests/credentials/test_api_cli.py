@@ -73,9 +73,13 @@ def test_put_recognition_by_role(world_client):
     )
     bad = client.put(url, json={"element": "eqf_level", "value": "six"}, headers=_auth(world, "curator"))
     assert bad.status_code == 422
-    assert (
-        bad.json()["detail"] == f"course {world.course_id}, element 'eqf_level': expected an EQF level 1–8, got 'six'"
-    )
+    assert bad.json()["detail"] == [
+        {
+            "loc": ["body", "value"],
+            "msg": f"course {world.course_id}, element 'eqf_level': expected an EQF level 1–8, got 'six'",
+            "type": "value_error",
+        }
+    ]
 
 
 def test_cli_recognition(world_client, db_url):

@@ -87,7 +87,12 @@ def demo_courses(esco_db_url):
             .where(Course.key.in_(keys))
             .options(selectinload(Course.organisation), selectinload(Course.provider))
         ).all()
-        return {c.key: CourseText.from_course(c) for c in rows}
+        # what the source declared, not the columns recognition itself filled in the built database
+        from emclm.credentials.models import RecognitionState
+        from emclm.credentials.store import _declared
+
+        applied = {st.course_id: dict(st.applied or {}) for st in s.scalars(select(RecognitionState))}
+        return {c.key: CourseText.from_course(c, _declared(c, applied.get(c.id, {}))) for c in rows}
 
 
 @pytest.mark.parametrize("key,element,value,evidence", DEMO, ids=[f"{k.split(':')[0]}-{e}" for k, e, *_ in DEMO])
