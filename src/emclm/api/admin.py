@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from emclm.accounts import audit
 from emclm.api.deps import get_session
+from emclm.api.errors import responses
 
 router = APIRouter(prefix="/admin", tags=["administration"])
 
@@ -42,7 +43,7 @@ class AuditFilters:
         }
 
 
-@router.get("/audit")
+@router.get("/audit", responses=responses(401, 403, 404, 422))
 def audit_events(
     filters: AuditFilters = Depends(),
     page: int = Query(1, ge=1),
@@ -53,7 +54,7 @@ def audit_events(
     return {"items": [audit.event_dict(r) for r in rows], "total": total, "page": page, "page_size": page_size}
 
 
-@router.get("/audit.csv")
+@router.get("/audit.csv", responses=responses(401, 403, 404, 422))
 def audit_events_csv(
     filters: AuditFilters = Depends(), session: Session = Depends(get_session, scope="function")
 ) -> Response:

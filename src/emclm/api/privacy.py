@@ -20,6 +20,7 @@ from emclm.accounts import consent, erasure
 from emclm.accounts.models import CONSENT_PURPOSES, Account
 from emclm.accounts.store import AccountError, Principal
 from emclm.api.deps import current_principal, get_session
+from emclm.api.errors import responses
 from emclm.config import get_settings
 
 router = APIRouter(prefix="/auth", tags=["accounts"])
@@ -49,14 +50,14 @@ def _invalid(loc: list[str], msg: str) -> HTTPException:
     return HTTPException(422, detail=[{"type": "value_error", "loc": loc, "msg": msg}])
 
 
-@router.get("/consents")
+@router.get("/consents", responses=responses(401, 403, 404, 422))
 def my_consents(
     principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> list[dict]:
     return consent.summary(session, own_account(session, principal, "consents"))
 
 
-@router.post("/consents", status_code=201)
+@router.post("/consents", responses=responses(401, 403, 404, 422), status_code=201)
 def give_consent(
     body: ConsentRequest,
     principal: Principal | None = Depends(current_principal),
@@ -66,7 +67,7 @@ def give_consent(
     return consent.consent_dict(consent.give(session, account, body.purpose, principal))
 
 
-@router.delete("/consents/{purpose}")
+@router.delete("/consents/{purpose}", responses=responses(401, 403, 404, 422))
 def withdraw_consent(
     purpose: Purpose,
     principal: Principal | None = Depends(current_principal),
@@ -79,7 +80,7 @@ def withdraw_consent(
     return consent.consent_dict(row)
 
 
-@router.get("/me/export")
+@router.get("/me/export", responses=responses(401, 403, 404, 422))
 def export_my_data(
     principal: Principal | None = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> Response:
@@ -89,7 +90,7 @@ def export_my_data(
     return JSONResponse(data, headers={"Content-Disposition": 'attachment; filename="emclm-my-data.json"'})
 
 
-@router.post("/me/erase")
+@router.post("/me/erase", responses=responses(401, 403, 404, 422))
 def erase_me(
     body: EraseRequest,
     principal: Principal | None = Depends(current_principal),

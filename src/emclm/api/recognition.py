@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from emclm.accounts.store import Principal
 from emclm.api.deps import current_principal, get_session, require
-from emclm.api.errors import unprocessable
+from emclm.api.errors import responses, unprocessable
 from emclm.credentials.recognition import FACT_KINDS
 
 router = APIRouter(tags=["recognition"])
@@ -46,7 +46,11 @@ def _course_or_404(session: Session, course_id: int):
     return course
 
 
-@router.get("/courses/{course_id}/recognition", summary="A course's recognition facts, profile and CMF check")
+@router.get(
+    "/courses/{course_id}/recognition",
+    responses=responses(401, 403, 404, 422),
+    summary="A course's recognition facts, profile and CMF check",
+)
 def get_recognition(course_id: int, session: Session = Depends(get_session, scope="function")) -> dict:
     from emclm.credentials.store import recognition
 
@@ -54,7 +58,11 @@ def get_recognition(course_id: int, session: Session = Depends(get_session, scop
     return recognition(session, course_id)
 
 
-@router.put("/courses/{course_id}/recognition", summary="Confirm or correct one recognition element of a course")
+@router.put(
+    "/courses/{course_id}/recognition",
+    responses=responses(401, 403, 404, 422),
+    summary="Confirm or correct one recognition element of a course",
+)
 def put_recognition(
     course_id: int,
     body: CorrectionRequest,
